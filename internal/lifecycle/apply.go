@@ -1,0 +1,154 @@
+package lifecycle
+
+import (
+	"slices"
+	"time"
+)
+
+// Apply returns the state after event e. It never mutates s and never
+// fails: events are facts that Decide has already checked.
+func Apply(s State, e Event) State {
+	s = s.Clone()
+	if e.Seq > s.Seq {
+		s.Seq = e.Seq
+	}
+	switch e.Type {
+	case EventProposed:
+		p := e.Proposal
+		s.ID, s.Dialogue, s.Parties = p.ID, p.Dialogue, slices.Clone(p.Parties)
+		s.Proposer, s.ProposerParty, s.Policy = p.Proposer, p.ProposerParty, p.Policy
+		s.ProposedAt, s.ExpiresAt = e.At, p.ExpiresAt
+		s.Status = StatusProposed
+		s.setContent(e.Version, e.Content, e.At)
+	case EventAmended:
+		s.setContent(e.Version, e.Content, e.At)
+	case EventApproved, EventChangesRequested:
+		s.setApproval(Approval{Party: e.Party, Decision: e.Decision, Version: e.Version, By: e.Actor, At: e.At, Comment: e.Comment})
+	case EventDeclined:
+		s.setApproval(Approval{Party: e.Party, Decision: e.Decision, Version: e.Version, By: e.Actor, At: e.At, Comment: e.Comment})
+		s.close(StatusDeclined, e)
+	case EventActivated:
+		s.Status, s.ActivatedAt = StatusActive, e.At
+		for _, d := range e.Dues {
+			if i := s.milestoneIndex(d.Milestone); i >= 0 {
+				m := &s.Milestones[i]
+				m.DueAt, m.Term, m.Status, m.ArmedAt = d.DueAt, d.Term, MilestoneOpen, e.At
+			}
+		}
+	case EventApprovalReminder:
+		s.LastApprovalReminderAt = e.At
+	case EventExpired:
+		s.close(StatusExpired, e)
+	case EventProgressReported:
+		if i := s.milestoneIndex(e.Milestone); i >= 0 {
+			s.Milestones[i].addProgress(e)
+		}
+	case EventMilestoneCompleted:
+		if i := s.milestoneIndex(e.Milestone); i >= 0 {
+			m := &s.Milestones[i]
+			m.addProgress(e)
+			m.Status, m.CompletedAt = MilestoneCompleted, e.At
+			for j := range s.Extensions {
+				if x := &s.Extensions[j]; x.MilestoneID == m.ID && x.Status == ExtensionPending {
+					x.Status = ExtensionWithdrawn
+				}
+			}
+		}
+	case EventCompleted:
+		s.close(StatusCompleted, e)
+	case EventExtensionRequested:
+		x := *e.Request
+		x.Decisions = slices.Clone(x.Decisions)
+		s.Extensions = append(s.Extensions, x)
+	case EventExtensionDecided:
+		if i := s.extensionIndex(e.Extension); i >= 0 {
+			x := &s.Extensions[i]
+			for j := range x.Decisions {
+				if x.Decisions[j].Party == e.Party {
+					x.Decisions[j] = Approval{Party: e.Party, Decision: e.Decision, By: e.Actor, At: e.At, Comment: e.Comment}
+				}
+			}
+		}
+	case EventExtensionDeclined:
+		if i := s.extensionIndex(e.Extension); i >= 0 {
+			s.Extensions[i].Status = ExtensionDeclined
+		}
+	case EventExtensionApproved:
+		if i := s.extensionIndex(e.Extension); i >= 0 {
+			x := &s.Extensions[i]
+			x.Status = ExtensionApproved
+			if j := s.milestoneIndex(x.MilestoneID); j >= 0 {
+				m := &s.Milestones[j]
+				// The new due time starts the reminder cycle afresh.
+				m.DueAt, m.ArmedAt = x.NewDueAt, e.At
+				m.DueSoonSent, m.OverdueNotices, m.LastOverdueAt, m.Escalated = false, 0, time.Time{}, false
+			}
+		}
+	case EventMilestoneDueSoon:
+		if i := s.milestoneIndex(e.Milestone); i >= 0 {
+			s.Milestones[i].DueSoonSent = true
+		}
+	case EventMilestoneOverdue:
+		if i := s.milestoneIndex(e.Milestone); i >= 0 {
+			m := &s.Milestones[i]
+			m.OverdueNotices, m.LastOverdueAt = e.Notice, e.At
+		}
+	case EventMilestoneEscalated:
+		if i := s.milestoneIndex(e.Milestone); i >= 0 {
+			m := &s.Milestones[i]
+			m.Escalated, m.LastOverdueAt = true, e.At
+		}
+	case EventSuspended:
+		s.Status, s.SuspendedAt, s.Reason = StatusSuspended, e.At, e.Comment
+	case EventResumed:
+		s.Status, s.SuspendedAt, s.Reason = StatusActive, time.Time{}, e.Comment
+	case EventCancelled:
+		s.close(StatusCancelled, e)
+	}
+	return s
+}
+
+func (s *State) setContent(version int, c *Content, at time.Time) {
+	s.Version, s.VersionAt = version, at
+	s.Title, s.Summary, s.Objectives = c.Title, c.Summary, slices.Clone(c.Objectives)
+	s.Milestones = make([]Milestone, len(c.Milestones))
+	for i, m := range c.Milestones {
+		s.Milestones[i] = m.clone()
+	}
+	s.ContentHash = c.Hash
+	// A new version needs every party's approval again.
+	s.Approvals = make([]Approval, len(s.Parties))
+	for i, p := range s.Parties {
+		s.Approvals[i] = Approval{Party: p.Code, Decision: DecisionPending}
+	}
+}
+
+func (s *State) setApproval(a Approval) {
+	for i := range s.Approvals {
+		if s.Approvals[i].Party == a.Party {
+			s.Approvals[i] = a
+			return
+		}
+	}
+	s.Approvals = append(s.Approvals, a)
+}
+
+func (s *State) close(st Status, e Event) {
+	s.Status, s.ClosedAt = st, e.At
+	if e.Comment != "" {
+		s.Reason = e.Comment
+	}
+}
+
+func (m *Milestone) addProgress(e Event) {
+	if e.Progress == nil {
+		return
+	}
+	m.Evidence = append(m.Evidence, e.Progress.Evidence...)
+	if e.Progress.Actual != nil && m.Indicator != nil {
+		m.Indicator.Actual = cloneFloat(e.Progress.Actual)
+	}
+	if e.Progress.Note != "" {
+		m.Notes = append(m.Notes, Note{By: e.Actor, At: e.At, Text: e.Progress.Note})
+	}
+}

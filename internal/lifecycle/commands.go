@@ -1,0 +1,125 @@
+package lifecycle
+
+// Command is one request to change an activity. The concrete types below
+// are the only commands; Decide switches on them.
+type Command interface {
+	// CommandName is the stable name of the command, used for Update names
+	// and audit records.
+	CommandName() string
+}
+
+// Propose creates the activity. The caller supplies the dialogue's parties
+// (with their time zones) so the core can check membership without I/O.
+type Propose struct {
+	ActivityID      string          `json:"activity_id"`
+	Dialogue        string          `json:"dialogue"`
+	DialogueParties []Party         `json:"dialogue_parties"`
+	Parties         []PartyCode     `json:"parties"`
+	Title           string          `json:"title"`
+	Summary         string          `json:"summary,omitempty"`
+	Objectives      []string        `json:"objectives,omitempty"`
+	Milestones      []MilestoneSpec `json:"milestones"`
+	Policy          PolicyOverrides `json:"policy,omitzero"`
+}
+
+// Amend replaces the proposal's content. BaseVersion must be the current
+// version, so an edit made against an older version is refused.
+type Amend struct {
+	BaseVersion int             `json:"base_version"`
+	Title       string          `json:"title"`
+	Summary     string          `json:"summary,omitempty"`
+	Objectives  []string        `json:"objectives,omitempty"`
+	Milestones  []MilestoneSpec `json:"milestones"`
+}
+
+// DecideProposal is an approver's decision for their own party on one version.
+type DecideProposal struct {
+	Version  int       `json:"version"`
+	Party    PartyCode `json:"party,omitempty"` // optional; must be the actor's own party
+	Decision Decision  `json:"decision"`
+	Comment  string    `json:"comment,omitempty"`
+}
+
+// ReportProgress adds evidence, an indicator reading or a note to an open milestone.
+type ReportProgress struct {
+	MilestoneID string   `json:"milestone_id"`
+	Evidence    []string `json:"evidence,omitempty"`
+	Actual      *float64 `json:"actual,omitempty"`
+	Note        string   `json:"note,omitempty"`
+}
+
+// CompleteMilestone closes a milestone, optionally with final evidence.
+type CompleteMilestone struct {
+	MilestoneID string   `json:"milestone_id"`
+	Evidence    []string `json:"evidence,omitempty"`
+	Actual      *float64 `json:"actual,omitempty"`
+	Note        string   `json:"note,omitempty"`
+}
+
+// RequestExtension asks every party to move a milestone's due time.
+type RequestExtension struct {
+	MilestoneID string `json:"milestone_id"`
+	NewDue      string `json:"new_due"`
+	Reason      string `json:"reason"`
+}
+
+// DecideExtension is an approver's decision for their own party on an extension.
+type DecideExtension struct {
+	MilestoneID string    `json:"milestone_id,omitempty"`
+	ExtensionID string    `json:"extension_id"`
+	Party       PartyCode `json:"party,omitempty"`
+	Decision    Decision  `json:"decision"`
+	Comment     string    `json:"comment,omitempty"`
+}
+
+// Suspend pauses an active activity; its reminders stop until Resume.
+type Suspend struct {
+	Reason string `json:"reason"`
+}
+
+// Resume re-activates a suspended activity and re-arms its reminders.
+type Resume struct {
+	Reason string `json:"reason"`
+}
+
+// Cancel ends an activity that is proposed, active or suspended.
+type Cancel struct {
+	Reason string `json:"reason"`
+}
+
+// Tick is the clock looking at the activity; it sends due reminders,
+// escalations and expiries.
+type Tick struct{}
+
+// CommandName implements Command.
+func (Propose) CommandName() string { return "propose" }
+
+// CommandName implements Command.
+func (Amend) CommandName() string { return "amend" }
+
+// CommandName implements Command.
+func (DecideProposal) CommandName() string { return "decide" }
+
+// CommandName implements Command.
+func (ReportProgress) CommandName() string { return "report_progress" }
+
+// CommandName implements Command.
+func (CompleteMilestone) CommandName() string { return "complete_milestone" }
+
+// CommandName implements Command.
+func (RequestExtension) CommandName() string { return "request_extension" }
+
+// CommandName implements Command.
+func (DecideExtension) CommandName() string { return "decide_extension" }
+
+// CommandName implements Command.
+func (Suspend) CommandName() string { return "suspend" }
+
+// CommandName implements Command.
+func (Resume) CommandName() string { return "resume" }
+
+// CommandName implements Command.
+func (Cancel) CommandName() string { return "cancel" }
+
+// CommandName implements Command.
+func (Tick) CommandName() string { return "tick" }

@@ -1,0 +1,93 @@
+package lifecycle
+
+import "time"
+
+// EventType names what happened to an activity.
+type EventType string
+
+// The events of an activity's life. The notices (approval reminder, due
+// soon, overdue, escalated, expired) are the clock's.
+const (
+	EventProposed           EventType = "proposed"
+	EventAmended            EventType = "amended"
+	EventApproved           EventType = "approved"
+	EventChangesRequested   EventType = "changes_requested"
+	EventDeclined           EventType = "declined"
+	EventActivated          EventType = "activated"
+	EventApprovalReminder   EventType = "approval_reminder"
+	EventExpired            EventType = "expired"
+	EventProgressReported   EventType = "progress_reported"
+	EventMilestoneCompleted EventType = "milestone_completed"
+	EventCompleted          EventType = "completed"
+	EventExtensionRequested EventType = "extension_requested"
+	EventExtensionDecided   EventType = "extension_decided"
+	EventExtensionApproved  EventType = "extension_approved"
+	EventExtensionDeclined  EventType = "extension_declined"
+	EventMilestoneDueSoon   EventType = "milestone_due_soon"
+	EventMilestoneOverdue   EventType = "milestone_overdue"
+	EventMilestoneEscalated EventType = "milestone_escalated"
+	EventSuspended          EventType = "suspended"
+	EventResumed            EventType = "resumed"
+	EventCancelled          EventType = "cancelled"
+)
+
+// Event is one fact about an activity. Only the fields that matter for its
+// type are set; Apply needs nothing else to rebuild the state.
+type Event struct {
+	Seq     int64     `json:"seq"`
+	Type    EventType `json:"type"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Party   PartyCode `json:"party,omitempty"` // the actor's party, or the party decided for
+	Version int       `json:"version,omitempty"`
+
+	Milestone string    `json:"milestone,omitempty"`
+	Extension string    `json:"extension,omitempty"`
+	Decision  Decision  `json:"decision,omitempty"`
+	Comment   string    `json:"comment,omitempty"` // reason or comment
+	Due       time.Time `json:"due,omitzero"`      // the due time a notice or extension is about
+	Notice    int       `json:"notice,omitempty"`  // which overdue reminder, from 1
+	// Parties lists the parties a notice concerns: pending approvers for an
+	// approval reminder, the other parties for an escalation.
+	Parties []PartyCode `json:"parties,omitempty"`
+
+	Proposal *Proposal     `json:"proposal,omitempty"` // proposed
+	Content  *Content      `json:"content,omitempty"`  // proposed, amended
+	Progress *Progress     `json:"progress,omitempty"` // progress_reported, milestone_completed
+	Request  *Extension    `json:"request,omitempty"`  // extension_requested
+	Dues     []ResolvedDue `json:"dues,omitempty"`     // activated
+}
+
+// Proposal is the fixed frame of an activity, set once when proposed.
+type Proposal struct {
+	ID            string    `json:"id"`
+	Dialogue      string    `json:"dialogue"`
+	Parties       []Party   `json:"parties"`
+	Proposer      string    `json:"proposer"`
+	ProposerParty PartyCode `json:"proposer_party"`
+	Policy        Policy    `json:"policy"`
+	ExpiresAt     time.Time `json:"expires_at"`
+}
+
+// Content is the material, amendable part of a proposal.
+type Content struct {
+	Title      string      `json:"title"`
+	Summary    string      `json:"summary,omitempty"`
+	Objectives []string    `json:"objectives,omitempty"`
+	Milestones []Milestone `json:"milestones"`
+	Hash       string      `json:"hash"`
+}
+
+// Progress is what a progress report or a completion adds to a milestone.
+type Progress struct {
+	Evidence []string `json:"evidence,omitempty"`
+	Actual   *float64 `json:"actual,omitempty"`
+	Note     string   `json:"note,omitempty"`
+}
+
+// ResolvedDue is a milestone's due time and term fixed at activation.
+type ResolvedDue struct {
+	Milestone string    `json:"milestone"`
+	DueAt     time.Time `json:"due_at"`
+	Term      Horizon   `json:"term"`
+}

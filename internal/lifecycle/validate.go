@@ -1,0 +1,275 @@
+package lifecycle
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on what a proposal may hold; generous for real use, small enough
+// that a workflow's state stays well inside Temporal's payload limits.
+const (
+	maxParties       = 12
+	maxTitle         = 200
+	maxSummary       = 20000
+	maxObjectives    = 50
+	maxObjective     = 1000
+	maxMilestones    = 240
+	maxComment       = 4000
+	maxEvidence      = 20
+	maxURL           = 2048
+	maxUnit          = 32
+	maxPolicyWindow  = 2 * 366 * 24 * time.Hour
+	maxReminderCount = 20
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
+
+func checkID(field, v string) error {
+	if v == "" {
+		return invalid(field, "is required")
+	}
+	if !idPattern.MatchString(v) {
+		return invalid(field, "%q must be 1 to 100 letters, digits, '_', '.', ':' or '-', starting with a letter or digit", v)
+	}
+	return nil
+}
+
+// checkText validates a free-text field: valid UTF-8, within max runes,
+// and present when required.
+func checkText(field, v string, max int, required bool) error {
+	if !utf8.ValidString(v) {
+		return invalid(field, "is not valid UTF-8")
+	}
+	if required && strings.TrimSpace(v) == "" {
+		return invalid(field, "is required")
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return invalid(field, "is %d characters long; the limit is %d", n, max)
+	}
+	return nil
+}
+
+func checkNumber(field string, f *float64) error {
+	if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+		return invalid(field, "must be a finite number")
+	}
+	return nil
+}
+
+// buildContent validates proposed content against the activity's parties
+// and returns it normalised, with its milestones resolved as far as they can
+// be before activation, and its hash.
+func buildContent(s *State, title, summary string, objectives []string, specs []MilestoneSpec, now time.Time) (*Content, error) {
+	title = strings.TrimSpace(title)
+	if err := checkText("title", title, maxTitle, true); err != nil {
+		return nil, err
+	}
+	summary = strings.TrimSpace(summary)
+	if err := checkText("summary", summary, maxSummary, false); err != nil {
+		return nil, err
+	}
+	if len(objectives) > maxObjectives {
+		return nil, invalid("objectives", "at most %d objectives", maxObjectives)
+	}
+	objs := make([]string, 0, len(objectives))
+	for i, o := range objectives {
+		o = strings.TrimSpace(o)
+		if err := checkText(fmt.Sprintf("objectives[%d]", i), o, maxObjective, true); err != nil {
+			return nil, err
+		}
+		objs = append(objs, o)
+	}
+	if len(specs) == 0 {
+		return nil, invalid("milestones", "an activity needs at least one milestone")
+	}
+	if len(specs) > maxMilestones {
+		return nil, invalid("milestones", "at most %d milestones", maxMilestones)
+	}
+	ms := make([]Milestone, 0, len(specs))
+	for i, spec := range specs {
+		m, err := buildMilestone(s, i, spec, now)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(ms, func(o Milestone) bool { return o.ID == m.ID }) {
+			return nil, invalid(fmt.Sprintf("milestones[%d].id", i), "milestone id %q is used twice", m.ID)
+		}
+		ms = append(ms, m)
+	}
+	c := &Content{Title: title, Summary: summary, Objectives: objs, Milestones: ms}
+	c.Hash = contentHash(c)
+	return c, nil
+}
+
+func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milestone, error) {
+	f := func(name string) string { return fmt.Sprintf("milestones[%d].%s", i, name) }
+	spec.ID = strings.TrimSpace(spec.ID)
+	if spec.ID == "" {
+		spec.ID = fmt.Sprintf("m%d", i+1)
+	}
+	if err := checkID(f("id"), spec.ID); err != nil {
+		return Milestone{}, err
+	}
+	spec.Title = strings.TrimSpace(spec.Title)
+	if err := checkText(f("title"), spec.Title, maxTitle, true); err != nil {
+		return Milestone{}, err
+	}
+	switch spec.Horizon {
+	case "", HorizonShort, HorizonMedium, HorizonLong:
+	default:
+		return Milestone{}, invalid(f("horizon"), "horizon must be short, medium or long, not %q", spec.Horizon)
+	}
+	if spec.Owner == "" {
+		return Milestone{}, invalid(f("owner"), "is required")
+	}
+	if !s.hasParty(spec.Owner) {
+		return Milestone{}, invalid(f("owner"), "party %q is not a party of this activity", spec.Owner)
+	}
+	spec.Due = strings.TrimSpace(spec.Due)
+	due, err := ParseDue(spec.Due)
+	if err != nil {
+		return Milestone{}, invalid(f("due"), "%v", err)
+	}
+	if in := spec.Indicator; in != nil {
+		if err := checkNumber(f("indicator.target"), &in.Target); err != nil {
+			return Milestone{}, err
+		}
+		if err := checkNumber(f("indicator.baseline"), in.Baseline); err != nil {
+			return Milestone{}, err
+		}
+		if in.Actual != nil {
+			return Milestone{}, invalid(f("indicator.actual"), "the actual value is reported as progress once the activity runs")
+		}
+		if err := checkText(f("indicator.unit"), in.Unit, maxUnit, false); err != nil {
+			return Milestone{}, err
+		}
+		spec.Indicator = in.clone()
+	}
+	m := Milestone{MilestoneSpec: spec, Status: MilestonePending, Term: spec.Horizon}
+	if at, ok := due.Resolve(s.ownerLocation(spec.Owner), time.Time{}); ok {
+		if !at.After(now) {
+			return Milestone{}, invalid(f("due"), "the due time %s is in the past", at.Format(time.RFC3339))
+		}
+		m.DueAt = at
+		if m.Term == "" {
+			m.Term = deriveHorizon(now, at) // provisional until activation
+		}
+	} else if m.Term == "" {
+		m.Term = deriveHorizon(now, due.Offset.AddTo(now))
+	}
+	return m, nil
+}
+
+// contentHash is the SHA-256 of the material fields, in a fixed JSON form,
+// so a resubmission of identical content is recognised as such.
+func contentHash(c *Content) string {
+	specs := make([]MilestoneSpec, len(c.Milestones))
+	for i, m := range c.Milestones {
+		specs[i] = m.MilestoneSpec
+	}
+	b, _ := json.Marshal(struct {
+		Title      string          `json:"title"`
+		Summary    string          `json:"summary"`
+		Objectives []string        `json:"objectives"`
+		Milestones []MilestoneSpec `json:"milestones"`
+	}{c.Title, c.Summary, c.Objectives, specs})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func checkProgress(m Milestone, p Progress, complete bool) error {
+	if !complete && len(p.Evidence) == 0 && p.Actual == nil && strings.TrimSpace(p.Note) == "" {
+		return invalid("evidence", "a progress report needs evidence, an indicator reading or a note")
+	}
+	if len(p.Evidence) > maxEvidence {
+		return invalid("evidence", "at most %d evidence links per report", maxEvidence)
+	}
+	for i, link := range p.Evidence {
+		if err := checkURL(fmt.Sprintf("evidence[%d]", i), link); err != nil {
+			return err
+		}
+	}
+	if p.Actual != nil && m.Indicator == nil {
+		return invalid("actual", "milestone %q has no indicator to report an actual value on", m.ID)
+	}
+	if err := checkNumber("actual", p.Actual); err != nil {
+		return err
+	}
+	return checkText("note", p.Note, maxComment, false)
+}
+
+func checkURL(field, link string) error {
+	if len(link) > maxURL {
+		return invalid(field, "link is longer than %d characters", maxURL)
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return invalid(field, "%q is not an http or https link", link)
+	}
+	return nil
+}
+
+// apply returns base with the overrides set, or an error naming the field
+// out of range.
+func (o PolicyOverrides) apply(base Policy) (Policy, error) {
+	set := func(field string, dst *time.Duration, v *time.Duration, min time.Duration) error {
+		if v == nil {
+			return nil
+		}
+		if *v < min || *v > maxPolicyWindow {
+			return invalid("policy."+field, "must be between %s and %s", FormatDuration(min), FormatDuration(maxPolicyWindow))
+		}
+		*dst = *v
+		return nil
+	}
+	p := base
+	for _, err := range []error{
+		set("approval_window", &p.ApprovalWindow, o.ApprovalWindow, time.Second),
+		set("approval_reminder_every", &p.ApprovalReminderEvery, o.ApprovalReminderEvery, time.Second),
+		set("due_soon_lead", &p.DueSoonLead, o.DueSoonLead, 0),
+		set("overdue_reminder_every", &p.OverdueReminderEvery, o.OverdueReminderEvery, time.Second),
+	} {
+		if err != nil {
+			return Policy{}, err
+		}
+	}
+	if o.OverdueReminders != nil {
+		if *o.OverdueReminders < 0 || *o.OverdueReminders > maxReminderCount {
+			return Policy{}, invalid("policy.overdue_reminders", "must be between 0 and %d", maxReminderCount)
+		}
+		p.OverdueReminders = *o.OverdueReminders
+	}
+	return p, nil
+}
+
+var locations sync.Map // zone name -> *time.Location
+
+// location loads an IANA zone once; the embedded zone data makes the
+// answer the same on every machine.
+func location(name string) (*time.Location, error) {
+	if name == "" {
+		return nil, fmt.Errorf("no time zone")
+	}
+	if l, ok := locations.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	if name == "Local" {
+		return nil, fmt.Errorf("time zone %q depends on the machine", name)
+	}
+	locations.Store(name, l)
+	return l, nil
+}
