@@ -1,0 +1,320 @@
+// Package workflows holds the Temporal workflow that runs one cooperation
+// activity: a deterministic shell that feeds commands and clock ticks to the
+// lifecycle core and records what the core decides.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"pacto/activities"
+	"pacto/internal/lifecycle"
+)
+
+// Names under which the workflow and its handlers are registered.
+const (
+	// WorkflowName is the registered workflow type.
+	WorkflowName = "Activity"
+	// TaskQueue is where Pacto's workers poll.
+	TaskQueue = "pacto"
+	// QueryState returns the current lifecycle.State.
+	QueryState = "state"
+)
+
+// Update names, one per command; each takes a Request of that command.
+const (
+	UpdateAmend             = "amend"
+	UpdateDecide            = "decide"
+	UpdateReportProgress    = "report_progress"
+	UpdateCompleteMilestone = "complete_milestone"
+	UpdateRequestExtension  = "request_extension"
+	UpdateDecideExtension   = "decide_extension"
+	UpdateSuspend           = "suspend"
+	UpdateResume            = "resume"
+	UpdateCancel            = "cancel"
+)
+
+// Typed search attributes, so the Temporal UI and CLI can find activities.
+var (
+	StatusKey         = temporal.NewSearchAttributeKeyKeyword("PactoStatus")
+	PendingPartiesKey = temporal.NewSearchAttributeKeyKeywordList("PactoPendingParties")
+	NextDueKey        = temporal.NewSearchAttributeKeyTime("PactoNextDue")
+	DialogueKey       = temporal.NewSearchAttributeKeyKeyword("PactoDialogue")
+)
+
+// Bounds past which a run continues as new. Every step (an accepted Update
+// or a clock tick) adds a bounded number of history events, so counting
+// steps bounds a run's history the same way on every server and in the
+// time-skipping test environment; the server's own length, size and
+// suggestion are checked as well.
+const (
+	MaxStepsPerRun   = 100
+	MaxHistoryEvents = 2000
+	MaxHistoryBytes  = 2 << 20
+)
+
+// Input starts a run: the first run proposes, a continued run carries the
+// state of the run before it.
+type Input struct {
+	Actor   lifecycle.Principal `json:"actor"`
+	Propose *lifecycle.Propose  `json:"propose,omitempty"`
+	State   *lifecycle.State    `json:"state,omitempty"`
+}
+
+// Request is the argument of every Update: who asks, and what.
+type Request[C lifecycle.Command] struct {
+	Actor   lifecycle.Principal `json:"actor"`
+	Command C                   `json:"command"`
+}
+
+// runner is one run's mutable state. Workflow code runs one coroutine at a
+// time, so handlers and the main loop share it without locks.
+type runner struct {
+	state lifecycle.State
+	// unrecorded holds events applied to state but not yet written by Record.
+	unrecorded []lifecycle.Event
+	// steps counts the changes applied in this run.
+	steps int
+	attrs searchAttrs
+}
+
+// Activity is the workflow of one cooperation activity; its ID is the
+// activity's ID. It returns the final state when the activity ends.
+func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
+	r := &runner{}
+	switch {
+	case in.State != nil:
+		r.state = *in.State
+	case in.Propose != nil:
+		if id := workflow.GetInfo(ctx).WorkflowExecution.ID; in.Propose.ActivityID != id {
+			return lifecycle.State{}, temporal.NewNonRetryableApplicationError(
+				fmt.Sprintf("activity id %q does not match workflow id %q", in.Propose.ActivityID, id), "invalid_input", nil)
+		}
+		events, err := lifecycle.Decide(lifecycle.State{}, *in.Propose, in.Actor, workflow.Now(ctx))
+		if err != nil {
+			return lifecycle.State{}, appError(err)
+		}
+		r.apply(events)
+	default:
+		return lifecycle.State{}, temporal.NewNonRetryableApplicationError("input has neither a proposal nor a state", "invalid_input", nil)
+	}
+	if err := r.register(ctx); err != nil {
+		return lifecycle.State{}, err
+	}
+	return r.run(ctx)
+}
+
+func (r *runner) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (lifecycle.State, error) {
+		return r.state, nil
+	}); err != nil {
+		return fmt.Errorf("register query: %w", err)
+	}
+	return errors.Join(
+		handle[lifecycle.Amend](ctx, r, UpdateAmend),
+		handle[lifecycle.DecideProposal](ctx, r, UpdateDecide),
+		handle[lifecycle.ReportProgress](ctx, r, UpdateReportProgress),
+		handle[lifecycle.CompleteMilestone](ctx, r, UpdateCompleteMilestone),
+		handle[lifecycle.RequestExtension](ctx, r, UpdateRequestExtension),
+		handle[lifecycle.DecideExtension](ctx, r, UpdateDecideExtension),
+		handle[lifecycle.Suspend](ctx, r, UpdateSuspend),
+		handle[lifecycle.Resume](ctx, r, UpdateResume),
+		handle[lifecycle.Cancel](ctx, r, UpdateCancel),
+	)
+}
+
+// handle registers the Update for command type C. Its validator runs the
+// core's Decide without applying anything, so a refused command never
+// enters history; the handler decides again on the state it finds and
+// returns the new state, so the caller reads its own write.
+func handle[C lifecycle.Command](ctx workflow.Context, r *runner, name string) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, req Request[C]) (lifecycle.State, error) {
+			events, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
+			if err != nil {
+				return lifecycle.State{}, appError(err)
+			}
+			r.apply(events)
+			return r.state, nil
+		},
+		workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, req Request[C]) error {
+				_, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
+				return appError(err)
+			},
+		})
+}
+
+func (r *runner) apply(events []lifecycle.Event) {
+	for _, e := range events {
+		r.state = lifecycle.Apply(r.state, e)
+	}
+	r.unrecorded = append(r.unrecorded, events...)
+	r.steps++
+}
+
+// run is the main loop: record what changed, then sleep until the next
+// change or the next wake-up the core asks for, whichever comes first.
+func (r *runner) run(ctx workflow.Context) (lifecycle.State, error) {
+	changed := func() bool { return len(r.unrecorded) > 0 }
+	for {
+		if err := r.flush(ctx); err != nil {
+			return r.state, err
+		}
+		if r.state.Status.Terminal() || r.continueAsNewDue(ctx) {
+			// Let in-flight handlers finish and record them before leaving.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return r.state, err
+			}
+			if changed() {
+				continue
+			}
+			if r.state.Status.Terminal() {
+				return r.state, nil
+			}
+			state := r.state
+			return r.state, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &state})
+		}
+		wake, ok := lifecycle.NextWake(r.state)
+		if !ok {
+			if err := workflow.Await(ctx, changed); err != nil {
+				return r.state, err
+			}
+			continue
+		}
+		if d := wake.Sub(workflow.Now(ctx)); d > 0 {
+			woken, err := workflow.AwaitWithTimeout(ctx, d, changed)
+			if err != nil {
+				return r.state, err
+			}
+			if woken {
+				continue // something changed: re-arm for the new NextWake
+			}
+		}
+		events, err := lifecycle.Decide(r.state, lifecycle.Tick{}, lifecycle.Principal{ID: lifecycle.ClockActor}, workflow.Now(ctx))
+		if err != nil {
+			return r.state, fmt.Errorf("clock tick: %w", err)
+		}
+		if len(events) == 0 {
+			// The core asked to be woken but owed nothing; never spin.
+			workflow.GetLogger(ctx).Warn("clock tick produced no events", "wake", wake)
+			if _, err := workflow.AwaitWithTimeout(ctx, time.Minute, changed); err != nil {
+				return r.state, err
+			}
+			continue
+		}
+		r.apply(events)
+	}
+}
+
+func (r *runner) continueAsNewDue(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return r.steps >= MaxStepsPerRun ||
+		info.GetContinueAsNewSuggested() ||
+		info.GetCurrentHistoryLength() >= MaxHistoryEvents ||
+		info.GetCurrentHistorySize() >= MaxHistoryBytes
+}
+
+// recordOptions retry Record until it succeeds: the read model may be down
+// for a while, but no change may be lost.
+var recordOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+	},
+}
+
+// flush records every unrecorded event, in order, with the snapshot they
+// lead to, and keeps the search attributes in step. Handlers may apply more
+// events while Record runs; the loop picks them up next time.
+func (r *runner) flush(ctx workflow.Context) error {
+	for len(r.unrecorded) > 0 {
+		in := activities.RecordInput{Snapshot: r.state, Events: r.unrecorded}
+		r.unrecorded = nil
+		actx := workflow.WithActivityOptions(ctx, recordOptions)
+		if err := workflow.ExecuteActivity(actx, activities.RecordName, in).Get(ctx, nil); err != nil {
+			return fmt.Errorf("record activity %s up to seq %d: %w", r.state.ID, in.Snapshot.Seq, err)
+		}
+	}
+	return r.upsertSearchAttributes(ctx)
+}
+
+type searchAttrs struct {
+	status   lifecycle.Status
+	pending  []lifecycle.PartyCode
+	nextDue  time.Time
+	dialogue string
+	set      bool
+}
+
+func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {
+	next, _ := lifecycle.NextDue(r.state)
+	want := searchAttrs{
+		status:   r.state.Status,
+		pending:  lifecycle.PendingParties(r.state),
+		nextDue:  next,
+		dialogue: r.state.Dialogue,
+		set:      true,
+	}
+	if r.attrs.set && r.attrs.status == want.status && slices.Equal(r.attrs.pending, want.pending) &&
+		r.attrs.nextDue.Equal(want.nextDue) && r.attrs.dialogue == want.dialogue {
+		return nil
+	}
+	pending := make([]string, len(want.pending))
+	for i, p := range want.pending {
+		pending[i] = string(p)
+	}
+	updates := []temporal.SearchAttributeUpdate{
+		StatusKey.ValueSet(string(want.status)),
+		PendingPartiesKey.ValueSet(pending),
+		DialogueKey.ValueSet(want.dialogue),
+	}
+	if next.IsZero() {
+		updates = append(updates, NextDueKey.ValueUnset())
+	} else {
+		updates = append(updates, NextDueKey.ValueSet(next))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		return fmt.Errorf("upsert search attributes: %w", err)
+	}
+	r.attrs = want
+	return nil
+}
+
+// appError turns a core refusal into a non-retryable application error
+// whose type is the core's error kind and whose details carry the core
+// error, so clients can map it (see CoreError).
+func appError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ce *lifecycle.Error
+	if errors.As(err, &ce) {
+		return temporal.NewNonRetryableApplicationError(ce.Message, string(ce.Kind), nil, *ce)
+	}
+	return err
+}
+
+// CoreError recovers the core's typed error from an error returned by an
+// Update or a workflow start, if it carries one.
+func CoreError(err error) (*lifecycle.Error, bool) {
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) {
+		return nil, false
+	}
+	var ce lifecycle.Error
+	if ae.HasDetails() && ae.Details(&ce) == nil && ce.Kind != "" {
+		return &ce, true
+	}
+	if ae.Type() == "" {
+		return nil, false
+	}
+	return &lifecycle.Error{Kind: lifecycle.Kind(ae.Type()), Message: ae.Message()}, true
+}
