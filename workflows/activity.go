@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -59,11 +60,12 @@ const (
 )
 
 // Input starts a run: the first run proposes, a continued run carries the
-// state of the run before it.
+// state of the run before it and any events that run had not yet recorded.
 type Input struct {
-	Actor   lifecycle.Principal `json:"actor"`
-	Propose *lifecycle.Propose  `json:"propose,omitempty"`
-	State   *lifecycle.State    `json:"state,omitempty"`
+	Actor      lifecycle.Principal `json:"actor"`
+	Propose    *lifecycle.Propose  `json:"propose,omitempty"`
+	State      *lifecycle.State    `json:"state,omitempty"`
+	Unrecorded []lifecycle.Event   `json:"unrecorded,omitempty"`
 }
 
 // Request is the argument of every Update: who asks, and what.
@@ -89,7 +91,7 @@ func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
 	r := &runner{}
 	switch {
 	case in.State != nil:
-		r.state = *in.State
+		r.state, r.unrecorded = *in.State, in.Unrecorded
 	case in.Propose != nil:
 		if id := workflow.GetInfo(ctx).WorkflowExecution.ID; in.Propose.ActivityID != id {
 			return lifecycle.State{}, temporal.NewNonRetryableApplicationError(
@@ -163,22 +165,27 @@ func (r *runner) apply(events []lifecycle.Event) {
 func (r *runner) run(ctx workflow.Context) (lifecycle.State, error) {
 	changed := func() bool { return len(r.unrecorded) > 0 }
 	for {
+		if r.continueAsNewDue(ctx) && !r.state.Status.Terminal() {
+			// Handlers finish synchronously, so this wait is short; whatever
+			// they applied travels to the next run, which records it first.
+			// Recording here instead could be starved by a steady stream of
+			// Updates arriving while Record runs.
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return r.state, err
+			}
+			return r.state, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &r.state, Unrecorded: r.unrecorded})
+		}
 		if err := r.flush(ctx); err != nil {
 			return r.state, err
 		}
-		if r.state.Status.Terminal() || r.continueAsNewDue(ctx) {
-			// Let in-flight handlers finish and record them before leaving.
+		if r.state.Status.Terminal() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return r.state, err
 			}
 			if changed() {
 				continue
 			}
-			if r.state.Status.Terminal() {
-				return r.state, nil
-			}
-			state := r.state
-			return r.state, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &state})
+			return r.state, nil
 		}
 		wake, ok := lifecycle.NextWake(r.state)
 		if !ok {
@@ -317,4 +324,15 @@ func CoreError(err error) (*lifecycle.Error, bool) {
 		return nil, false
 	}
 	return &lifecycle.Error{Kind: lifecycle.Kind(ae.Type()), Message: ae.Message()}, true
+}
+
+// SearchAttributes lists Pacto's custom search attributes and their types,
+// for registering on a namespace.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		StatusKey.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		PendingPartiesKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+		NextDueKey.GetName():        enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		DialogueKey.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	}
 }

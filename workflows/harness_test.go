@@ -41,6 +41,15 @@ var (
 	paBoth = principal("pa-both", "PA", lifecycle.RoleCoordinator, lifecycle.RoleApprover)
 )
 
+// TestMain makes the SDK hash this (large) test binary once, up front. The
+// test environment otherwise does it lazily inside the first workflow
+// goroutine that schedules an activity, and on a loaded machine that trips
+// the SDK's one-second deadlock detector.
+func TestMain(m *testing.M) {
+	_ = (&workflow.Info{}).GetBinaryChecksum()
+	os.Exit(m.Run())
+}
+
 func principal(id string, party lifecycle.PartyCode, roles ...lifecycle.Role) lifecycle.Principal {
 	return lifecycle.Principal{ID: id, Party: party, Roles: roles}
 }
@@ -289,4 +298,3 @@ func wantTimes(t *testing.T, what string, got []time.Time, want ...time.Time) {
 		}
 	}
 }
-

@@ -1,0 +1,368 @@
+package workflows
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/temporaltest"
+
+	"pacto/internal/lifecycle"
+)
+
+// recordHistories rewrites testdata/histories from a live run. Use it only
+// after an intentional change that is guarded with workflow.GetVersion.
+var recordHistories = flag.Bool("record", false, "re-record testdata/histories from a live run on the in-process server")
+
+const historiesDir = "testdata/histories"
+
+func quietLogger() sdklog.Logger {
+	return sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// replay replays one run's history with the current workflow code. The
+// workflow checks its own ID, so the replay uses the original one.
+func replay(id string, h *historypb.History) error {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
+	return r.ReplayWorkflowHistoryWithOptions(quietLogger(), h, worker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: id},
+	})
+}
+
+// Histories recorded from earlier versions of the workflow must still
+// replay: a change that breaks this breaks every running activity.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(historiesDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no histories in %s; record them with: go test ./workflows -run TestLiveServer -record", historiesDir)
+	}
+	for _, f := range files {
+		// Each file is named after the workflow ID it was recorded under.
+		id := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(id, func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatalf("decode %s: %v", f, err)
+			}
+			if err := replay(id, h); err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}
+
+// live is a real worker on the in-process Temporal server.
+type live struct {
+	t   *testing.T
+	ts  *temporaltest.TestServer
+	c   client.Client
+	rec *recorder
+}
+
+func startLive(t *testing.T) *live {
+	t.Helper()
+	ts := temporaltest.NewServer(temporaltest.WithT(t),
+		temporaltest.WithBaseClientOptions(client.Options{Logger: quietLogger()}))
+	c := ts.GetDefaultClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        ts.GetDefaultNamespace(),
+		SearchAttributes: SearchAttributes(),
+	}); err != nil {
+		t.Fatalf("register search attributes: %v", err)
+	}
+	rec := &recorder{}
+	ts.NewWorker(TaskQueue, func(r worker.Registry) {
+		r.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
+		r.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: "Record"})
+	})
+	return &live{t: t, ts: ts, c: c, rec: rec}
+}
+
+func (l *live) start(actor lifecycle.Principal, p lifecycle.Propose) client.WorkflowRun {
+	l.t.Helper()
+	run, err := l.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: p.ActivityID, TaskQueue: TaskQueue},
+		WorkflowName, Input{Actor: actor, Propose: &p})
+	if err != nil {
+		l.t.Fatalf("start %s: %v", p.ActivityID, err)
+	}
+	return run
+}
+
+// update sends one command and waits for its result.
+func update[C lifecycle.Command](l *live, id, name string, actor lifecycle.Principal, cmd C) (lifecycle.State, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := l.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{Request[C]{Actor: actor, Command: cmd}},
+	})
+	if err != nil {
+		return lifecycle.State{}, err
+	}
+	var s lifecycle.State
+	err = h.Get(ctx, &s)
+	return s, err
+}
+
+func must[C lifecycle.Command](l *live, id, name string, actor lifecycle.Principal, cmd C) lifecycle.State {
+	l.t.Helper()
+	s, err := update(l, id, name, actor, cmd)
+	if err != nil {
+		l.t.Fatalf("%s on %s: %v", name, id, err)
+	}
+	return s
+}
+
+func refused[C lifecycle.Command](l *live, id, name string, actor lifecycle.Principal, cmd C, kind lifecycle.Kind) {
+	l.t.Helper()
+	_, err := update(l, id, name, actor, cmd)
+	ce, ok := CoreError(err)
+	if !ok || ce.Kind != kind {
+		l.t.Fatalf("%s on %s: got %v, want a %s refusal", name, id, err, kind)
+	}
+}
+
+// history fetches one run's history.
+func (l *live) history(id, runID string) *historypb.History {
+	l.t.Helper()
+	it := l.c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			l.t.Fatalf("history of %s/%s: %v", id, runID, err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	return h
+}
+
+// replayAndKeep replays a history with the current code and, with -record,
+// writes it to testdata under its workflow ID.
+func (l *live) replayAndKeep(id string, h *historypb.History) {
+	l.t.Helper()
+	if err := replay(id, h); err != nil {
+		l.t.Fatalf("replay %s: %v", id, err)
+	}
+	if !*recordHistories {
+		return
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: " "}.Marshal(h)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(historiesDir, id+".json"), b, 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+func countEvents(h *historypb.History, typ enumspb.EventType) int {
+	n := 0
+	for _, e := range h.Events {
+		if e.GetEventType() == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *live) waitResult(run client.WorkflowRun) lifecycle.State {
+	l.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var s lifecycle.State
+	if err := run.Get(ctx, &s); err != nil {
+		l.t.Fatalf("workflow %s: %v", run.GetID(), err)
+	}
+	return s
+}
+
+func seconds(n int) *time.Duration {
+	d := time.Duration(n) * time.Second
+	return &d
+}
+
+func TestLiveServer(t *testing.T) {
+	l := startLive(t)
+	t.Run("reminders", l.reminders)
+	t.Run("lifecycle", l.lifecycle)
+	t.Run("continue-as-new", l.continueAsNew)
+}
+
+// reminders runs a milestone through due-soon, overdue and escalation on
+// a seconds-long cadence, with refused commands along the way.
+func (l *live) reminders(t *testing.T) {
+	l.t = t
+	p := proposal("live-reminders")
+	p.Milestones[0].Due = "PT4S"
+	two := 2
+	p.Policy = lifecycle.PolicyOverrides{DueSoonLead: seconds(2), OverdueReminderEvery: seconds(1), OverdueReminders: &two}
+	run := l.start(paCoord, p)
+
+	refused(l, p.ActivityID, UpdateDecide, usApprover, approve(2), lifecycle.KindStaleVersion)
+	refused(l, p.ActivityID, UpdateDecide, usApprover, lifecycle.DecideProposal{Version: 1, Party: "PA", Decision: lifecycle.DecisionApprove}, lifecycle.KindForbidden)
+	refused(l, p.ActivityID, UpdateDecide, paCoord, approve(1), lifecycle.KindForbidden)
+	must(l, p.ActivityID, UpdateDecide, paApprover, approve(1))
+	active := must(l, p.ActivityID, UpdateDecide, usApprover, approve(1))
+	if active.Status != lifecycle.StatusActive {
+		t.Fatalf("after both approvals: %s", active.Status)
+	}
+	due := active.Milestones[0].DueAt
+	deadline := time.Now().Add(30 * time.Second)
+	for len(eventsOf(l.rec, lifecycle.EventMilestoneEscalated)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no escalation within 30s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	must(l, p.ActivityID, UpdateCompleteMilestone, paCoord, lifecycle.CompleteMilestone{MilestoneID: "m1", Note: "done"})
+	final := l.waitResult(run)
+	if final.Status != lifecycle.StatusCompleted {
+		t.Fatalf("final %s", final.Status)
+	}
+
+	// Each notice fires no earlier than it is owed, in order.
+	var got []lifecycle.EventType
+	for _, e := range l.rec.events() {
+		if e.Milestone != "m1" || e.Type == lifecycle.EventMilestoneCompleted {
+			continue
+		}
+		got = append(got, e.Type)
+		var owed time.Time
+		switch {
+		case e.Type == lifecycle.EventMilestoneDueSoon:
+			owed = due.Add(-2 * time.Second)
+		case e.Type == lifecycle.EventMilestoneOverdue:
+			owed = due.Add(time.Duration(e.Notice-1) * time.Second)
+		default:
+			owed = due.Add(2 * time.Second)
+		}
+		if e.At.Before(owed) {
+			t.Errorf("%s %d fired at %s, before it was owed at %s", e.Type, e.Notice, e.At, owed)
+		}
+	}
+	want := []lifecycle.EventType{lifecycle.EventMilestoneDueSoon, lifecycle.EventMilestoneOverdue, lifecycle.EventMilestoneOverdue, lifecycle.EventMilestoneEscalated}
+	if !slices.Equal(got, want) {
+		t.Fatalf("notices %v, want %v", got, want)
+	}
+
+	h := l.history(p.ActivityID, run.GetRunID())
+	// Three refused Updates, three accepted: only the accepted are in history.
+	if n := countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED); n != 3 {
+		t.Fatalf("%d updates in history, want the 3 accepted ones", n)
+	}
+	l.replayAndKeep(p.ActivityID, h)
+}
+
+// lifecycle goes through changes requested, amendment, extension,
+// suspension, resumption and cancellation.
+func (l *live) lifecycle(t *testing.T) {
+	l.t = t
+	p := proposal("live-lifecycle")
+	p.Milestones[0].Due = "P90D"
+	run := l.start(paCoord, p)
+	id := p.ActivityID
+	must(l, id, UpdateDecide, usApprover, lifecycle.DecideProposal{Version: 1, Decision: lifecycle.DecisionRequestChanges, Comment: "Add a target date"})
+	amended := must(l, id, UpdateAmend, paCoord, lifecycle.Amend{BaseVersion: 1, Title: p.Title + " (2027)", Summary: p.Summary, Objectives: p.Objectives, Milestones: p.Milestones})
+	if amended.Version != 2 {
+		t.Fatalf("amended to version %d", amended.Version)
+	}
+	refused(l, id, UpdateAmend, paCoord, lifecycle.Amend{BaseVersion: 1, Title: "stale"}, lifecycle.KindStaleVersion)
+	must(l, id, UpdateDecide, paApprover, approve(2))
+	must(l, id, UpdateDecide, usApprover, approve(2))
+	newDue := time.Now().UTC().AddDate(0, 6, 0).Format("2006-01-02")
+	must(l, id, UpdateRequestExtension, paCoord, lifecycle.RequestExtension{MilestoneID: "m1", NewDue: newDue, Reason: "Budget cycle"})
+	must(l, id, UpdateDecideExtension, paApprover, lifecycle.DecideExtension{ExtensionID: "x1", Decision: lifecycle.DecisionApprove})
+	ext := must(l, id, UpdateDecideExtension, usApprover, lifecycle.DecideExtension{ExtensionID: "x1", Decision: lifecycle.DecisionApprove})
+	if ext.Extensions[0].Status != lifecycle.ExtensionApproved {
+		t.Fatalf("extension %s", ext.Extensions[0].Status)
+	}
+	must(l, id, UpdateReportProgress, paCoord, lifecycle.ReportProgress{MilestoneID: "m1", Evidence: []string{"https://example.org/report.pdf"}, Actual: ptr(12.0)})
+	must(l, id, UpdateSuspend, usApprover, lifecycle.Suspend{Reason: "Elections"})
+	must(l, id, UpdateResume, usApprover, lifecycle.Resume{Reason: "Resumed"})
+	must(l, id, UpdateCancel, paApprover, lifecycle.Cancel{Reason: "Merged into another activity"})
+	final := l.waitResult(run)
+	if final.Status != lifecycle.StatusCancelled || final.Milestones[0].Indicator.Actual == nil || *final.Milestones[0].Indicator.Actual != 12 {
+		t.Fatalf("final %+v", final)
+	}
+	l.replayAndKeep(id, l.history(id, run.GetRunID()))
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// continueAsNew drives enough steps through one activity to make it
+// continue as new twice, then checks every run's history length against
+// the bound and replays each run.
+func (l *live) continueAsNew(t *testing.T) {
+	l.t = t
+	p := proposal("live-continue")
+	p.Milestones[0].Due = "P1Y"
+	run := l.start(paCoord, p)
+	id := p.ActivityID
+	must(l, id, UpdateDecide, paApprover, approve(1))
+	must(l, id, UpdateDecide, usApprover, approve(1))
+	const reports = 2*MaxStepsPerRun + 20
+	for i := range reports {
+		must(l, id, UpdateReportProgress, paCoord, lifecycle.ReportProgress{MilestoneID: "m1", Note: fmt.Sprintf("week %d", i+1)})
+	}
+	final := must(l, id, UpdateCancel, paApprover, lifecycle.Cancel{Reason: "end of test"})
+	if final.Status != lifecycle.StatusCancelled {
+		t.Fatalf("final %s", final.Status)
+	}
+	// Walk the chain of runs from the first.
+	runID, runs, longest := run.GetRunID(), 0, 0
+	for runID != "" {
+		runs++
+		h := l.history(id, runID)
+		if len(h.Events) > longest {
+			longest = len(h.Events)
+		}
+		if len(h.Events) >= MaxHistoryEvents {
+			t.Errorf("run %d has %d events; the bound is %d", runs, len(h.Events), MaxHistoryEvents)
+		}
+		if err := replay(id, h); err != nil {
+			t.Fatalf("replay run %d: %v", runs, err)
+		}
+		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+	}
+	if runs < 3 {
+		t.Fatalf("%d runs for %d steps; want continue-as-new every %d steps", runs, reports+3, MaxStepsPerRun)
+	}
+	notes := 0
+	for _, e := range eventsOf(l.rec, lifecycle.EventProgressReported) {
+		if e.Progress != nil && e.Progress.Note != "" {
+			notes++
+		}
+	}
+	if notes != reports {
+		t.Fatalf("%d progress reports recorded, want %d", notes, reports)
+	}
+	t.Logf("%d steps in %d runs; longest run history %d events", reports+3, runs, longest)
+}
