@@ -13,6 +13,9 @@ import (
 func Decide(s State, cmd Command, actor Principal, now time.Time) ([]Event, error) {
 	now = now.UTC()
 	d := &decider{s: s, actor: actor, now: now}
+	if _, tick := cmd.(Tick); !tick && cmd != nil && actor.ID == "" {
+		return nil, forbidden("the command has no actor")
+	}
 	var err error
 	switch c := cmd.(type) {
 	case Propose:
@@ -87,6 +90,15 @@ func (d *decider) requireStatus(what string, allowed ...Status) error {
 	}
 	if !slices.Contains(allowed, d.s.Status) {
 		return badTransition("cannot %s an activity that is %s", what, d.s.Status)
+	}
+	return nil
+}
+
+// requireWindowOpen refuses work on a proposal whose approval window has
+// closed; the clock may not have ticked yet, but the window is shut.
+func (d *decider) requireWindowOpen() error {
+	if !d.now.Before(d.s.ExpiresAt) {
+		return badTransition("the approval window closed at %s", d.s.ExpiresAt.Format(time.RFC3339))
 	}
 	return nil
 }
@@ -193,6 +205,9 @@ func (d *decider) amend(c Amend) error {
 	if err := d.requireRole(RoleCoordinator, "amend a proposal"); err != nil {
 		return err
 	}
+	if err := d.requireWindowOpen(); err != nil {
+		return err
+	}
 	if c.BaseVersion != d.s.Version {
 		return stale("the amendment was made against version %d but the current version is %d", c.BaseVersion, d.s.Version)
 	}
@@ -209,6 +224,9 @@ func (d *decider) amend(c Amend) error {
 
 func (d *decider) decideProposal(c DecideProposal) error {
 	if err := d.requireStatus("decide on", StatusProposed); err != nil {
+		return err
+	}
+	if err := d.requireWindowOpen(); err != nil {
 		return err
 	}
 	if err := d.requireRole(RoleApprover, "decide on a proposal"); err != nil {
@@ -484,7 +502,10 @@ func (d *decider) tick() {
 				continue
 			}
 			if kind == EventMilestoneDueSoon && !d.now.Before(m.DueAt) {
-				kind = EventMilestoneOverdue // it is already late: skip straight to overdue
+				// It is already late: skip to what is owed at the due time,
+				// which is the escalation when the policy has no reminders.
+				m.DueSoonSent = true
+				_, kind, _ = milestoneNotice(d.s.Policy, m)
 			}
 			e := Event{Type: kind, Party: m.Owner, Milestone: m.ID, Due: m.DueAt}
 			switch kind {

@@ -35,9 +35,9 @@ func ParsePeriod(s string) (Period, error) {
 	if len(s) < 2 || (s[0] != 'P' && s[0] != 'p') {
 		return p, fmt.Errorf("%q is not an ISO-8601 duration (expected a form like P6M, P1Y6M, P30D or PT2M)", s)
 	}
-	rest := strings.ToUpper(s[1:])
+	rest := asciiUpper(s[1:])
 	inTime := false
-	seen := ""
+	last := -1 // position of the previous unit in P…Y…M…W…D T…H…M…S
 	any := false
 	for len(rest) > 0 {
 		if rest[0] == 'T' {
@@ -69,14 +69,16 @@ func ParsePeriod(s string) (Period, error) {
 		}
 		n, _ := strconv.Atoi(rest[:i])
 		unit := rest[i]
-		key := string(unit)
+		order := strings.IndexByte("YMWD", unit)
 		if inTime {
-			key = "T" + key
+			if order = strings.IndexByte("HMS", unit); order >= 0 {
+				order += 4
+			}
 		}
-		if strings.Contains(seen, "|"+key+"|") {
-			return Period{}, fmt.Errorf("%q repeats the unit %c", s, unit)
+		if order >= 0 && order <= last {
+			return Period{}, fmt.Errorf("%q: unit %c repeats or is out of order (write years, months, weeks, days, then T hours, minutes, seconds)", s, unit)
 		}
-		seen += "|" + key + "|"
+		last = order
 		switch {
 		case !inTime && unit == 'Y':
 			p.Years = n
@@ -87,11 +89,11 @@ func ParsePeriod(s string) (Period, error) {
 		case !inTime && unit == 'D':
 			p.Days += n
 		case inTime && unit == 'H':
-			p.Clock += time.Duration(n) * time.Hour
+			p.Clock += clockPart(n, time.Hour)
 		case inTime && unit == 'M':
-			p.Clock += time.Duration(n) * time.Minute
+			p.Clock += clockPart(n, time.Minute)
 		case inTime && unit == 'S':
-			p.Clock += time.Duration(n) * time.Second
+			p.Clock += clockPart(n, time.Second)
 		default:
 			return Period{}, fmt.Errorf("%q: unit %c is not valid here (date part takes Y, M, W, D; after T: H, M, S)", s, unit)
 		}
@@ -108,6 +110,28 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{}, fmt.Errorf("%q is zero; a period must be longer than that", s)
 	}
 	return p, nil
+}
+
+// clockPart is n units, capped just past maxClock: nine digits of hours or
+// minutes overflow time.Duration and could wrap into range. The three
+// capped parts still sum without overflow, and the caller refuses the total.
+func clockPart(n int, unit time.Duration) time.Duration {
+	if time.Duration(n) > maxClock/unit {
+		return maxClock + unit
+	}
+	return time.Duration(n) * unit
+}
+
+// asciiUpper upper-cases ASCII letters only, so no other script's letter
+// can turn into a unit.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
 
 // IsZero reports whether the period has no length.

@@ -51,7 +51,7 @@ func milestoneNotice(p Policy, m Milestone) (time.Time, EventType, bool) {
 	if m.Status != MilestoneOpen || m.DueAt.IsZero() {
 		return time.Time{}, "", false
 	}
-	if !m.DueSoonSent && m.OverdueNotices == 0 && p.DueSoonLead > 0 {
+	if !m.DueSoonSent && m.OverdueNotices == 0 && !m.Escalated && p.DueSoonLead > 0 {
 		if at := m.DueAt.Add(-p.DueSoonLead); at.After(m.ArmedAt) {
 			return at, EventMilestoneDueSoon, true
 		}
@@ -85,7 +85,7 @@ func PendingParties(s State) []PartyCode {
 				out = append(out, p.Code)
 			}
 		}
-	case StatusActive, StatusSuspended:
+	case StatusActive: // extensions are decided only while active
 		for _, p := range s.Parties {
 			for _, x := range s.Extensions {
 				if x.Status == ExtensionPending && extensionPendingFor(x, p.Code) {
