@@ -140,15 +140,30 @@ func (s *State) close(st Status, e Event) {
 	}
 }
 
+// The state keeps only the latest notes and evidence links of a milestone,
+// so an activity reported on weekly for years stays far below Temporal's
+// payload limits; the audit log keeps every report.
+const (
+	keptNotes    = 20
+	keptEvidence = 100
+)
+
 func (m *Milestone) addProgress(e Event) {
 	if e.Progress == nil {
 		return
 	}
-	m.Evidence = append(m.Evidence, e.Progress.Evidence...)
+	m.Evidence = latest(append(m.Evidence, e.Progress.Evidence...), keptEvidence)
 	if e.Progress.Actual != nil && m.Indicator != nil {
 		m.Indicator.Actual = cloneFloat(e.Progress.Actual)
 	}
 	if e.Progress.Note != "" {
-		m.Notes = append(m.Notes, Note{By: e.Actor, At: e.At, Text: e.Progress.Note})
+		m.Notes = latest(append(m.Notes, Note{By: e.Actor, At: e.At, Text: e.Progress.Note}), keptNotes)
 	}
+}
+
+func latest[T any](s []T, n int) []T {
+	if len(s) <= n {
+		return s
+	}
+	return slices.Clone(s[len(s)-n:])
 }

@@ -1,6 +1,7 @@
 package lifecycle_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -311,4 +312,21 @@ func TestProgressWhileSuspended(t *testing.T) {
 	s, _ = run(t, s, lc.Resume{Reason: "new government"}, approver("US"), t0.Add(3*day))
 	_, evs = run(t, s, lc.CompleteMilestone{MilestoneID: "m1"}, coord("PA"), t0.Add(3*day))
 	wantTypes(t, evs, lc.EventMilestoneCompleted)
+}
+
+// Years of weekly reports must not grow the state without bound.
+func TestProgressKeptInStateIsBounded(t *testing.T) {
+	s := activeAt(t, proposed(t, proposal("PA", "US")), t0)
+	id := s.Milestones[0].ID
+	owner := s.Milestones[0].Owner
+	for i := range 300 {
+		s, _ = run(t, s, lc.ReportProgress{MilestoneID: id, Note: fmt.Sprintf("week %d", i+1), Evidence: []string{fmt.Sprintf("https://example.org/%d", i)}}, coord(owner), t0.Add(time.Duration(i)*time.Hour))
+	}
+	m := s.Milestones[0]
+	if len(m.Notes) != 20 || m.Notes[19].Text != "week 300" || m.Notes[0].Text != "week 281" {
+		t.Fatalf("kept %d notes, last %q", len(m.Notes), m.Notes[len(m.Notes)-1].Text)
+	}
+	if len(m.Evidence) != 100 || m.Evidence[99] != "https://example.org/299" {
+		t.Fatalf("kept %d evidence links", len(m.Evidence))
+	}
 }
