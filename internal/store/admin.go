@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"pacto/internal/auth"
+	"pacto/internal/lifecycle"
+	"pacto/internal/store/db"
+)
+
+// Party is a government or organisation taking part in dialogues.
+type Party struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone"`
+	Language string `json:"language"`
+}
+
+// Dialogue is a standing dialogue between parties.
+type Dialogue struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Parties []string `json:"parties"`
+}
+
+// Principal is a person or system that acts through tokens.
+type Principal struct {
+	ID       string     `json:"id"`
+	Party    string     `json:"party,omitempty"`
+	Roles    []string   `json:"roles"`
+	Name     string     `json:"name"`
+	Email    string     `json:"email,omitempty"`
+	Language string     `json:"language"`
+	Disabled *time.Time `json:"disabled_at,omitempty"`
+}
+
+// Actor returns the principal as the core's actor.
+func (p Principal) Actor() lifecycle.Principal {
+	roles := make([]lifecycle.Role, len(p.Roles))
+	for i, r := range p.Roles {
+		roles[i] = lifecycle.Role(r)
+	}
+	return lifecycle.Principal{ID: p.ID, Party: lifecycle.PartyCode(p.Party), Roles: roles}
+}
+
+// TokenInfo describes a token without its secret.
+type TokenInfo struct {
+	ID         string     `json:"id"`
+	Principal  string     `json:"principal"`
+	Name       string     `json:"name"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+// CreateParty adds a party.
+func (s *Store) CreateParty(ctx context.Context, p Party) (Party, error) {
+	row, err := s.q.CreateParty(ctx, db.CreatePartyParams{Code: p.Code, Name: p.Name, TimeZone: p.TimeZone, Language: p.Language})
+	if err != nil {
+		return Party{}, created("party "+p.Code, err)
+	}
+	return partyOf(row), nil
+}
+
+// Parties lists every party.
+func (s *Store) Parties(ctx context.Context) ([]Party, error) {
+	rows, err := s.q.ListParties(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list parties: %w", err)
+	}
+	out := make([]Party, len(rows))
+	for i, r := range rows {
+		out[i] = partyOf(r)
+	}
+	return out, nil
+}
+
+func partyOf(r db.Party) Party {
+	return Party{Code: r.Code, Name: r.Name, TimeZone: r.TimeZone, Language: r.Language}
+}
+
+// CreateDialogue adds a dialogue between existing parties, atomically.
+func (s *Store) CreateDialogue(ctx context.Context, d Dialogue) (Dialogue, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		if _, err := q.CreateDialogue(ctx, db.CreateDialogueParams{ID: d.ID, Name: d.Name}); err != nil {
+			return created("dialogue "+d.ID, err)
+		}
+		for _, p := range d.Parties {
+			if err := q.AddDialogueParty(ctx, db.AddDialoguePartyParams{DialogueID: d.ID, PartyCode: p}); err != nil {
+				return created("party "+p+" of dialogue "+d.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Dialogue{}, err
+	}
+	return d, nil
+}
+
+// Dialogues lists every dialogue with its parties.
+func (s *Store) Dialogues(ctx context.Context) ([]Dialogue, error) {
+	rows, err := s.q.ListDialogues(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list dialogues: %w", err)
+	}
+	out := make([]Dialogue, len(rows))
+	for i, r := range rows {
+		out[i] = Dialogue{ID: r.ID, Name: r.Name, Parties: r.PartyCodes}
+	}
+	return out, nil
+}
+
+// DialogueParties returns a dialogue's parties with their time zones, as
+// the core needs them to validate a proposal.
+func (s *Store) DialogueParties(ctx context.Context, dialogue string) ([]lifecycle.Party, error) {
+	if _, err := s.q.GetDialogue(ctx, dialogue); err != nil {
+		return nil, notFound(err)
+	}
+	rows, err := s.q.ListDialogueParties(ctx, dialogue)
+	if err != nil {
+		return nil, fmt.Errorf("parties of dialogue %s: %w", dialogue, err)
+	}
+	out := make([]lifecycle.Party, len(rows))
+	for i, r := range rows {
+		out[i] = lifecycle.Party{Code: lifecycle.PartyCode(r.Code), TimeZone: r.TimeZone}
+	}
+	return out, nil
+}
+
+// CreatePrincipal adds a principal.
+func (s *Store) CreatePrincipal(ctx context.Context, p Principal) (Principal, error) {
+	row, err := s.q.CreatePrincipal(ctx, db.CreatePrincipalParams{
+		ID: p.ID, PartyCode: optional(p.Party), Roles: p.Roles, Name: p.Name, Email: p.Email, Language: p.Language,
+	})
+	if err != nil {
+		return Principal{}, created("principal "+p.ID, err)
+	}
+	return principalOf(row), nil
+}
+
+// Principals lists principals, of one party when party is not empty.
+func (s *Store) Principals(ctx context.Context, party string) ([]Principal, error) {
+	rows, err := s.q.ListPrincipals(ctx, optional(party))
+	if err != nil {
+		return nil, fmt.Errorf("list principals: %w", err)
+	}
+	out := make([]Principal, len(rows))
+	for i, r := range rows {
+		out[i] = principalOf(r)
+	}
+	return out, nil
+}
+
+func principalOf(r db.Principal) Principal {
+	p := Principal{ID: r.ID, Roles: r.Roles, Name: r.Name, Email: r.Email, Language: r.Language, Disabled: r.DisabledAt}
+	if r.PartyCode != nil {
+		p.Party = *r.PartyCode
+	}
+	return p
+}
+
+// CreateToken issues a token for a principal. The returned secret is the
+// only copy; the store keeps its hash.
+func (s *Store) CreateToken(ctx context.Context, principal, name string) (TokenInfo, string, error) {
+	t, err := auth.NewToken()
+	if err != nil {
+		return TokenInfo{}, "", err
+	}
+	row, err := s.q.CreateToken(ctx, db.CreateTokenParams{ID: t.ID, PrincipalID: principal, Name: name, SecretHash: t.Hash})
+	if err != nil {
+		return TokenInfo{}, "", created("token for "+principal, err)
+	}
+	return TokenInfo{ID: row.ID, Principal: row.PrincipalID, Name: row.Name, CreatedAt: row.CreatedAt}, t.Secret, nil
+}
+
+// Tokens lists tokens, of one principal when principal is not empty.
+func (s *Store) Tokens(ctx context.Context, principal string) ([]TokenInfo, error) {
+	rows, err := s.q.ListTokens(ctx, optional(principal))
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out := make([]TokenInfo, len(rows))
+	for i, r := range rows {
+		out[i] = TokenInfo{ID: r.ID, Principal: r.PrincipalID, Name: r.Name, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
+	}
+	return out, nil
+}
+
+// RevokeToken revokes a token; ErrNotFound if it does not exist or was
+// already revoked.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	n, err := s.q.RevokeToken(ctx, id)
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ErrBadToken is returned for a token that is malformed, unknown or revoked.
+var ErrBadToken = errors.New("invalid or revoked token")
+
+// lastUsedResolution bounds how often a token's last-used time is written.
+const lastUsedResolution = time.Minute
+
+// Authenticate returns the principal behind a bearer token and notes when
+// the token was used (at most once a minute, to spare the database).
+func (s *Store) Authenticate(ctx context.Context, token string, now time.Time) (Principal, error) {
+	if _, err := auth.Parse(token); err != nil {
+		return Principal{}, ErrBadToken
+	}
+	row, err := s.q.Authenticate(ctx, auth.Hash(token))
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Principal{}, ErrBadToken
+		}
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= lastUsedResolution {
+		if err := s.q.TouchToken(ctx, db.TouchTokenParams{ID: row.TokenID, LastUsedAt: &now}); err != nil {
+			return Principal{}, fmt.Errorf("note token use: %w", err)
+		}
+	}
+	return principalOf(db.Principal{ID: row.ID, PartyCode: row.PartyCode, Roles: row.Roles, Name: row.Name,
+		Email: row.Email, Language: row.Language, CreatedAt: row.CreatedAt, DisabledAt: row.DisabledAt}), nil
+}
