@@ -1,0 +1,288 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/pgtest"
+	"pacto/internal/store"
+)
+
+func TestMain(m *testing.M) {
+	pgtest.SetTemplateSetup(store.Migrate)
+	pgtest.Main(m)
+}
+
+var t0 = time.Date(2027, 1, 4, 15, 0, 0, 0, time.UTC)
+
+// seeded opens a fresh database with two parties, a dialogue and a
+// principal of each role per party.
+func seeded(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	for _, p := range []store.Party{{Code: "PA", Name: "Panamá", TimeZone: "America/Panama", Language: "es"}, {Code: "US", Name: "United States", TimeZone: "America/New_York", Language: "en"}} {
+		if _, err := st.CreateParty(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		for _, role := range []string{"coordinator", "approver", "observer"} {
+			id := map[string]string{"PA": "pa-", "US": "us-"}[p.Code] + role
+			if _, err := st.CreatePrincipal(ctx, store.Principal{ID: id, Party: p.Code, Roles: []string{role}, Name: id, Language: p.Language}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := st.CreateDialogue(ctx, store.Dialogue{ID: "hld", Name: "High-Level Dialogue", Parties: []string{"PA", "US"}}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func actor(id string, party lifecycle.PartyCode, role lifecycle.Role) lifecycle.Principal {
+	return lifecycle.Principal{ID: id, Party: party, Roles: []lifecycle.Role{role}}
+}
+
+// history is a real sequence of changes made by the core: proposal, PA's
+// approval, US's approval (which activates).
+func history(t *testing.T) [][]lifecycle.Event {
+	t.Helper()
+	var s lifecycle.State
+	var out [][]lifecycle.Event
+	step := func(c lifecycle.Command, a lifecycle.Principal, at time.Time) {
+		evs, err := lifecycle.Decide(s, c, a, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			s = lifecycle.Apply(s, e)
+		}
+		out = append(out, evs)
+	}
+	step(lifecycle.Propose{ActivityID: "act-1", Dialogue: "hld",
+		DialogueParties: []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}},
+		Parties:         []lifecycle.PartyCode{"PA", "US"}, Title: "Customs training",
+		Milestones: []lifecycle.MilestoneSpec{{Title: "Cohort", Owner: "PA", Due: "P30D"}}},
+		actor("pa-coordinator", "PA", lifecycle.RoleCoordinator), t0)
+	step(lifecycle.DecideProposal{Version: 1, Decision: lifecycle.DecisionApprove}, actor("pa-approver", "PA", lifecycle.RoleApprover), t0.Add(time.Hour))
+	step(lifecycle.DecideProposal{Version: 1, Decision: lifecycle.DecisionApprove}, actor("us-approver", "US", lifecycle.RoleApprover), t0.Add(2*time.Hour))
+	return out
+}
+
+// snapshotAfter folds the first n changes.
+func snapshotAfter(changes [][]lifecycle.Event, n int) lifecycle.State {
+	var s lifecycle.State
+	for _, evs := range changes[:n] {
+		for _, e := range evs {
+			s = lifecycle.Apply(s, e)
+		}
+	}
+	return s
+}
+
+func count(t *testing.T, st *store.Store, sql string) int {
+	t.Helper()
+	var n int
+	if err := st.Pool().QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRecordIsIdempotentAndOrdered(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	changes := history(t)
+
+	first := snapshotAfter(changes, 1)
+	for range 2 { // a retried Record changes nothing
+		if err := st.Record(ctx, first, changes[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, st, "SELECT count(*) FROM audit_events"); n != 1 {
+		t.Fatalf("%d audit events after a repeated record, want 1", n)
+	}
+	// The proposal asks both approvers; the proposer is not told of their own act.
+	if n := count(t, st, "SELECT count(*) FROM notifications WHERE kind = 'proposed'"); n != 2 {
+		t.Fatalf("%d approval requests, want one per approver", n)
+	}
+
+	last := snapshotAfter(changes, 3)
+	if err := st.Record(ctx, last, append(append([]lifecycle.Event{}, changes[1]...), changes[2]...)); err != nil {
+		t.Fatal(err)
+	}
+	// A late Record of an older change must not overwrite newer state.
+	if err := st.Record(ctx, snapshotAfter(changes, 2), changes[1]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Activity(ctx, "act-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != lifecycle.StatusActive || got.Seq != last.Seq {
+		t.Fatalf("stored %s at seq %d; want active at %d", got.Status, got.Seq, last.Seq)
+	}
+	if n := count(t, st, "SELECT count(*) FROM audit_events"); int64(n) != last.Seq {
+		t.Fatalf("%d audit events, want %d", n, last.Seq)
+	}
+	if n := count(t, st, "SELECT count(*) FROM approvals WHERE decision = 'approve'"); n != 2 {
+		t.Fatalf("%d approvals stored, want 2", n)
+	}
+	if n := count(t, st, "SELECT count(*) FROM milestones WHERE status = 'open' AND due_at IS NOT NULL"); n != 1 {
+		t.Fatalf("%d open milestones with a due time, want 1", n)
+	}
+	// Activation tells every coordinator; nobody hears twice.
+	if n := count(t, st, "SELECT count(*) FROM notifications WHERE kind = 'activated'"); n != 2 {
+		t.Fatalf("%d activation notices, want 2", n)
+	}
+	if n := count(t, st, "SELECT count(*) FROM (SELECT key FROM notifications GROUP BY key HAVING count(*) > 1) d"); n != 0 {
+		t.Fatal("duplicate notifications")
+	}
+	// A gap in the events is refused rather than recorded.
+	bogus := changes[2][0]
+	bogus.Seq = last.Seq + 5
+	if err := st.Record(ctx, last, []lifecycle.Event{bogus}); err == nil {
+		t.Fatal("a record that leaves a gap in the audit log was accepted")
+	}
+}
+
+func TestAuditChainDetectsTampering(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	changes := history(t)
+	all := append(append(append([]lifecycle.Event{}, changes[0]...), changes[1]...), changes[2]...)
+	if err := st.Record(ctx, snapshotAfter(changes, 3), all); err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.VerifyAudit(ctx, "act-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Valid || v.Events != len(all) || len(v.Head) != 32 {
+		t.Fatalf("untouched chain: %+v", v)
+	}
+	// The table refuses edits outright.
+	if _, err := st.Pool().Exec(ctx, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2"); err == nil {
+		t.Fatal("audit_events accepted an UPDATE")
+	}
+	if _, err := st.Pool().Exec(ctx, "DELETE FROM audit_events WHERE seq = 3"); err == nil {
+		t.Fatal("audit_events accepted a DELETE")
+	}
+	// Someone with the power to disable the guard rewrites an approval:
+	// verification names the row.
+	if _, err := st.Pool().Exec(ctx, `ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update;
+		UPDATE audit_events SET content = replace(content, '"pa-approver"', '"mallory"') WHERE seq = 2;
+		ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update`); err != nil {
+		t.Fatal(err)
+	}
+	v, err = st.VerifyAudit(ctx, "act-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Valid || v.BrokenAt != 2 {
+		t.Fatalf("tampered chain reported %+v; want broken at 2", v)
+	}
+}
+
+func TestListActivitiesFiltersAndPages(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	changes := history(t)
+	base := snapshotAfter(changes, 1)
+	// Five proposals a minute apart; two of them active.
+	for i := range 5 {
+		s := base
+		s.ID = "act-" + string(rune('a'+i))
+		s.ProposedAt = t0.Add(time.Duration(i) * time.Minute)
+		s.Title = []string{"Customs training", "Port security", "Customs data", "Trade fair", "Health"}[i]
+		events := []lifecycle.Event{changes[0][0]}
+		if i%2 == 1 {
+			s = snapshotAfter(changes, 3)
+			s.ID, s.ProposedAt, s.Title = "act-"+string(rune('a'+i)), t0.Add(time.Duration(i)*time.Minute), "Port security"
+			events = append(append(append([]lifecycle.Event{}, changes[0]...), changes[1]...), changes[2]...)
+		}
+		if err := st.Record(ctx, s, events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page, next, err := st.ListActivities(ctx, store.Filter{VisibleTo: "PA", Limit: 2, Now: t0})
+	if err != nil || len(page) != 2 || next == nil || page[0].ID != "act-e" || page[1].ID != "act-d" {
+		t.Fatalf("first page %v next %v err %v", ids(page), next, err)
+	}
+	page, next, _ = st.ListActivities(ctx, store.Filter{VisibleTo: "PA", Limit: 2, After: next, Now: t0})
+	if len(page) != 2 || page[0].ID != "act-c" {
+		t.Fatalf("second page %v", ids(page))
+	}
+	page, next, _ = st.ListActivities(ctx, store.Filter{VisibleTo: "PA", Limit: 2, After: next, Now: t0})
+	if len(page) != 1 || next != nil {
+		t.Fatalf("last page %v next %v", ids(page), next)
+	}
+	active, _, _ := st.ListActivities(ctx, store.Filter{Status: "active", Now: t0, Limit: 50})
+	if len(active) != 2 {
+		t.Fatalf("active: %v", ids(active))
+	}
+	customs, _, _ := st.ListActivities(ctx, store.Filter{Text: "customs", Now: t0, Limit: 50})
+	if len(customs) != 2 {
+		t.Fatalf("text search: %v", ids(customs))
+	}
+	pending, _, _ := st.ListActivities(ctx, store.Filter{PendingParty: "US", Now: t0, Limit: 50})
+	if len(pending) != 3 {
+		t.Fatalf("pending US: %v", ids(pending))
+	}
+	// Thirty days after activation the milestone is overdue.
+	overdue, _, _ := st.ListActivities(ctx, store.Filter{Overdue: true, Now: t0.Add(40 * 24 * time.Hour), Limit: 50})
+	notYet, _, _ := st.ListActivities(ctx, store.Filter{Overdue: true, Now: t0.Add(24 * time.Hour), Limit: 50})
+	if len(overdue) != 2 || len(notYet) != 0 {
+		t.Fatalf("overdue later: %v; overdue now: %v", ids(overdue), ids(notYet))
+	}
+	invisible, _, _ := st.ListActivities(ctx, store.Filter{VisibleTo: "MX", Now: t0, Limit: 50})
+	if len(invisible) != 0 {
+		t.Fatalf("a party outside the activities sees %v", ids(invisible))
+	}
+}
+
+func ids(ss []lifecycle.State) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.ID
+	}
+	return out
+}
+
+func TestTokensAuthenticateAndRevoke(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	info, secret, err := st.CreateToken(ctx, "us-approver", "laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.Authenticate(ctx, secret, t0)
+	if err != nil || p.ID != "us-approver" || p.Party != "US" {
+		t.Fatalf("authenticate: %+v %v", p, err)
+	}
+	if n := count(t, st, "SELECT count(*) FROM api_tokens WHERE last_used_at IS NOT NULL"); n != 1 {
+		t.Fatal("last use not recorded")
+	}
+	var stored []byte
+	if err := st.Pool().QueryRow(ctx, "SELECT secret_hash FROM api_tokens").Scan(&stored); err != nil || string(stored) == secret {
+		t.Fatal("the secret itself is stored")
+	}
+	if _, err := st.Authenticate(ctx, secret+"x", t0); err != store.ErrBadToken {
+		t.Fatalf("altered token: %v", err)
+	}
+	if err := st.RevokeToken(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Authenticate(ctx, secret, t0); err != store.ErrBadToken {
+		t.Fatalf("revoked token still authenticates: %v", err)
+	}
+	if err := st.RevokeToken(ctx, info.ID); err != store.ErrNotFound {
+		t.Fatalf("second revoke: %v", err)
+	}
+}
