@@ -4,12 +4,16 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -178,6 +182,9 @@ func (r *runner) run(ctx workflow.Context) (lifecycle.State, error) {
 		if err := r.flush(ctx); err != nil {
 			return r.state, err
 		}
+		if changed() {
+			continue // more arrived while recording
+		}
 		if r.state.Status.Terminal() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return r.state, err
@@ -238,11 +245,13 @@ var recordOptions = workflow.ActivityOptions{
 	},
 }
 
-// flush records every unrecorded event, in order, with the snapshot they
+// flush records the unrecorded events, in order, with the snapshot they
 // lead to, and keeps the search attributes in step. Handlers may apply more
-// events while Record runs; the loop picks them up next time.
+// events while Record runs; the main loop comes back for them after it has
+// had the chance to continue as new, which a steady stream of Updates
+// would otherwise put off for ever.
 func (r *runner) flush(ctx workflow.Context) error {
-	for len(r.unrecorded) > 0 {
+	if len(r.unrecorded) > 0 {
 		in := activities.RecordInput{Snapshot: r.state, Events: r.unrecorded}
 		r.unrecorded = nil
 		actx := workflow.WithActivityOptions(ctx, recordOptions)
@@ -335,4 +344,28 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 		NextDueKey.GetName():        enumspb.INDEXED_VALUE_TYPE_DATETIME,
 		DialogueKey.GetName():       enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
+}
+
+// RegisterSearchAttributes adds Pacto's search attributes to a namespace;
+// attributes already there are left as they are.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes of %s: %w", namespace, err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for name, typ := range SearchAttributes() {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			missing[name] = typ
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("add search attributes to %s: %w", namespace, err)
+	}
+	return nil
 }

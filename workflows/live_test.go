@@ -15,7 +15,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
@@ -93,10 +92,7 @@ func startLive(t *testing.T) *live {
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        ts.GetDefaultNamespace(),
-		SearchAttributes: SearchAttributes(),
-	}); err != nil {
+	if err := RegisterSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
 		t.Fatalf("register search attributes: %v", err)
 	}
 	rec := &recorder{}
@@ -343,6 +339,7 @@ func (l *live) continueAsNew(t *testing.T) {
 	for runID != "" {
 		runs++
 		h := l.history(id, runID)
+		t.Logf("run %d: %d events, last %s", runs, len(h.Events), h.Events[len(h.Events)-1].GetEventType())
 		if len(h.Events) > longest {
 			longest = len(h.Events)
 		}
