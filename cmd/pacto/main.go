@@ -3,38 +3,82 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
 )
 
-const usage = `pacto runs the lifecycle of cooperation activities between parties.
-
-Usage:
-  pacto <command> [flags]
-
-Commands:
-  help       show this text
-
-The server commands (dev, serve, api, worker, migrate, token) are being built;
-see README.md for what works today.
-`
-
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+// command is one subcommand of pacto.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, out io.Writer) error
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+var commands = map[string]command{
+	"api":       {"serve the HTTP API (against an external Temporal and PostgreSQL)", runAPI},
+	"worker":    {"run a Temporal worker for activity workflows", runWorker},
+	"serve":     {"run the HTTP API and a worker in one process", runServe},
+	"migrate":   {"apply the database migrations", runMigrate},
+	"setup":     {"register Pacto's search attributes on a Temporal namespace", runSetup},
+	"party":     {"create or list parties (create | list)", runParty},
+	"dialogue":  {"create or list dialogues (create | list)", runDialogue},
+	"principal": {"create or list principals (create | list)", runPrincipal},
+	"token":     {"create, list or revoke API tokens (create | list | revoke)", runToken},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "pacto runs the lifecycle of cooperation activities between parties.\n\nUsage:\n  pacto <command> [flags]\n\nCommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, "\nRun 'pacto <command> --help' for its flags; every flag can also be set by the environment variable it names.\n")
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks an error that is the caller's: exit status 2.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		usage(stderr)
 		return 2
 	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
 		return 0
-	default:
-		fmt.Fprintf(stderr, "pacto: unknown command %q\n\n%s", args[0], usage)
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "pacto: unknown command %q\n\n", args[0])
+		usage(stderr)
 		return 2
+	}
+	err := cmd.run(ctx, args[1:], stdout)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "pacto %s: %v\n", args[0], strings.TrimSuffix(err.Error(), ": "+errUsage.Error()))
+		return 2
+	default:
+		fmt.Fprintf(stderr, "pacto %s: %v\n", args[0], err)
+		return 1
 	}
 }

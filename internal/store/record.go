@@ -316,7 +316,7 @@ func (s *Store) VerifyAudit(ctx context.Context, id string) (AuditVerification, 
 				problem = "hash does not match the content"
 			case json.Unmarshal([]byte(r.Content), &c) != nil:
 				problem = "content is not valid JSON"
-			case c.Activity != id || c.Event.Seq != r.Seq || string(c.Event.Type) != r.Type || c.Event.Actor != r.Actor || !c.Event.At.Equal(r.At):
+			case c.Activity != id || c.Event.Seq != r.Seq || string(c.Event.Type) != r.Type || c.Event.Actor != r.Actor || !c.Event.At.Truncate(time.Microsecond).Equal(r.At):
 				problem = "columns disagree with the hashed content"
 			}
 			if problem != "" {

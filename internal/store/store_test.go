@@ -15,7 +15,8 @@ func TestMain(m *testing.M) {
 	pgtest.Main(m)
 }
 
-var t0 = time.Date(2027, 1, 4, 15, 0, 0, 0, time.UTC)
+// t0 has nanoseconds, which PostgreSQL's timestamps do not keep.
+var t0 = time.Date(2027, 1, 4, 15, 0, 0, 123456789, time.UTC)
 
 // seeded opens a fresh database with two parties, a dialogue and a
 // principal of each role per party.

@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"pacto/internal/api"
+	"pacto/internal/store"
+)
+
+// withStore opens the database named by --database-url for one admin action.
+func withStore(ctx context.Context, db string, fn func(*store.Store) error) error {
+	if err := required("database-url", db); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
+// subcommand splits "create --flag ..." into its verb and the rest.
+func subcommand(args []string, verbs ...string) (string, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", nil, fmt.Errorf("say which: %s: %w", strings.Join(verbs, ", "), errUsage)
+	}
+	for _, v := range verbs {
+		if args[0] == v {
+			return v, args[1:], nil
+		}
+	}
+	return "", nil, fmt.Errorf("unknown action %q; use %s: %w", args[0], strings.Join(verbs, ", "), errUsage)
+}
+
+func table(out io.Writer, header string, rows [][]string) error {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	for _, r := range rows {
+		fmt.Fprintln(w, strings.Join(r, "\t"))
+	}
+	return w.Flush()
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// explain turns the store's sentinel errors into a sentence for the CLI.
+func explain(what string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%s already exists", what)
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%s refers to something that does not exist (%v)", what, err)
+	}
+	return err
+}
+
+func runParty(ctx context.Context, args []string, out io.Writer) error {
+	verb, rest, err := subcommand(args, "create", "list")
+	if err != nil {
+		return err
+	}
+	f := newFlags("party "+verb, "party "+verb+" [flags]")
+	db := f.database()
+	var p store.Party
+	if verb == "create" {
+		f.fs.StringVar(&p.Code, "code", "", "party code, e.g. PA")
+		f.fs.StringVar(&p.Name, "name", "", "party name, e.g. Panamá")
+		f.fs.StringVar(&p.TimeZone, "time-zone", "", "IANA time zone, e.g. America/Panama")
+		f.fs.StringVar(&p.Language, "language", "en", "language of its notices: es or en")
+	}
+	if err := f.parse(rest); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, func(st *store.Store) error {
+		if verb == "list" {
+			ps, err := st.Parties(ctx)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, len(ps))
+			for i, p := range ps {
+				rows[i] = []string{p.Code, p.Name, p.TimeZone, p.Language}
+			}
+			return table(out, "CODE\tNAME\tTIME ZONE\tLANGUAGE", rows)
+		}
+		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" {
+			return fmt.Errorf("--time-zone %q is not an IANA time zone: %w", p.TimeZone, errUsage)
+		}
+		created, err := st.CreateParty(ctx, p)
+		if err != nil {
+			return explain("party "+p.Code, err)
+		}
+		fmt.Fprintf(out, "party %s created\n", created.Code)
+		return nil
+	})
+}
+
+func runDialogue(ctx context.Context, args []string, out io.Writer) error {
+	verb, rest, err := subcommand(args, "create", "list")
+	if err != nil {
+		return err
+	}
+	f := newFlags("dialogue "+verb, "dialogue "+verb+" [flags]")
+	db := f.database()
+	var d store.Dialogue
+	var parties string
+	if verb == "create" {
+		f.fs.StringVar(&d.ID, "id", "", "dialogue id, e.g. hld-pa-us")
+		f.fs.StringVar(&d.Name, "name", "", "dialogue name")
+		f.fs.StringVar(&parties, "parties", "", "comma-separated party codes, e.g. PA,US")
+	}
+	if err := f.parse(rest); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, func(st *store.Store) error {
+		if verb == "list" {
+			ds, err := st.Dialogues(ctx)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, len(ds))
+			for i, d := range ds {
+				rows[i] = []string{d.ID, d.Name, strings.Join(d.Parties, ",")}
+			}
+			return table(out, "ID\tNAME\tPARTIES", rows)
+		}
+		for _, p := range strings.Split(parties, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				d.Parties = append(d.Parties, p)
+			}
+		}
+		if len(d.Parties) < 2 || d.ID == "" || d.Name == "" {
+			return fmt.Errorf("--id, --name and at least two --parties are required: %w", errUsage)
+		}
+		if _, err := st.CreateDialogue(ctx, d); err != nil {
+			return explain("dialogue "+d.ID, err)
+		}
+		fmt.Fprintf(out, "dialogue %s created\n", d.ID)
+		return nil
+	})
+}
+
+func runPrincipal(ctx context.Context, args []string, out io.Writer) error {
+	verb, rest, err := subcommand(args, "create", "list")
+	if err != nil {
+		return err
+	}
+	f := newFlags("principal "+verb, "principal "+verb+" [flags]")
+	db := f.database()
+	var p store.Principal
+	var roles string
+	if verb == "create" {
+		f.fs.StringVar(&p.ID, "id", "", "principal id, e.g. pa-approver")
+		f.fs.StringVar(&p.Party, "party", "", "party code (may be empty for an admin)")
+		f.fs.StringVar(&roles, "roles", "", "comma-separated roles: coordinator, approver, observer, admin")
+		f.fs.StringVar(&p.Name, "name", "", "display name")
+		f.fs.StringVar(&p.Email, "email", "", "email address for notices")
+		f.fs.StringVar(&p.Language, "language", "en", "language: es or en")
+	} else {
+		f.fs.StringVar(&p.Party, "party", "", "list only this party's principals")
+	}
+	if err := f.parse(rest); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, func(st *store.Store) error {
+		if verb == "list" {
+			ps, err := st.Principals(ctx, p.Party)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, len(ps))
+			for i, p := range ps {
+				rows[i] = []string{p.ID, p.Party, strings.Join(p.Roles, ","), p.Name, p.Email, p.Language}
+			}
+			return table(out, "ID\tPARTY\tROLES\tNAME\tEMAIL\tLANGUAGE", rows)
+		}
+		for _, r := range strings.Split(roles, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				p.Roles = append(p.Roles, r)
+			}
+		}
+		if err := api.ValidatePrincipal(&p); err != nil {
+			return fmt.Errorf("%v: %w", err, errUsage)
+		}
+		if _, err := st.CreatePrincipal(ctx, p); err != nil {
+			return explain("principal "+p.ID, err)
+		}
+		fmt.Fprintf(out, "principal %s created\n", p.ID)
+		return nil
+	})
+}
+
+func runToken(ctx context.Context, args []string, out io.Writer) error {
+	verb, rest, err := subcommand(args, "create", "list", "revoke")
+	if err != nil {
+		return err
+	}
+	synopsis := "token " + verb + " [flags]"
+	if verb == "revoke" {
+		synopsis += " TOKEN-ID"
+	}
+	f := newFlags("token "+verb, synopsis)
+	db := f.database()
+	var principal, name string
+	if verb != "revoke" {
+		f.fs.StringVar(&principal, "principal", "", "the principal the token acts as")
+	}
+	if verb == "create" {
+		f.fs.StringVar(&name, "name", "", "a label to recognise the token by")
+	}
+	if err := f.parse(rest); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, func(st *store.Store) error {
+		switch verb {
+		case "create":
+			if err := required("principal", principal); err != nil {
+				return err
+			}
+			info, secret, err := st.CreateToken(ctx, principal, name)
+			if err != nil {
+				return explain("principal "+principal, err)
+			}
+			fmt.Fprintf(out, "token %s created for %s. Keep it now; it is not shown again:\n%s\n", info.ID, info.Principal, secret)
+		case "list":
+			ts, err := st.Tokens(ctx, principal)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, len(ts))
+			for i, t := range ts {
+				rows[i] = []string{t.ID, t.Principal, t.Name, when(&t.CreatedAt), when(t.LastUsedAt), when(t.RevokedAt)}
+			}
+			return table(out, "ID\tPRINCIPAL\tNAME\tCREATED\tLAST USED\tREVOKED", rows)
+		case "revoke":
+			if f.fs.NArg() != 1 {
+				return fmt.Errorf("give the id of the token to revoke: %w", errUsage)
+			}
+			id := f.fs.Arg(0)
+			if err := st.RevokeToken(ctx, id); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no live token %q", id)
+			} else if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "token %s revoked\n", id)
+		}
+		return nil
+	})
+}

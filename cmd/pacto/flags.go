@@ -1,0 +1,101 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// flags is a flag set whose every flag has an environment variable: the
+// variable sets the default, the flag wins, and --help names both.
+type flags struct {
+	fs *flag.FlagSet
+}
+
+func newFlags(name, synopsis string) *flags {
+	fs := flag.NewFlagSet("pacto "+name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pacto %s\n\nFlags (environment variable in brackets):\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return &flags{fs: fs}
+}
+
+func (f *flags) str(name, env, def, usage string) *string {
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	return f.fs.String(name, def, usage+" ["+env+"]")
+}
+
+func (f *flags) boolean(name, env string, def bool, usage string) *bool {
+	if v, ok := os.LookupEnv(env); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			def = b
+		}
+	}
+	return f.fs.Bool(name, def, usage+" ["+env+"]")
+}
+
+// parse parses args; a bad flag is a usage error.
+func (f *flags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return fmt.Errorf("%v: %w", err, errUsage)
+	}
+	return nil
+}
+
+// common flags of the server commands.
+type serverFlags struct {
+	databaseURL       *string
+	temporalAddress   *string
+	temporalNamespace *string
+	logLevel          *string
+	logFormat         *string
+}
+
+func (f *flags) database() *string {
+	return f.str("database-url", "PACTO_DATABASE_URL", "", "PostgreSQL connection URL")
+}
+
+func (f *flags) temporal() (address, namespace *string) {
+	return f.str("temporal-address", "TEMPORAL_ADDRESS", "", "Temporal frontend host:port (default 127.0.0.1:7233 or the SDK's config profile)"),
+		f.str("temporal-namespace", "TEMPORAL_NAMESPACE", "", "Temporal namespace (default \"default\")")
+}
+
+func (f *flags) server() serverFlags {
+	var s serverFlags
+	s.databaseURL = f.database()
+	s.temporalAddress, s.temporalNamespace = f.temporal()
+	s.logLevel = f.str("log-level", "PACTO_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	s.logFormat = f.str("log-format", "PACTO_LOG_FORMAT", "json", "log format: json or text")
+	return s
+}
+
+func (s serverFlags) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*s.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error: %w", *s.logLevel, errUsage)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(*s.logFormat) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use json or text: %w", *s.logFormat, errUsage)
+}
+
+func required(name, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return fmt.Errorf("--%s is required: %w", name, errUsage)
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"go.temporal.io/sdk/client"
+	"golang.org/x/sync/errgroup"
+
+	"pacto/internal/api"
+	"pacto/internal/app"
+	"pacto/internal/store"
+	"pacto/workflows"
+)
+
+// process is what the server commands share: a logger, the store and a
+// Temporal client, closed together.
+type process struct {
+	log      *slog.Logger
+	store    *store.Store
+	temporal client.Client
+}
+
+func openProcess(ctx context.Context, s serverFlags) (*process, error) {
+	if err := required("database-url", *s.databaseURL); err != nil {
+		return nil, err
+	}
+	log, err := s.logger()
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.OpenLazy(ctx, *s.databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := app.DialTemporal(app.TemporalConfig{Address: *s.temporalAddress, Namespace: *s.temporalNamespace}, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &process{log: log, store: st, temporal: tc}, nil
+}
+
+func (p *process) close() {
+	p.temporal.Close()
+	p.store.Close()
+}
+
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func runAPI(ctx context.Context, args []string, _ io.Writer) error {
+	return runServers(ctx, "api", args, true, false)
+}
+
+func runWorker(ctx context.Context, args []string, _ io.Writer) error {
+	return runServers(ctx, "worker", args, false, true)
+}
+
+func runServe(ctx context.Context, args []string, _ io.Writer) error {
+	return runServers(ctx, "serve", args, true, true)
+}
+
+// runServers runs the HTTP API, a worker, or both, until ctx ends (SIGINT
+// or SIGTERM), then shuts down gracefully. Both are stateless: run as many
+// of each as load needs.
+func runServers(ctx context.Context, name string, args []string, withAPI, withWorker bool) error {
+	f := newFlags(name, name+" [flags]")
+	s := f.server()
+	httpAddr := f.str("http", "PACTO_HTTP", "127.0.0.1:8080", "address the HTTP API listens on")
+	if !withAPI {
+		httpAddr = nil
+	}
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	p, err := openProcess(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	g, ctx := errgroup.WithContext(ctx)
+	if withWorker {
+		w := app.NewWorker(p.temporal, p.store)
+		g.Go(func() error { return app.RunWorker(ctx, w) })
+		p.log.Info("worker started", "task_queue", workflows.TaskQueue)
+	}
+	if withAPI {
+		ln, err := listen(*httpAddr)
+		if err != nil {
+			return err
+		}
+		h := api.New(p.store, p.temporal, api.Options{Logger: p.log}).Handler()
+		g.Go(func() error { return app.ServeHTTP(ctx, ln, h, p.log) })
+		p.log.Info("http api listening", "addr", ln.Addr().String())
+	}
+	err = g.Wait()
+	p.log.Info("stopped", "command", name)
+	return err
+}
+
+func runMigrate(ctx context.Context, args []string, out io.Writer) error {
+	f := newFlags("migrate", "migrate [flags]")
+	db := f.database()
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := required("database-url", *db); err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, *db); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "database schema is up to date")
+	return nil
+}
+
+func runSetup(ctx context.Context, args []string, out io.Writer) error {
+	f := newFlags("setup", "setup [flags]")
+	address, namespace := f.temporal()
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tc, err := app.DialTemporal(app.TemporalConfig{Address: *address, Namespace: *namespace}, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	ns := *namespace
+	if ns == "" {
+		ns = client.DefaultNamespace
+	}
+	if err := workflows.RegisterSearchAttributes(ctx, tc, ns); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "search attributes registered on namespace %s\n", ns)
+	return nil
+}

@@ -1,0 +1,613 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/store"
+	"pacto/workflows"
+)
+
+// canSee reports whether a principal may see an activity: admins see all,
+// everyone else the activities their party takes part in.
+func canSee(p store.Principal, st lifecycle.State) bool {
+	if hasRole(p, "admin") {
+		return true
+	}
+	_, ok := st.Party(lifecycle.PartyCode(p.Party))
+	return ok && p.Party != ""
+}
+
+var errNoActivity = fail(probNotFound, "no such activity")
+
+// visible returns an activity the principal may see, from the read model,
+// or from the workflow if the read model has not caught up yet. An
+// activity the principal may not see is reported as not found, so its
+// existence does not leak.
+func (s *Server) visible(ctx context.Context, p store.Principal, id string) (lifecycle.State, error) {
+	st, err := s.store.Activity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		st, err = s.queryState(ctx, id)
+	}
+	if err != nil {
+		return lifecycle.State{}, err
+	}
+	if !canSee(p, st) {
+		return lifecycle.State{}, errNoActivity
+	}
+	return st, nil
+}
+
+// queryState asks the activity's workflow for its current state.
+func (s *Server) queryState(ctx context.Context, id string) (lifecycle.State, error) {
+	v, err := s.temporal.QueryWorkflow(ctx, id, "", workflows.QueryState)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return lifecycle.State{}, errNoActivity
+	}
+	if err != nil {
+		return lifecycle.State{}, fmt.Errorf("query activity %s: %w", id, err)
+	}
+	var st lifecycle.State
+	if err := v.Get(&st); err != nil {
+		return lifecycle.State{}, fmt.Errorf("decode state of %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// waitRecorded waits, for a bounded time, until the read model holds the
+// activity at seq or later, so the caller's next GET or list sees its own
+// write. On timeout it gives up quietly: the response already carries the
+// workflow's new state and the read model will catch up.
+func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) {
+	deadline := time.Now().Add(s.recordWait)
+	pause := 2 * time.Millisecond
+	for {
+		got, err := s.store.ActivitySeq(ctx, id)
+		if err == nil && got >= seq {
+			return
+		}
+		if time.Now().Add(pause).After(deadline) {
+			s.log.WarnContext(ctx, "read model behind the workflow", "activity", id, "want_seq", seq, "have_seq", got, "err", err)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+func (s *Server) respondActivity(w http.ResponseWriter, status int, st lifecycle.State) error {
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(st.Version)))
+	return writeJSON(w, status, viewOf(st, s.now()))
+}
+
+func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
+	p := principalOf(r)
+	id := chi.URLParam(r, "id")
+	st, err := s.visible(r.Context(), p, id)
+	if err != nil {
+		return err
+	}
+	switch r.URL.Query().Get("consistent") {
+	case "", "false":
+	case "true":
+		if st, err = s.queryState(r.Context(), id); err != nil {
+			return err
+		}
+	default:
+		return failField(probInvalid, "consistent", "consistent must be true or false")
+	}
+	return s.respondActivity(w, http.StatusOK, st)
+}
+
+// newActivityID returns a random, URL-safe activity ID.
+func newActivityID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("read random id: %w", err)
+	}
+	return "act_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := principalOf(r)
+	if !hasRole(p, "coordinator") {
+		return fail(probForbidden, "only a coordinator may propose an activity")
+	}
+	var req ProposeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Dialogue == "" {
+		return failField(probInvalid, "dialogue", "dialogue is required")
+	}
+	dialogueParties, err := s.store.DialogueParties(ctx, req.Dialogue)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !includes(dialogueParties, p.Party)) {
+		return failField(probInvalid, "dialogue", fmt.Sprintf("no dialogue %q that your party takes part in", req.Dialogue))
+	}
+	if err != nil {
+		return err
+	}
+	cmd, err := proposeCommand(req, dialogueParties)
+	if err != nil {
+		return err
+	}
+	id, err := newActivityID()
+	if err != nil {
+		return err
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > 200 {
+			return failField(probInvalid, "Idempotency-Key", "the Idempotency-Key header is longer than 200 characters")
+		}
+		body, _ := json.Marshal(req)
+		sum := sha256.Sum256(body)
+		existing, hash, existed, err := s.store.IdempotentCreate(ctx, p.ID, key, sum[:], id)
+		if err != nil {
+			return err
+		}
+		if existed && string(hash) != string(sum[:]) {
+			return fail(probConflict, "this Idempotency-Key was used with a different request body")
+		}
+		id = existing
+	}
+	cmd.ActivityID = id
+	// Check with the core first, so a bad proposal gets a 4xx naming the
+	// field instead of a workflow that fails.
+	if _, err := lifecycle.Decide(lifecycle.State{}, cmd, p.Actor(), s.now()); err != nil {
+		var ce *lifecycle.Error
+		if errors.As(err, &ce) {
+			return coreProblem(ce)
+		}
+		return err
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+		workflows.WorkflowName, workflows.Input{Actor: p.Actor(), Propose: &cmd})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start activity %s: %w", id, err)
+	}
+	st, err := s.queryState(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.waitRecorded(ctx, id, st.Seq)
+	w.Header().Set("Location", "/v1/activities/"+id)
+	return s.respondActivity(w, http.StatusCreated, st)
+}
+
+func includes(ps []lifecycle.Party, code string) bool {
+	for _, p := range ps {
+		if string(p.Code) == code {
+			return true
+		}
+	}
+	return false
+}
+
+func proposeCommand(req ProposeRequest, dialogueParties []lifecycle.Party) (lifecycle.Propose, error) {
+	cmd := lifecycle.Propose{
+		Dialogue: req.Dialogue, DialogueParties: dialogueParties, Title: req.Title, Summary: req.Summary,
+		Objectives: req.Objectives, Milestones: milestoneSpecs(req.Milestones),
+	}
+	for _, c := range req.Parties {
+		cmd.Parties = append(cmd.Parties, lifecycle.PartyCode(c))
+	}
+	if req.Policy != nil {
+		pol, err := policyOverrides(*req.Policy)
+		if err != nil {
+			return cmd, err
+		}
+		cmd.Policy = pol
+	}
+	return cmd, nil
+}
+
+func milestoneSpecs(in []MilestoneInput) []lifecycle.MilestoneSpec {
+	out := make([]lifecycle.MilestoneSpec, len(in))
+	for i, m := range in {
+		out[i] = lifecycle.MilestoneSpec{ID: m.ID, Title: m.Title, Horizon: lifecycle.Horizon(m.Horizon), Owner: lifecycle.PartyCode(m.Owner), Due: m.Due}
+		if m.Indicator != nil {
+			out[i].Indicator = &lifecycle.Indicator{Baseline: m.Indicator.Baseline, Target: m.Indicator.Target, Unit: m.Indicator.Unit}
+		}
+	}
+	return out
+}
+
+func policyOverrides(in PolicyInput) (lifecycle.PolicyOverrides, error) {
+	var out lifecycle.PolicyOverrides
+	for _, f := range []struct {
+		name string
+		v    string
+		dst  **time.Duration
+	}{
+		{"approval_window", in.ApprovalWindow, &out.ApprovalWindow},
+		{"approval_reminder_every", in.ApprovalReminderEvery, &out.ApprovalReminderEvery},
+		{"due_soon_lead", in.DueSoonLead, &out.DueSoonLead},
+		{"overdue_reminder_every", in.OverdueReminderEvery, &out.OverdueReminderEvery},
+	} {
+		if f.v == "" {
+			continue
+		}
+		d, err := lifecycle.ParseDuration(f.v)
+		if err != nil {
+			return out, failField(probInvalid, "policy."+f.name, err.Error())
+		}
+		*f.dst = &d
+	}
+	out.OverdueReminders = in.OverdueReminders
+	return out, nil
+}
+
+// update sends one command to an activity's workflow as an Update and
+// answers with the workflow's new state. role is the role the API demands
+// before asking the core, which checks again.
+func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Request, name, role string, build func(st lifecycle.State) (C, error)) error {
+	ctx := r.Context()
+	p := principalOf(r)
+	if !hasRole(p, role) {
+		return fail(probForbidden, fmt.Sprintf("only a %s may do this", role))
+	}
+	id := chi.URLParam(r, "id")
+	st, err := s.visible(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	cmd, err := build(st)
+	if err != nil {
+		return err
+	}
+	opts := client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.Request[C]{Actor: p.Actor(), Command: cmd}},
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		// Temporal keeps one result per update ID: a retried request with
+		// the same key gets the first answer instead of acting twice.
+		opts.UpdateID = p.ID + "/" + name + "/" + key
+	}
+	h, err := s.temporal.UpdateWorkflow(ctx, opts)
+	var next lifecycle.State
+	if err == nil {
+		err = h.Get(ctx, &next)
+	}
+	if err != nil {
+		return s.updateError(ctx, id, err)
+	}
+	s.waitRecorded(ctx, id, next.Seq)
+	return s.respondActivity(w, http.StatusOK, next)
+}
+
+// updateError explains why an Update failed.
+func (s *Server) updateError(ctx context.Context, id string, err error) error {
+	if ce, ok := workflows.CoreError(err); ok {
+		return coreProblem(ce)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		// The workflow has ended: the activity is in a final state.
+		if st, serr := s.store.Activity(ctx, id); serr == nil {
+			return fail(probTransition, fmt.Sprintf("the activity is %s and takes no more commands", st.Status))
+		}
+		return errNoActivity
+	}
+	return fmt.Errorf("update activity %s: %w", id, err)
+}
+
+// ifMatchVersion reads the version an amendment is based on from If-Match
+// ("3", W/"3" or 3) or from the body.
+func ifMatchVersion(r *http.Request, body *int) (int, error) {
+	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" {
+		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+		if err != nil {
+			return 0, failField(probInvalid, "If-Match", "If-Match must be the activity's version as given in its ETag, e.g. \"3\"")
+		}
+		return v, nil
+	}
+	if body != nil {
+		return *body, nil
+	}
+	return 0, fail(probPrecondition, "send If-Match with the version you are amending (the ETag of GET), or a version in the body")
+}
+
+func (s *Server) amend(w http.ResponseWriter, r *http.Request) error {
+	var req AmendRequest
+	return update(s, w, r, workflows.UpdateAmend, "coordinator", func(lifecycle.State) (lifecycle.Amend, error) {
+		if err := decode(w, r, &req); err != nil {
+			return lifecycle.Amend{}, err
+		}
+		version, err := ifMatchVersion(r, req.Version)
+		if err != nil {
+			return lifecycle.Amend{}, err
+		}
+		// Fields left out keep their value in the workflow's current state.
+		cur, err := s.queryState(r.Context(), chi.URLParam(r, "id"))
+		if err != nil {
+			return lifecycle.Amend{}, err
+		}
+		cmd := lifecycle.Amend{BaseVersion: version, Title: cur.Title, Summary: cur.Summary, Objectives: cur.Objectives}
+		for _, m := range cur.Milestones {
+			cmd.Milestones = append(cmd.Milestones, m.MilestoneSpec)
+		}
+		if req.Title != nil {
+			cmd.Title = *req.Title
+		}
+		if req.Summary != nil {
+			cmd.Summary = *req.Summary
+		}
+		if req.Objectives != nil {
+			cmd.Objectives = *req.Objectives
+		}
+		if req.Milestones != nil {
+			cmd.Milestones = milestoneSpecs(*req.Milestones)
+		}
+		return cmd, nil
+	})
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateDecide, "approver", func(lifecycle.State) (lifecycle.DecideProposal, error) {
+		var req DecisionRequest
+		if err := decode(w, r, &req); err != nil {
+			return lifecycle.DecideProposal{}, err
+		}
+		if req.Version == 0 {
+			return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on")
+		}
+		return lifecycle.DecideProposal{Version: req.Version, Party: lifecycle.PartyCode(req.Party), Decision: lifecycle.Decision(req.Decision), Comment: req.Comment}, nil
+	})
+}
+
+func (s *Server) reportProgress(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateReportProgress, "coordinator", func(lifecycle.State) (lifecycle.ReportProgress, error) {
+		var req ProgressRequest
+		if err := decode(w, r, &req); err != nil {
+			return lifecycle.ReportProgress{}, err
+		}
+		return lifecycle.ReportProgress{MilestoneID: chi.URLParam(r, "mid"), Evidence: req.Evidence, Actual: req.Actual, Note: req.Note}, nil
+	})
+}
+
+func (s *Server) completeMilestone(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateCompleteMilestone, "coordinator", func(lifecycle.State) (lifecycle.CompleteMilestone, error) {
+		var req ProgressRequest
+		if r.ContentLength != 0 {
+			if err := decode(w, r, &req); err != nil {
+				return lifecycle.CompleteMilestone{}, err
+			}
+		}
+		return lifecycle.CompleteMilestone{MilestoneID: chi.URLParam(r, "mid"), Evidence: req.Evidence, Actual: req.Actual, Note: req.Note}, nil
+	})
+}
+
+func (s *Server) requestExtension(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateRequestExtension, "coordinator", func(lifecycle.State) (lifecycle.RequestExtension, error) {
+		var req ExtensionRequest
+		if err := decode(w, r, &req); err != nil {
+			return lifecycle.RequestExtension{}, err
+		}
+		return lifecycle.RequestExtension{MilestoneID: chi.URLParam(r, "mid"), NewDue: req.NewDue, Reason: req.Reason}, nil
+	})
+}
+
+func (s *Server) decideExtension(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateDecideExtension, "approver", func(lifecycle.State) (lifecycle.DecideExtension, error) {
+		var req ExtensionDecisionRequest
+		if err := decode(w, r, &req); err != nil {
+			return lifecycle.DecideExtension{}, err
+		}
+		return lifecycle.DecideExtension{MilestoneID: chi.URLParam(r, "mid"), ExtensionID: chi.URLParam(r, "eid"),
+			Party: lifecycle.PartyCode(req.Party), Decision: lifecycle.Decision(req.Decision), Comment: req.Comment}, nil
+	})
+}
+
+func reasonOf(w http.ResponseWriter, r *http.Request) (string, error) {
+	var req ReasonRequest
+	if err := decode(w, r, &req); err != nil {
+		return "", err
+	}
+	return req.Reason, nil
+}
+
+func (s *Server) suspend(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateSuspend, "approver", func(lifecycle.State) (lifecycle.Suspend, error) {
+		reason, err := reasonOf(w, r)
+		return lifecycle.Suspend{Reason: reason}, err
+	})
+}
+
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateResume, "approver", func(lifecycle.State) (lifecycle.Resume, error) {
+		reason, err := reasonOf(w, r)
+		return lifecycle.Resume{Reason: reason}, err
+	})
+}
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request) error {
+	return update(s, w, r, workflows.UpdateCancel, "approver", func(lifecycle.State) (lifecycle.Cancel, error) {
+		reason, err := reasonOf(w, r)
+		return lifecycle.Cancel{Reason: reason}, err
+	})
+}
+
+// ActivityList is a page of activities.
+type ActivityList struct {
+	Activities []ActivityView `json:"activities"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+var (
+	statuses = []string{"proposed", "active", "suspended", "declined", "expired", "cancelled", "completed"}
+	horizons = []string{"short", "medium", "long"}
+)
+
+func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
+	p := principalOf(r)
+	q := r.URL.Query()
+	f := store.Filter{
+		Status: q.Get("status"), Party: q.Get("party"), PendingParty: q.Get("pending_party"),
+		Horizon: q.Get("horizon"), Dialogue: q.Get("dialogue"), Text: q.Get("q"), Now: s.now(),
+	}
+	if !hasRole(p, "admin") {
+		f.VisibleTo = p.Party
+		if f.VisibleTo == "" {
+			return writeJSON(w, http.StatusOK, ActivityList{Activities: []ActivityView{}})
+		}
+	}
+	if f.Status != "" && !oneOf(f.Status, statuses) {
+		return failField(probInvalid, "status", "status must be one of "+strings.Join(statuses, ", "))
+	}
+	if f.Horizon != "" && !oneOf(f.Horizon, horizons) {
+		return failField(probInvalid, "horizon", "horizon must be one of "+strings.Join(horizons, ", "))
+	}
+	switch q.Get("overdue") {
+	case "", "false":
+	case "true":
+		f.Overdue = true
+	default:
+		return failField(probInvalid, "overdue", "overdue must be true or false")
+	}
+	var err error
+	if f.DueBefore, err = timeParam(q.Get("due_before"), "due_before"); err != nil {
+		return err
+	}
+	if f.DueAfter, err = timeParam(q.Get("due_after"), "due_after"); err != nil {
+		return err
+	}
+	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
+		return err
+	}
+	if c := q.Get("cursor"); c != "" {
+		f.After = &store.Cursor{}
+		if err := decodeCursor(c, f.After); err != nil {
+			return err
+		}
+	}
+	states, next, err := s.store.ListActivities(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := ActivityList{Activities: make([]ActivityView, len(states))}
+	now := s.now()
+	for i, st := range states {
+		out.Activities[i] = viewOf(st, now)
+	}
+	if next != nil {
+		out.NextCursor = encodeCursor(next)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func oneOf(v string, set []string) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// timeParam reads an RFC 3339 timestamp or a date (midnight UTC).
+func timeParam(v, name string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return &t, nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return &t, nil
+	}
+	return nil, failField(probInvalid, name, name+" must be an RFC 3339 timestamp or a date (YYYY-MM-DD)")
+}
+
+func limitParam(v string) (int, error) {
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 200 {
+		return 0, failField(probInvalid, "limit", "limit must be a whole number from 1 to 200")
+	}
+	return n, nil
+}
+
+func encodeCursor(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || json.Unmarshal(b, v) != nil {
+		return failField(probInvalid, "cursor", "cursor is not one this API returned")
+	}
+	return nil
+}
+
+// AuditPage is a page of an activity's audit log.
+type AuditPage struct {
+	Events    []store.AuditEvent `json:"events"`
+	NextAfter *int64             `json:"next_after,omitempty"`
+}
+
+func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	if _, err := s.visible(r.Context(), principalOf(r), id); err != nil {
+		return err
+	}
+	after := int64(0)
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return failField(probInvalid, "after", "after must be a sequence number (0 or more)")
+		}
+		after = n
+	}
+	limit, err := limitParam(r.URL.Query().Get("limit"))
+	if err != nil {
+		return err
+	}
+	events, err := s.store.Audit(r.Context(), id, after, limit)
+	if err != nil {
+		return err
+	}
+	page := AuditPage{Events: events}
+	if len(events) == limit {
+		last := events[len(events)-1].Seq
+		page.NextAfter = &last
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "id")
+	if _, err := s.visible(r.Context(), principalOf(r), id); err != nil {
+		return err
+	}
+	v, err := s.store.VerifyAudit(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}

@@ -1,0 +1,280 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"pacto/internal/store"
+)
+
+var (
+	partyCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_-]{0,15}$`)
+	idPattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$`)
+	roleNames        = []string{"coordinator", "approver", "observer", "admin"}
+	languages        = []string{"es", "en"}
+)
+
+// storeWriteError turns a store conflict or dangling reference into a
+// problem that names the field at fault.
+func storeWriteError(err error, conflictDetail, missingField, missingDetail string) error {
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return fail(probConflict, conflictDetail)
+	case errors.Is(err, store.ErrNotFound):
+		return failField(probInvalid, missingField, missingDetail)
+	}
+	return err
+}
+
+func (s *Server) listParties(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.store.Parties(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"parties": ps})
+}
+
+func (s *Server) createParty(w http.ResponseWriter, r *http.Request) error {
+	var p store.Party
+	if err := decode(w, r, &p); err != nil {
+		return err
+	}
+	switch {
+	case !partyCodePattern.MatchString(p.Code):
+		return failField(probInvalid, "code", "code must be 1 to 16 capital letters, digits, '_' or '-', starting with a letter")
+	case p.Name == "":
+		return failField(probInvalid, "name", "name is required")
+	case !oneOf(p.Language, languages):
+		return failField(probInvalid, "language", "language must be es or en")
+	}
+	if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" || p.TimeZone == "Local" {
+		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
+	}
+	created, err := s.store.CreateParty(r.Context(), p)
+	if err != nil {
+		return storeWriteError(err, "party "+p.Code+" already exists", "code", "")
+	}
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+func (s *Server) listDialogues(w http.ResponseWriter, r *http.Request) error {
+	ds, err := s.store.Dialogues(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"dialogues": ds})
+}
+
+func (s *Server) createDialogue(w http.ResponseWriter, r *http.Request) error {
+	var d store.Dialogue
+	if err := decode(w, r, &d); err != nil {
+		return err
+	}
+	switch {
+	case !idPattern.MatchString(d.ID):
+		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-'")
+	case d.Name == "":
+		return failField(probInvalid, "name", "name is required")
+	case len(d.Parties) < 2:
+		return failField(probInvalid, "parties", "a dialogue needs at least two parties")
+	}
+	created, err := s.store.CreateDialogue(r.Context(), d)
+	if err != nil {
+		return storeWriteError(err, "dialogue "+d.ID+" already exists or lists a party twice", "parties", "every party must exist; create it first")
+	}
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+func (s *Server) listPrincipals(w http.ResponseWriter, r *http.Request) error {
+	ps, err := s.store.Principals(r.Context(), r.URL.Query().Get("party"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"principals": ps})
+}
+
+// ValidatePrincipal checks a principal before it is stored; the CLI uses
+// it too.
+func ValidatePrincipal(p *store.Principal) error {
+	if p.Language == "" {
+		p.Language = "en"
+	}
+	switch {
+	case !idPattern.MatchString(p.ID):
+		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':', '@' or '-'")
+	case p.Name == "":
+		return failField(probInvalid, "name", "name is required")
+	case len(p.Roles) == 0:
+		return failField(probInvalid, "roles", "at least one role is required: coordinator, approver, observer or admin")
+	case !oneOf(p.Language, languages):
+		return failField(probInvalid, "language", "language must be es or en")
+	}
+	onlyAdmin := true
+	for _, role := range p.Roles {
+		if !oneOf(role, roleNames) {
+			return failField(probInvalid, "roles", fmt.Sprintf("%q is not a role; use coordinator, approver, observer or admin", role))
+		}
+		onlyAdmin = onlyAdmin && role == "admin"
+	}
+	if p.Party == "" && !onlyAdmin {
+		return failField(probInvalid, "party", "a principal with a role other than admin must belong to a party")
+	}
+	return nil
+}
+
+func (s *Server) createPrincipal(w http.ResponseWriter, r *http.Request) error {
+	var p store.Principal
+	if err := decode(w, r, &p); err != nil {
+		return err
+	}
+	if p.Disabled != nil {
+		return failField(probInvalid, "disabled_at", "disabled_at cannot be set on creation")
+	}
+	if err := ValidatePrincipal(&p); err != nil {
+		return err
+	}
+	created, err := s.store.CreatePrincipal(r.Context(), p)
+	if err != nil {
+		return storeWriteError(err, "principal "+p.ID+" already exists", "party", "party "+p.Party+" does not exist")
+	}
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.store.Tokens(r.Context(), r.URL.Query().Get("principal"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+}
+
+// TokenRequest asks for a new token for a principal.
+type TokenRequest struct {
+	Principal string `json:"principal"`
+	Name      string `json:"name,omitempty"`
+}
+
+// NewToken is a freshly issued token: Secret is shown this once.
+type NewToken struct {
+	Token  store.TokenInfo `json:"token"`
+	Secret string          `json:"secret"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req TokenRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if req.Principal == "" {
+		return failField(probInvalid, "principal", "principal is required")
+	}
+	info, secret, err := s.store.CreateToken(r.Context(), req.Principal, req.Name)
+	if err != nil {
+		return storeWriteError(err, "token id collision; try again", "principal", "principal "+req.Principal+" does not exist")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, NewToken{Token: info, Secret: secret})
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	err := s.store.RevokeToken(r.Context(), chi.URLParam(r, "tid"))
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no live token with that id")
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// InboxPage is a page of the caller's notifications.
+type InboxPage struct {
+	Notifications []store.Notification `json:"notifications"`
+	NextCursor    string               `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	unread := false
+	switch q.Get("unread") {
+	case "", "false":
+	case "true":
+		unread = true
+	default:
+		return failField(probInvalid, "unread", "unread must be true or false")
+	}
+	limit, err := limitParam(q.Get("limit"))
+	if err != nil {
+		return err
+	}
+	var after *store.InboxCursor
+	if c := q.Get("cursor"); c != "" {
+		after = &store.InboxCursor{}
+		if err := decodeCursor(c, after); err != nil {
+			return err
+		}
+	}
+	ns, next, err := s.store.Inbox(r.Context(), principalOf(r).ID, unread, after, limit)
+	if err != nil {
+		return err
+	}
+	page := InboxPage{Notifications: ns}
+	if next != nil {
+		page.NextCursor = encodeCursor(next)
+	}
+	return writeJSON(w, http.StatusOK, page)
+}
+
+// MarkReadRequest marks notifications read: the listed ones, or all.
+type MarkReadRequest struct {
+	IDs []int64 `json:"ids,omitempty"`
+	All bool    `json:"all,omitempty"`
+}
+
+func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
+	var req MarkReadRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if len(req.IDs) == 0 && !req.All {
+		return failField(probInvalid, "ids", "list the ids to mark read, or send all: true")
+	}
+	if len(req.IDs) > 0 && req.All {
+		return failField(probInvalid, "all", "send either ids or all, not both")
+	}
+	n, err := s.store.MarkRead(r.Context(), principalOf(r).ID, req.IDs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]int64{"marked": n})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when PostgreSQL and Temporal both answer.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	status := map[string]string{"postgres": "ok", "temporal": "ok"}
+	ready := true
+	if err := s.store.Ping(ctx); err != nil {
+		status["postgres"], ready = "unreachable", false
+	}
+	if _, err := s.temporal.CheckHealth(ctx, nil); err != nil {
+		status["temporal"], ready = "unreachable", false
+	}
+	if !ready {
+		writeProblem(w, r, fail(probUnavailable, fmt.Sprintf("postgres: %s, temporal: %s", status["postgres"], status["temporal"])))
+		return
+	}
+	_ = writeJSON(w, http.StatusOK, status)
+}

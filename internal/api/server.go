@@ -1,0 +1,343 @@
+// Package api is Pacto's HTTP API: JSON over /v1 with bearer tokens and
+// RFC 9457 problem details, a thin layer that turns requests into Temporal
+// Updates on activity workflows and reads the PostgreSQL read model.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"pacto/internal/store"
+)
+
+// MaxBodyBytes bounds every request body.
+const MaxBodyBytes = 1 << 20
+
+// Server holds what the handlers need. Create it with New.
+type Server struct {
+	store    *store.Store
+	temporal client.Client
+	log      *slog.Logger
+	now      func() time.Time
+	// recordWait bounds how long a write waits for the read model to hold
+	// its own change, so an immediate GET reads it too.
+	recordWait time.Duration
+	timeout    time.Duration
+	registry   *prometheus.Registry
+	requests   *prometheus.CounterVec
+	durations  *prometheus.HistogramVec
+}
+
+// Options configure a Server; zero values take sensible defaults.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock used for derived views (colours, overdue); time.Now
+	// by default.
+	Now func() time.Time
+	// RecordWait is how long a write waits for the read model (3s).
+	RecordWait time.Duration
+	// RequestTimeout bounds each request (30s).
+	RequestTimeout time.Duration
+}
+
+// New returns a Server over a store and a Temporal client.
+func New(st *store.Store, tc client.Client, opts Options) *Server {
+	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.recordWait == 0 {
+		s.recordWait = 3 * time.Second
+	}
+	if s.timeout == 0 {
+		s.timeout = 30 * time.Second
+	}
+	s.registry = prometheus.NewRegistry()
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pacto_http_requests_total", Help: "HTTP requests by route, method and status code.",
+	}, []string{"route", "method", "code"})
+	s.durations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "pacto_http_request_duration_seconds", Help: "HTTP request latency by route and method.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+	}, []string{"route", "method"})
+	s.registry.MustRegister(s.requests, s.durations,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return s
+}
+
+// Handler returns the API's routes with their middleware.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.observe, s.recoverer, middleware.Timeout(s.timeout))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, fail(probNotFound, "no route for "+r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, fail(probMethod, r.Method+" is not allowed on "+r.URL.Path))
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	r.Get("/openapi.json", s.openapi)
+	r.Get("/docs", s.docs)
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.authenticate)
+		r.Post("/activities", s.handle(s.propose))
+		r.Get("/activities", s.handle(s.listActivities))
+		r.Route("/activities/{id}", func(r chi.Router) {
+			r.Get("/", s.handle(s.getActivity))
+			r.Patch("/", s.handle(s.amend))
+			r.Post("/decisions", s.handle(s.decide))
+			r.Post("/milestones/{mid}/progress", s.handle(s.reportProgress))
+			r.Post("/milestones/{mid}/complete", s.handle(s.completeMilestone))
+			r.Post("/milestones/{mid}/extensions", s.handle(s.requestExtension))
+			r.Post("/milestones/{mid}/extensions/{eid}/decisions", s.handle(s.decideExtension))
+			r.Post("/suspend", s.handle(s.suspend))
+			r.Post("/resume", s.handle(s.resume))
+			r.Post("/cancel", s.handle(s.cancel))
+			r.Get("/audit", s.handle(s.audit))
+			r.Get("/audit/verify", s.handle(s.verifyAudit))
+		})
+		r.Get("/inbox", s.handle(s.inbox))
+		r.Post("/inbox/read", s.handle(s.markRead))
+		r.Route("/admin", func(r chi.Router) {
+			r.Use(s.requireAdmin)
+			r.Get("/parties", s.handle(s.listParties))
+			r.Post("/parties", s.handle(s.createParty))
+			r.Get("/dialogues", s.handle(s.listDialogues))
+			r.Post("/dialogues", s.handle(s.createDialogue))
+			r.Get("/principals", s.handle(s.listPrincipals))
+			r.Post("/principals", s.handle(s.createPrincipal))
+			r.Get("/tokens", s.handle(s.listTokens))
+			r.Post("/tokens", s.handle(s.createToken))
+			r.Delete("/tokens/{tid}", s.handle(s.revokeToken))
+		})
+	})
+	return r
+}
+
+// handlerFunc is a handler that returns its failure instead of writing it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle writes a handler's error as problem JSON: known classes as they
+// are, unavailable dependencies as 503, anything else as 500 (logged).
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		var ae *apiError
+		switch {
+		case errors.As(err, &ae):
+		case unavailable(err):
+			s.log.WarnContext(r.Context(), "dependency unavailable", "err", err, "request_id", middleware.GetReqID(r.Context()))
+			ae = fail(probUnavailable, "a service Pacto depends on did not answer; try again shortly")
+		default:
+			s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", middleware.GetReqID(r.Context()))
+			ae = fail(probInternal, "the request failed; the request id identifies it in the logs")
+		}
+		writeProblem(w, r, ae)
+	}
+}
+
+// unavailable reports whether err means PostgreSQL or Temporal could not
+// be reached in time, as opposed to a bug.
+func unavailable(err error) bool {
+	var (
+		connErr     *pgconn.ConnectError
+		netErr      net.Error
+		unavail     *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+		rateLimited *serviceerror.ResourceExhausted
+	)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.As(err, &connErr) || errors.As(err, &netErr) || errors.As(err, &unavail) ||
+		errors.As(err, &deadline) || errors.As(err, &rateLimited) || pgconn.SafeToRetry(err)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// observe logs every request and feeds the metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		elapsed := time.Since(start)
+		s.requests.WithLabelValues(route, r.Method, fmt.Sprint(rec.status)).Inc()
+		s.durations.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path, "route", route,
+			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
+			"request_id", middleware.GetReqID(r.Context()))
+	})
+}
+
+// recoverer turns a panic into a logged 500 problem instead of a dropped
+// connection.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "panic in handler", "panic", fmt.Sprint(v), "request_id", middleware.GetReqID(r.Context()))
+				writeProblem(w, r, fail(probInternal, "the request failed; the request id identifies it in the logs"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type principalKey struct{}
+
+// authenticate resolves the bearer token to a principal.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pacto"`)
+			writeProblem(w, r, fail(probUnauthorized, "send the header Authorization: Bearer <token>"))
+			return
+		}
+		p, err := s.store.Authenticate(r.Context(), strings.TrimSpace(token), s.now())
+		switch {
+		case errors.Is(err, store.ErrBadToken):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pacto", error="invalid_token"`)
+			writeProblem(w, r, fail(probUnauthorized, "the token is invalid or has been revoked"))
+			return
+		case err != nil:
+			s.handle(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+func principalOf(r *http.Request) store.Principal {
+	p, _ := r.Context().Value(principalKey{}).(store.Principal)
+	return p
+}
+
+func hasRole(p store.Principal, role string) bool {
+	for _, r := range p.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hasRole(principalOf(r), "admin") {
+			writeProblem(w, r, fail(probForbidden, "only an admin may use /v1/admin"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// decode reads a JSON body strictly: one object, no unknown fields, at most
+// MaxBodyBytes.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return fail(probMediaType, "send the body as application/json")
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return fail(probMalformed, "the body must hold a single JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var (
+		tooLarge *http.MaxBytesError
+		syntax   *json.SyntaxError
+		typeErr  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return fail(probTooLarge, fmt.Sprintf("the body exceeds %d bytes", tooLarge.Limit))
+	case errors.As(err, &syntax):
+		return fail(probMalformed, fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, err))
+	case errors.As(err, &typeErr):
+		return failField(probInvalid, typeErr.Field, fmt.Sprintf("%s must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value))
+	case errors.Is(err, io.EOF):
+		return fail(probMalformed, "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fail(probMalformed, "the body ends in the middle of a JSON value")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &apiError{class: probMalformed, field: field, detail: "unknown field " + field}
+	}
+	return fail(probMalformed, "the body could not be read: "+err.Error())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,224 @@
+package api
+
+import (
+	"time"
+
+	"pacto/internal/lifecycle"
+)
+
+// ProposeRequest is the body of POST /v1/activities.
+type ProposeRequest struct {
+	Dialogue   string           `json:"dialogue"`
+	Parties    []string         `json:"parties"`
+	Title      string           `json:"title"`
+	Summary    string           `json:"summary,omitempty"`
+	Objectives []string         `json:"objectives,omitempty"`
+	Milestones []MilestoneInput `json:"milestones"`
+	Policy     *PolicyInput     `json:"policy,omitempty"`
+}
+
+// MilestoneInput is a proposed milestone.
+type MilestoneInput struct {
+	ID        string          `json:"id,omitempty"`
+	Title     string          `json:"title"`
+	Horizon   string          `json:"horizon,omitempty"`
+	Owner     string          `json:"owner"`
+	Due       string          `json:"due"`
+	Indicator *IndicatorInput `json:"indicator,omitempty"`
+}
+
+// IndicatorInput is a milestone's measure as proposed.
+type IndicatorInput struct {
+	Baseline *float64 `json:"baseline,omitempty"`
+	Target   float64  `json:"target"`
+	Unit     string   `json:"unit,omitempty"`
+}
+
+// PolicyInput overrides the clock's cadences; durations are ISO-8601 (P7D, PT2M).
+type PolicyInput struct {
+	ApprovalWindow        string `json:"approval_window,omitempty"`
+	ApprovalReminderEvery string `json:"approval_reminder_every,omitempty"`
+	DueSoonLead           string `json:"due_soon_lead,omitempty"`
+	OverdueReminderEvery  string `json:"overdue_reminder_every,omitempty"`
+	OverdueReminders      *int   `json:"overdue_reminders,omitempty"`
+}
+
+// AmendRequest is the body of PATCH /v1/activities/{id}: fields left out
+// keep their current value.
+type AmendRequest struct {
+	Version    *int              `json:"version,omitempty"`
+	Title      *string           `json:"title,omitempty"`
+	Summary    *string           `json:"summary,omitempty"`
+	Objectives *[]string         `json:"objectives,omitempty"`
+	Milestones *[]MilestoneInput `json:"milestones,omitempty"`
+}
+
+// DecisionRequest is an approver's decision on a version.
+type DecisionRequest struct {
+	Version  int    `json:"version"`
+	Decision string `json:"decision"`
+	Comment  string `json:"comment,omitempty"`
+	Party    string `json:"party,omitempty"`
+}
+
+// ProgressRequest reports on, or completes, a milestone.
+type ProgressRequest struct {
+	Evidence []string `json:"evidence,omitempty"`
+	Actual   *float64 `json:"actual,omitempty"`
+	Note     string   `json:"note,omitempty"`
+}
+
+// ExtensionRequest asks to move a milestone's due time.
+type ExtensionRequest struct {
+	NewDue string `json:"new_due"`
+	Reason string `json:"reason"`
+}
+
+// ExtensionDecisionRequest is an approver's decision on an extension.
+type ExtensionDecisionRequest struct {
+	Decision string `json:"decision"`
+	Comment  string `json:"comment,omitempty"`
+	Party    string `json:"party,omitempty"`
+}
+
+// ReasonRequest is the body of suspend, resume and cancel.
+type ReasonRequest struct {
+	Reason string `json:"reason"`
+}
+
+// ActivityView is an activity as the API shows it: the workflow's state
+// plus what is derived from it at the time of the request.
+type ActivityView struct {
+	ID                string                `json:"id"`
+	Dialogue          string                `json:"dialogue"`
+	Title             string                `json:"title"`
+	Summary           string                `json:"summary"`
+	Objectives        []string              `json:"objectives"`
+	Parties           []lifecycle.Party     `json:"parties"`
+	Proposer          string                `json:"proposer"`
+	ProposerParty     string                `json:"proposer_party"`
+	Status            string                `json:"status"`
+	Version           int                   `json:"version"`
+	Seq               int64                 `json:"seq"`
+	Colour            string                `json:"colour"`
+	PendingParties    []string              `json:"pending_parties"`
+	OverdueMilestones []string              `json:"overdue_milestones"`
+	NextDue           *time.Time            `json:"next_due,omitempty"`
+	Approvals         []ApprovalView        `json:"approvals"`
+	Milestones        []MilestoneView       `json:"milestones"`
+	Extensions        []lifecycle.Extension `json:"extensions"`
+	Policy            PolicyView            `json:"policy"`
+	ProposedAt        time.Time             `json:"proposed_at"`
+	ExpiresAt         *time.Time            `json:"expires_at,omitempty"`
+	ActivatedAt       *time.Time            `json:"activated_at,omitempty"`
+	SuspendedAt       *time.Time            `json:"suspended_at,omitempty"`
+	ClosedAt          *time.Time            `json:"closed_at,omitempty"`
+	Reason            string                `json:"reason,omitempty"`
+}
+
+// ApprovalView is one party's standing decision.
+type ApprovalView struct {
+	Party    string     `json:"party"`
+	Decision string     `json:"decision"`
+	Version  int        `json:"version,omitempty"`
+	By       string     `json:"by,omitempty"`
+	At       *time.Time `json:"at,omitempty"`
+	Comment  string     `json:"comment,omitempty"`
+}
+
+// MilestoneView is a milestone with its derived colour.
+type MilestoneView struct {
+	ID          string               `json:"id"`
+	Title       string               `json:"title"`
+	Horizon     string               `json:"horizon"`
+	Owner       string               `json:"owner"`
+	Due         string               `json:"due"`
+	DueAt       *time.Time           `json:"due_at,omitempty"`
+	Status      string               `json:"status"`
+	Colour      string               `json:"colour"`
+	Overdue     bool                 `json:"overdue"`
+	Indicator   *lifecycle.Indicator `json:"indicator,omitempty"`
+	Evidence    []string             `json:"evidence"`
+	Notes       []lifecycle.Note     `json:"notes"`
+	CompletedAt *time.Time           `json:"completed_at,omitempty"`
+}
+
+// PolicyView is the clock's policy with ISO-8601 durations.
+type PolicyView struct {
+	ApprovalWindow        string `json:"approval_window"`
+	ApprovalReminderEvery string `json:"approval_reminder_every"`
+	DueSoonLead           string `json:"due_soon_lead"`
+	OverdueReminderEvery  string `json:"overdue_reminder_every"`
+	OverdueReminders      int    `json:"overdue_reminders"`
+}
+
+func viewOf(s lifecycle.State, now time.Time) ActivityView {
+	v := ActivityView{
+		ID: s.ID, Dialogue: s.Dialogue, Title: s.Title, Summary: s.Summary, Objectives: orEmpty(s.Objectives),
+		Parties: s.Parties, Proposer: s.Proposer, ProposerParty: string(s.ProposerParty), Status: string(s.Status),
+		Version: s.Version, Seq: s.Seq, Colour: colourName(lifecycle.ActivityColour(s, now)),
+		PendingParties: codes(lifecycle.PendingParties(s)), OverdueMilestones: orEmpty(lifecycle.OverdueMilestones(s, now)),
+		Extensions: s.Extensions, ProposedAt: s.ProposedAt, ExpiresAt: timePtr(s.ExpiresAt),
+		ActivatedAt: timePtr(s.ActivatedAt), SuspendedAt: timePtr(s.SuspendedAt), ClosedAt: timePtr(s.ClosedAt),
+		Reason: s.Reason,
+		Policy: PolicyView{
+			ApprovalWindow:        lifecycle.FormatDuration(s.Policy.ApprovalWindow),
+			ApprovalReminderEvery: lifecycle.FormatDuration(s.Policy.ApprovalReminderEvery),
+			DueSoonLead:           lifecycle.FormatDuration(s.Policy.DueSoonLead),
+			OverdueReminderEvery:  lifecycle.FormatDuration(s.Policy.OverdueReminderEvery),
+			OverdueReminders:      s.Policy.OverdueReminders,
+		},
+	}
+	if v.Extensions == nil {
+		v.Extensions = []lifecycle.Extension{}
+	}
+	if due, ok := lifecycle.NextDue(s); ok {
+		v.NextDue = &due
+	}
+	v.Approvals = make([]ApprovalView, len(s.Approvals))
+	for i, a := range s.Approvals {
+		v.Approvals[i] = ApprovalView{Party: string(a.Party), Decision: string(a.Decision), Version: a.Version, By: a.By, At: timePtr(a.At), Comment: a.Comment}
+	}
+	v.Milestones = make([]MilestoneView, len(s.Milestones))
+	for i, m := range s.Milestones {
+		v.Milestones[i] = MilestoneView{
+			ID: m.ID, Title: m.Title, Horizon: string(m.Term), Owner: string(m.Owner), Due: m.Due, DueAt: timePtr(m.DueAt),
+			Status: string(m.Status), Colour: colourName(lifecycle.MilestoneColour(s.Policy, m, now)), Overdue: m.Overdue(now),
+			Indicator: m.Indicator, Evidence: orEmpty(m.Evidence), Notes: m.Notes, CompletedAt: timePtr(m.CompletedAt),
+		}
+		if v.Milestones[i].Notes == nil {
+			v.Milestones[i].Notes = []lifecycle.Note{}
+		}
+	}
+	return v
+}
+
+// colourName spells the absence of a colour as "none" rather than "".
+func colourName(c lifecycle.Colour) string {
+	if c == lifecycle.ColourNone {
+		return "none"
+	}
+	return string(c)
+}
+
+func codes(ps []lifecycle.PartyCode) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

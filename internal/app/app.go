@@ -1,0 +1,112 @@
+// Package app wires Pacto's parts into running processes: the Temporal
+// client, the worker, and the HTTP server with graceful shutdown. The
+// commands in cmd/pacto (dev, serve, api, worker) share it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"pacto/activities"
+	"pacto/internal/store"
+	"pacto/workflows"
+)
+
+// TemporalConfig says where Temporal is. Empty fields fall back to the
+// SDK's environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+// TEMPORAL_API_KEY, TEMPORAL_TLS_* and the temporal.toml profile).
+type TemporalConfig struct {
+	Address   string
+	Namespace string
+}
+
+// DialTemporal connects to Temporal, lazily: the process starts even if
+// the server is not up yet, and calls fail with Unavailable meanwhile.
+func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("read Temporal client configuration: %w", err)
+	}
+	if cfg.Address != "" {
+		opts.HostPort = cfg.Address
+	}
+	if cfg.Namespace != "" {
+		opts.Namespace = cfg.Namespace
+	}
+	if opts.HostPort == "" {
+		opts.HostPort = client.DefaultHostPort
+	}
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal"))
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+	}
+	return c, nil
+}
+
+// NewWorker returns a worker for Pacto's task queue with the activity
+// workflow and the Record activity writing to st.
+func NewWorker(c client.Client, st *store.Store) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Activity, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	rec := &activities.Recording{Store: st}
+	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
+	return w
+}
+
+// RunWorker runs w until ctx is done, then stops it (letting running
+// activities finish).
+func RunWorker(ctx context.Context, w worker.Worker) error {
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// ShutdownGrace bounds how long in-flight HTTP requests may take to finish
+// once shutdown begins.
+const ShutdownGrace = 20 * time.Second
+
+// ServeHTTP serves h on ln until ctx is done, then shuts down gracefully:
+// no new connections, in-flight requests finish within ShutdownGrace.
+func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down http: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	return nil
+}
