@@ -237,7 +237,9 @@ func (r *runner) continueAsNewDue(ctx workflow.Context) bool {
 // recordOptions retry Record until it succeeds: the read model may be down
 // for a while, but no change may be lost.
 var recordOptions = workflow.ActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
+	// A Record is one short transaction: if a worker dies mid-way, retry
+	// on another soon rather than after a long timeout.
+	StartToCloseTimeout: 10 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
 		BackoffCoefficient: 2,

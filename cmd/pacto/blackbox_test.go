@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run the real binary as a user would, over HTTP on loopback,
+// and clean up every process they start even when they fail.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	binDir    string
+)
+
+// pactoBinary builds cmd/pacto once per test binary.
+func pactoBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "pacto-bin-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "pacto")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// traversableDir is a temp dir the postgres user can reach when the tests
+// run as root (t.TempDir is 0700).
+func traversableDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pacto-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a running pacto process.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs the binary with args; the process (and its group) is killed
+// when the test ends if still running.
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(pactoBinary(t), args...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, out: out, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("output of pacto %s:\n%s", strings.Join(args, " "), out.String())
+		}
+	})
+	return p
+}
+
+// kill sends sig and waits for the process to exit.
+func (p *proc) kill(t *testing.T, sig syscall.Signal, within time.Duration) error {
+	t.Helper()
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case err := <-p.done:
+		p.done <- err
+		return err
+	case <-time.After(within):
+		t.Fatalf("pacto did not exit within %s of %s", within, sig)
+		return nil
+	}
+}
+
+// waitReady polls /readyz until it answers 200.
+func waitReady(t *testing.T, p *proc, base string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("pacto exited before it was ready: %v\n%s", err, p.out.String())
+		default:
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("not ready within %s:\n%s", within, p.out.String())
+}
+
+// apiClient speaks to a running API with a token.
+type apiClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c apiClient) do(method, path string, body any) (int, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), method, c.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (c apiClient) must(method, path string, body any, status int) map[string]any {
+	c.t.Helper()
+	got, b := c.do(method, path, body)
+	if got != status {
+		c.t.Fatalf("%s %s: %d, want %d: %s", method, path, got, status, b)
+	}
+	var v map[string]any
+	_ = json.Unmarshal(b, &v)
+	return v
+}
+
+func readTokens(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	path := filepath.Join(dir, "dev-tokens.json")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(path)
+	var tokens map[string]string
+	if err := json.Unmarshal(b, &tokens); err != nil || len(tokens) != 7 {
+		t.Fatalf("dev tokens %s: %v", b, err)
+	}
+	return tokens
+}
+
+// inboxHas reports whether the principal's inbox holds an event of kind
+// about the activity.
+func inboxHas(c apiClient, activity, kind string) bool {
+	_, b := c.do("GET", "/v1/inbox?limit=200", nil)
+	var page struct {
+		Notifications []struct {
+			Activity string `json:"activity"`
+			Kind     string `json:"kind"`
+		} `json:"notifications"`
+	}
+	_ = json.Unmarshal(b, &page)
+	for _, n := range page.Notifications {
+		if n.Activity == activity && n.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
