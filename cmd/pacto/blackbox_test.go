@@ -235,4 +235,3 @@ func inboxHas(c apiClient, activity, kind string) bool {
 	}
 	return false
 }
-

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -655,4 +656,36 @@ func withHeader(x exchange, k, v string) exchange {
 	x.respHeader = x.respHeader.Clone()
 	x.respHeader.Set(k, v)
 	return x
+}
+
+// The routes that need neither PostgreSQL nor Temporal can be checked
+// against the real handler in-process.
+func TestResponseCheckerOnStorelessRoutes(t *testing.T) {
+	c := newResponseChecker(t)
+	h := New(nil, nil, Options{Logger: slog.New(slog.DiscardHandler)}).Handler()
+	for _, x := range []struct {
+		method, target, auth string
+		want                 int
+	}{
+		{"GET", "/healthz", "", 200},
+		{"GET", "/metrics", "", 200},
+		{"GET", "/openapi.json", "", 200},
+		{"GET", "/docs", "", 200},
+		{"GET", "/v1/activities", "", 401},
+		{"POST", "/v1/activities", "Basic YTpi", 401},
+		{"GET", "/v1/admin/parties", "Bearer ", 401},
+		{"GET", "/nowhere", "", 404},
+		{"POST", "/healthz", "", 405},
+	} {
+		req := httptest.NewRequest(x.method, x.target, nil)
+		if x.auth != "" {
+			req.Header.Set("Authorization", x.auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != x.want {
+			t.Errorf("%s %s answered %d, want %d", x.method, x.target, rec.Code, x.want)
+		}
+		c.Check(t, req, nil, rec.Result(), rec.Body.Bytes())
+	}
 }
