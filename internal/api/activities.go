@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -474,10 +475,10 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 			return writeJSON(w, http.StatusOK, ActivityList{Activities: []ActivityView{}})
 		}
 	}
-	if f.Status != "" && !oneOf(f.Status, statuses) {
+	if f.Status != "" && !slices.Contains(statuses, f.Status) {
 		return failField(probInvalid, "status", "status must be one of "+strings.Join(statuses, ", "))
 	}
-	if f.Horizon != "" && !oneOf(f.Horizon, horizons) {
+	if f.Horizon != "" && !slices.Contains(horizons, f.Horizon) {
 		return failField(probInvalid, "horizon", "horizon must be one of "+strings.Join(horizons, ", "))
 	}
 	switch q.Get("overdue") {
@@ -516,15 +517,6 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 		out.NextCursor = encodeCursor(next)
 	}
 	return writeJSON(w, http.StatusOK, out)
-}
-
-func oneOf(v string, set []string) bool {
-	for _, s := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // timeParam reads an RFC 3339 timestamp or a date (midnight UTC).

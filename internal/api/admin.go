@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -50,7 +51,7 @@ func (s *Server) createParty(w http.ResponseWriter, r *http.Request) error {
 		return failField(probInvalid, "code", "code must be 1 to 16 capital letters, digits, '_' or '-', starting with a letter")
 	case p.Name == "":
 		return failField(probInvalid, "name", "name is required")
-	case !oneOf(p.Language, languages):
+	case !slices.Contains(languages, p.Language):
 		return failField(probInvalid, "language", "language must be es or en")
 	}
 	if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" || p.TimeZone == "Local" {
@@ -112,12 +113,12 @@ func ValidatePrincipal(p *store.Principal) error {
 		return failField(probInvalid, "name", "name is required")
 	case len(p.Roles) == 0:
 		return failField(probInvalid, "roles", "at least one role is required: coordinator, approver, observer or admin")
-	case !oneOf(p.Language, languages):
+	case !slices.Contains(languages, p.Language):
 		return failField(probInvalid, "language", "language must be es or en")
 	}
 	onlyAdmin := true
 	for _, role := range p.Roles {
-		if !oneOf(role, roleNames) {
+		if !slices.Contains(roleNames, role) {
 			return failField(probInvalid, "roles", fmt.Sprintf("%q is not a role; use coordinator, approver, observer or admin", role))
 		}
 		onlyAdmin = onlyAdmin && role == "admin"

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -97,8 +98,8 @@ func (s *stack) authorizationMatrix(t *testing.T) {
 		ids := s.listIDs(t, p.id, "?limit=200")
 		checked++
 		visible := p.party == "PA" || p.party == "US" || p.role == "admin"
-		if contains(ids, a.ID) != visible {
-			t.Errorf("list as %s shows the activity: %v, want %v", p.id, contains(ids, a.ID), visible)
+		if slices.Contains(ids, a.ID) != visible {
+			t.Errorf("list as %s shows the activity: %v, want %v", p.id, slices.Contains(ids, a.ID), visible)
 		}
 	}
 	t.Logf("authorization matrix: %d checks (%d principals × %d activity operations, admin routes and lists), %d allowed requests succeeded",

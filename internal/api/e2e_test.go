@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,7 +291,7 @@ func (s *stack) walkthrough(t *testing.T) {
 		t.Fatalf("read model has seq %d, the write returned %d", v.Seq, a.Seq)
 	}
 	list := s.listIDs(t, "us-approver", "?pending_party=US&dialogue=hld-pa-us")
-	if !contains(list, a.ID) {
+	if !slices.Contains(list, a.ID) {
 		t.Fatalf("pending list %v lacks %s", list, a.ID)
 	}
 
@@ -305,7 +306,7 @@ func (s *stack) walkthrough(t *testing.T) {
 	if active.Status != "active" || active.Colour != "green" || active.Milestones[0].DueAt == nil || active.Milestones[0].Horizon != "short" {
 		t.Fatalf("after both approved: %+v", active)
 	}
-	if !contains(s.listIDs(t, "pa-observer", "?status=active&horizon=short"), a.ID) {
+	if !slices.Contains(s.listIDs(t, "pa-observer", "?status=active&horizon=short"), a.ID) {
 		t.Fatal("active list lacks the activity")
 	}
 	consistent := s.call("us-observer", "GET", "/v1/activities/"+a.ID+"?consistent=true", nil)
@@ -370,15 +371,6 @@ func (s *stack) listIDs(t *testing.T, who, query string) []string {
 	return out
 }
 
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func (s *stack) amendment(t *testing.T) {
@@ -423,7 +415,7 @@ func (s *stack) control(t *testing.T) {
 	if v := r.activity(t); v.Status != "cancelled" || v.Reason != "Superseded" {
 		t.Fatalf("cancel: %+v", v)
 	}
-	if !contains(s.listIDs(t, "us-observer", "?status=cancelled"), a.ID) {
+	if !slices.Contains(s.listIDs(t, "us-observer", "?status=cancelled"), a.ID) {
 		t.Fatal("cancelled list lacks the activity")
 	}
 }

@@ -157,7 +157,7 @@ func viewOf(s lifecycle.State, now time.Time) ActivityView {
 		ID: s.ID, Dialogue: s.Dialogue, Title: s.Title, Summary: s.Summary, Objectives: orEmpty(s.Objectives),
 		Parties: s.Parties, Proposer: s.Proposer, ProposerParty: string(s.ProposerParty), Status: string(s.Status),
 		Version: s.Version, Seq: s.Seq, Colour: colourName(lifecycle.ActivityColour(s, now)),
-		PendingParties: codes(lifecycle.PendingParties(s)), OverdueMilestones: orEmpty(lifecycle.OverdueMilestones(s, now)),
+		PendingParties: lifecycle.Codes(lifecycle.PendingParties(s)), OverdueMilestones: orEmpty(lifecycle.OverdueMilestones(s, now)),
 		Extensions: s.Extensions, ProposedAt: s.ProposedAt, ExpiresAt: timePtr(s.ExpiresAt),
 		ActivatedAt: timePtr(s.ActivatedAt), SuspendedAt: timePtr(s.SuspendedAt), ClosedAt: timePtr(s.ClosedAt),
 		Reason: s.Reason,
@@ -199,14 +199,6 @@ func colourName(c lifecycle.Colour) string {
 		return "none"
 	}
 	return string(c)
-}
-
-func codes(ps []lifecycle.PartyCode) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = string(p)
-	}
-	return out
 }
 
 func orEmpty(s []string) []string {

@@ -323,3 +323,12 @@ func cloneFloat(f *float64) *float64 {
 	v := *f
 	return &v
 }
+
+// Codes spells party codes as plain strings, for storage and JSON.
+func Codes(ps []PartyCode) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}

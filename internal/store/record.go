@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,10 +114,10 @@ func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 	for i, p := range snap.Parties {
 		parties[i] = string(p.Code)
 	}
-	pending := codes(lifecycle.PendingParties(snap))
+	pending := lifecycle.Codes(lifecycle.PendingParties(snap))
 	var horizons []string
 	for _, m := range snap.Milestones {
-		if h := string(m.Term); h != "" && !contains(horizons, h) {
+		if h := string(m.Term); h != "" && !slices.Contains(horizons, h) {
 			horizons = append(horizons, h)
 		}
 	}
@@ -257,7 +258,7 @@ func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.Stat
 		for i, r := range aud.Roles {
 			roles[i] = string(r)
 		}
-		who, err := q.PrincipalsFor(ctx, db.PrincipalsForParams{Parties: codes(aud.Parties), Roles: roles})
+		who, err := q.PrincipalsFor(ctx, db.PrincipalsForParams{Parties: lifecycle.Codes(aud.Parties), Roles: roles})
 		if err != nil {
 			return fmt.Errorf("find recipients of %s/%d: %w", snap.ID, e.Seq, err)
 		}
@@ -335,23 +336,6 @@ func (s *Store) VerifyAudit(ctx context.Context, id string) (AuditVerification, 
 		v.Head = prev
 	}
 	return v, nil
-}
-
-func codes(ps []lifecycle.PartyCode) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = string(p)
-	}
-	return out
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func nonNil(s []string) []string {

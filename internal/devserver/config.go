@@ -1,0 +1,206 @@
+package devserver
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"pacto/workflows"
+)
+
+// internalIP is where the services that only talk to each other listen.
+const internalIP = "127.0.0.1"
+
+// ports are the ports of one start.
+type ports struct {
+	frontend, history, matching, worker int
+	// ui is 0 without a UI.
+	ui int
+	// frontendAddr is where this process dials the frontend.
+	frontendAddr string
+}
+
+// pickPorts checks the ports the caller asked for and picks free ones for
+// the rest. Each free port is found by listening on port 0; all listeners
+// stay open until every port is picked, so no two are the same, and are
+// closed just before the server binds them. Another process could take one
+// in between; the window is a few milliseconds.
+//
+// A port the caller named is checked the same way, so that "already in
+// use" is an error from Start rather than a fatal log from deep inside the
+// server.
+func pickPorts(o resolved) (ports, error) {
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			_ = l.Close()
+		}
+	}()
+	listen := func(what, ip string, port int) (int, error) {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			return 0, fmt.Errorf("devserver: %s port: %w", what, err)
+		}
+		held = append(held, l)
+		return l.Addr().(*net.TCPAddr).Port, nil
+	}
+	var p ports
+	var err error
+	if p.frontend, err = listen("frontend", o.ip, o.frontendPort); err != nil {
+		return p, err
+	}
+	for _, s := range []struct {
+		name string
+		port *int
+	}{{"history", &p.history}, {"matching", &p.matching}, {"worker", &p.worker}} {
+		if *s.port, err = listen(s.name, internalIP, 0); err != nil {
+			return p, err
+		}
+	}
+	switch o.uiPort {
+	case 0:
+	case AnyPort:
+		p.ui, err = listen("UI", o.ip, 0)
+	default:
+		p.ui, err = listen("UI", o.ip, o.uiPort)
+	}
+	if err != nil {
+		return p, err
+	}
+	p.frontendAddr = net.JoinHostPort(o.localIP, strconv.Itoa(p.frontend))
+	return p, nil
+}
+
+// createNamespace registers the namespace in the database before the
+// server starts, with Pacto's search attributes already mapped to
+// visibility columns: registering it through the API instead would leave
+// the first seconds after start to namespace-cache refreshes. A namespace
+// already there is left as it is.
+func createNamespace(sqlCfg *config.SQL, o resolved) error {
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.namespace, false, workflows.SearchAttributes())
+	if err != nil {
+		return fmt.Errorf("devserver: namespace %s: %w", o.namespace, err)
+	}
+	ns.Detail.Config.Retention = durationpb.New(o.retention)
+	if err := sqliteschema.CreateNamespaces(sqlCfg, ns); err != nil {
+		return fmt.Errorf("devserver: register namespace %s: %w", o.namespace, err)
+	}
+	return nil
+}
+
+// newTemporal builds the server, not yet started.
+func newTemporal(o resolved, p ports, sqlCfg *config.SQL) (srv temporal.Server, err error) {
+	cfg := serverConfig(o, p, sqlCfg)
+	internal := func(port int) static.Hosts {
+		return static.SingleLocalHost(net.JoinHostPort(internalIP, strconv.Itoa(port)))
+	}
+	opts := []temporal.ServerOption{
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		// One process runs every service, so each knows where the others
+		// are: no gossip ring to join (which takes seconds and stores
+		// members in the database, where a killed process would leave
+		// stale ones behind) and no membership ports.
+		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
+			primitives.FrontendService: static.SingleLocalHost(p.frontendAddr),
+			primitives.HistoryService:  internal(p.history),
+			primitives.MatchingService: internal(p.matching),
+			primitives.WorkerService:   internal(p.worker),
+		}),
+		temporal.WithLogger(&slogLogger{log: o.quiet.With("component", "temporal-server")}),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			srv, err = nil, fmt.Errorf("devserver: build Temporal server: panic: %v", r)
+		}
+	}()
+	srv, err = temporal.NewServer(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: build Temporal server: %w", err)
+	}
+	return srv, nil
+}
+
+// serverConfig is the static configuration of a single dev node.
+func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
+	const store = "sqlite"
+	cfg := &config.Config{}
+	// Unused with static hosts, but the server reads the address.
+	cfg.Global.Membership = config.Membership{MaxJoinDuration: 10 * time.Second, BroadcastAddress: internalIP}
+	// Global.Metrics stays nil: no Prometheus listener, metrics go nowhere.
+	// Global.PProf.Port stays 0: no pprof listener.
+	cfg.Persistence = config.Persistence{
+		DefaultStore:    store,
+		VisibilityStore: store,
+		// One shard is plenty for one developer, and each shard costs
+		// goroutines and memory. It is persisted on first start and cannot
+		// change afterwards.
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{store: {SQL: sqlCfg}},
+	}
+	cfg.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				// Updated in the database on each start, as the port may
+				// change between starts.
+				RPCAddress: p.frontendAddr,
+			},
+		},
+	}
+	cfg.DCRedirectionPolicy = config.DCRedirectionPolicy{Policy: "noop"}
+	service := func(ip string, port int) config.Service {
+		// HTTPPort stays 0: no HTTP API (Pacto and the UI use gRPC).
+		return config.Service{RPC: config.RPC{GRPCPort: port, BindOnIP: ip}}
+	}
+	cfg.Services = map[string]config.Service{
+		string(primitives.FrontendService): service(o.ip, p.frontend),
+		string(primitives.HistoryService):  service(internalIP, p.history),
+		string(primitives.MatchingService): service(internalIP, p.matching),
+		string(primitives.WorkerService):   service(internalIP, p.worker),
+	}
+	cfg.Archival.History.State = "disabled"
+	cfg.Archival.Visibility.State = "disabled"
+	cfg.NamespaceDefaults.Archival.History.State = "disabled"
+	cfg.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	// The worker service's own SDK client (system workflows) dials this.
+	cfg.PublicClient.HostPort = p.frontendAddr
+	return cfg
+}
+
+// dynamicConfig tunes the server for one node with one user.
+func dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
+		// A search attribute is usable the moment it is added, rather than
+		// after the cache's next refresh; with one user the extra reads
+		// cost nothing.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// One partition per task queue: with one worker process, more
+		// partitions only forward polls and tasks between each other.
+		// Never lower this on an existing database: tasks in the dropped
+		// partitions would be stranded.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// 8k cached workflows instead of 128k bounds memory on a laptop.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+		// The UI lists and counts workflows on every page; the default of
+		// 10 visibility requests per second throttles a busy tab.
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+	}
+}

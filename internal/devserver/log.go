@@ -1,0 +1,96 @@
+package devserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	tlog "go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
+)
+
+// slogLogger routes the Temporal server's logs into a *slog.Logger, which
+// Start filters at Options.LogLevel: the server logs a great deal at info
+// level (every service start, every shard movement). The level is checked
+// before any tag is converted, so a dropped record costs little.
+type slogLogger struct {
+	log *slog.Logger
+	// with holds the tags of With, converted only when a record is
+	// emitted: the server calls With on hot paths and drops nearly all
+	// records.
+	with []tag.Tag
+}
+
+var (
+	_ tlog.Logger     = (*slogLogger)(nil)
+	_ tlog.WithLogger = (*slogLogger)(nil)
+)
+
+// fatalError is what Fatal panics with. Temporal's own logger exits the
+// process on Fatal, and the code calling it does not expect to continue.
+// Panicking instead lets Start recover a fatal failure raised on its own
+// goroutine (say, a port taken by someone else between our check and the
+// server's bind) and return it as an error; raised on any other goroutine
+// it still ends the process, with a stack trace to show where.
+type fatalError struct{ msg string }
+
+func (e fatalError) Error() string { return "temporal server: fatal: " + e.msg }
+
+func (l *slogLogger) emit(level slog.Level, msg string, tags []tag.Tag) {
+	if !l.log.Enabled(context.Background(), level) {
+		return
+	}
+	out := make([]slog.Attr, 0, len(l.with)+len(tags))
+	out = appendAttrs(out, l.with)
+	out = appendAttrs(out, tags)
+	l.log.LogAttrs(context.Background(), level, msg, out...)
+}
+
+func appendAttrs(out []slog.Attr, tags []tag.Tag) []slog.Attr {
+	for _, t := range tags {
+		if t == nil {
+			continue
+		}
+		v := t.Value()
+		// Errors would otherwise be rendered as {} by JSON handlers.
+		if err, ok := v.(error); ok {
+			v = err.Error()
+		}
+		out = append(out, slog.Any(t.Key(), v))
+	}
+	return out
+}
+
+// Debug logs at debug level.
+func (l *slogLogger) Debug(msg string, tags ...tag.Tag) { l.emit(slog.LevelDebug, msg, tags) }
+
+// Info logs at info level.
+func (l *slogLogger) Info(msg string, tags ...tag.Tag) { l.emit(slog.LevelInfo, msg, tags) }
+
+// Warn logs at warn level.
+func (l *slogLogger) Warn(msg string, tags ...tag.Tag) { l.emit(slog.LevelWarn, msg, tags) }
+
+// Error logs at error level.
+func (l *slogLogger) Error(msg string, tags ...tag.Tag) { l.emit(slog.LevelError, msg, tags) }
+
+// DPanic logs at error level and continues, as Temporal's production
+// logger does: it marks a bug worth reporting, not a reason to stop.
+func (l *slogLogger) DPanic(msg string, tags ...tag.Tag) { l.emit(slog.LevelError, msg, tags) }
+
+// Panic logs at error level and panics, as the caller expects it not to
+// return.
+func (l *slogLogger) Panic(msg string, tags ...tag.Tag) {
+	l.emit(slog.LevelError, msg, tags)
+	panic(fmt.Sprintf("temporal server: %s", msg))
+}
+
+// Fatal logs at error level and panics with a fatalError (see there).
+func (l *slogLogger) Fatal(msg string, tags ...tag.Tag) {
+	l.emit(slog.LevelError, msg, tags)
+	panic(fatalError{msg: msg})
+}
+
+// With returns a logger that adds tags to every record it emits.
+func (l *slogLogger) With(tags ...tag.Tag) tlog.Logger {
+	return &slogLogger{log: l.log, with: append(l.with[:len(l.with):len(l.with)], tags...)}
+}
