@@ -120,6 +120,9 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	return s.respondActivity(w, http.StatusOK, st)
 }
 
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 200
+
 // newActivityID returns a random, URL-safe activity ID.
 func newActivityID() (string, error) {
 	b := make([]byte, 16)
@@ -158,8 +161,8 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > 200 {
-			return failField(probInvalid, "Idempotency-Key", "the Idempotency-Key header is longer than 200 characters")
+		if len(key) > maxIdempotencyKey {
+			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
 		}
 		body, _ := json.Marshal(req)
 		sum := sha256.Sum256(body)
@@ -283,9 +286,16 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		Args: []any{workflows.Request[C]{Actor: p.Actor(), Command: cmd}},
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if len(key) > maxIdempotencyKey {
+			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+		}
 		// Temporal keeps one result per update ID: a retried request with
-		// the same key gets the first answer instead of acting twice.
-		opts.UpdateID = p.ID + "/" + name + "/" + key
+		// the same key and command gets the first answer instead of acting
+		// twice. The command is part of the ID, so reusing a key for a
+		// different command is a new request, not a stale answer.
+		b, _ := json.Marshal(cmd)
+		sum := sha256.Sum256(b)
+		opts.UpdateID = fmt.Sprintf("%s/%s/%s/%x", p.ID, name, key, sum[:8])
 	}
 	h, err := s.temporal.UpdateWorkflow(ctx, opts)
 	var next lifecycle.State
@@ -391,11 +401,11 @@ func (s *Server) reportProgress(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) completeMilestone(w http.ResponseWriter, r *http.Request) error {
 	return update(s, w, r, workflows.UpdateCompleteMilestone, "coordinator", func(lifecycle.State) (lifecycle.CompleteMilestone, error) {
+		// The body is optional here: no body, or an empty one, completes
+		// the milestone without a final report.
 		var req ProgressRequest
-		if r.ContentLength != 0 {
-			if err := decode(w, r, &req); err != nil {
-				return lifecycle.CompleteMilestone{}, err
-			}
+		if err := decode(w, r, &req); err != nil && !emptyBody(err) {
+			return lifecycle.CompleteMilestone{}, err
 		}
 		return lifecycle.CompleteMilestone{MilestoneID: chi.URLParam(r, "mid"), Evidence: req.Evidence, Actual: req.Actual, Note: req.Note}, nil
 	})

@@ -16,9 +16,11 @@ import (
 
 var (
 	partyCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_-]{0,15}$`)
-	idPattern        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$`)
-	roleNames        = []string{"coordinator", "approver", "observer", "admin"}
-	languages        = []string{"es", "en"}
+	// The same patterns as the database's checks.
+	dialogueIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
+	principalIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$`)
+	roleNames          = []string{"coordinator", "approver", "observer", "admin"}
+	languages          = []string{"es", "en"}
 )
 
 // storeWriteError turns a store conflict or dangling reference into a
@@ -27,6 +29,8 @@ func storeWriteError(err error, conflictDetail, missingField, missingDetail stri
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return fail(probConflict, conflictDetail)
+	case errors.Is(err, store.ErrInvalid):
+		return fail(probInvalid, "a value is outside what the database accepts: "+err.Error())
 	case errors.Is(err, store.ErrNotFound):
 		return failField(probInvalid, missingField, missingDetail)
 	}
@@ -78,8 +82,8 @@ func (s *Server) createDialogue(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	switch {
-	case !idPattern.MatchString(d.ID):
-		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-'")
+	case !dialogueIDPattern.MatchString(d.ID):
+		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
 	case d.Name == "":
 		return failField(probInvalid, "name", "name is required")
 	case len(d.Parties) < 2:
@@ -107,8 +111,8 @@ func ValidatePrincipal(p *store.Principal) error {
 		p.Language = "en"
 	}
 	switch {
-	case !idPattern.MatchString(p.ID):
-		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':', '@' or '-'")
+	case !principalIDPattern.MatchString(p.ID):
+		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', '@' or '-', starting with a letter or digit")
 	case p.Name == "":
 		return failField(probInvalid, "name", "name is required")
 	case len(p.Roles) == 0:

@@ -88,7 +88,7 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 // Handler returns the API's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, s.recoverer, middleware.Timeout(s.timeout))
+	r.Use(middleware.RequestID, s.observe, s.recoverer, s.deadline)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, fail(probNotFound, "no route for "+r.URL.Path))
 	})
@@ -240,6 +240,16 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// deadline bounds each request's context. A handler that runs out of time
+// fails with a 503 problem of its own; nothing is written behind its back.
+func (s *Server) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 type principalKey struct{}
 
 // authenticate resolves the bearer token to a principal.
@@ -326,7 +336,7 @@ func decodeError(err error) error {
 	case errors.As(err, &typeErr):
 		return failField(probInvalid, typeErr.Field, fmt.Sprintf("%s must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value))
 	case errors.Is(err, io.EOF):
-		return fail(probMalformed, "the body is empty; send a JSON object")
+		return errEmptyBody
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fail(probMalformed, "the body ends in the middle of a JSON value")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -335,6 +345,11 @@ func decodeError(err error) error {
 	}
 	return fail(probMalformed, "the body could not be read: "+err.Error())
 }
+
+// errEmptyBody is the decode error for a request without a body.
+var errEmptyBody = fail(probMalformed, "the body is empty; send a JSON object")
+
+func emptyBody(err error) bool { return err == errEmptyBody }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")

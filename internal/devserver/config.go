@@ -49,7 +49,7 @@ func pickPorts(o resolved) (ports, error) {
 	listen := func(what, ip string, port int) (int, error) {
 		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
 		if err != nil {
-			return 0, fmt.Errorf("devserver: %s port: %w", what, err)
+			return 0, fmt.Errorf("%s port: %w", what, err)
 		}
 		held = append(held, l)
 		return l.Addr().(*net.TCPAddr).Port, nil
@@ -89,17 +89,17 @@ func pickPorts(o resolved) (ports, error) {
 func createNamespace(sqlCfg *config.SQL, o resolved) error {
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, o.namespace, false, workflows.SearchAttributes())
 	if err != nil {
-		return fmt.Errorf("devserver: namespace %s: %w", o.namespace, err)
+		return fmt.Errorf("namespace %s: %w", o.namespace, err)
 	}
 	ns.Detail.Config.Retention = durationpb.New(o.retention)
 	if err := sqliteschema.CreateNamespaces(sqlCfg, ns); err != nil {
-		return fmt.Errorf("devserver: register namespace %s: %w", o.namespace, err)
+		return fmt.Errorf("register namespace %s: %w", o.namespace, err)
 	}
 	return nil
 }
 
 // newTemporal builds the server, not yet started.
-func newTemporal(o resolved, p ports, sqlCfg *config.SQL) (srv temporal.Server, err error) {
+func newTemporal(o resolved, p ports, sqlCfg *config.SQL, gate *logGate) (srv temporal.Server, err error) {
 	cfg := serverConfig(o, p, sqlCfg)
 	internal := func(port int) static.Hosts {
 		return static.SingleLocalHost(net.JoinHostPort(internalIP, strconv.Itoa(port)))
@@ -117,17 +117,17 @@ func newTemporal(o resolved, p ports, sqlCfg *config.SQL) (srv temporal.Server, 
 			primitives.MatchingService: internal(p.matching),
 			primitives.WorkerService:   internal(p.worker),
 		}),
-		temporal.WithLogger(&slogLogger{log: o.quiet.With("component", "temporal-server")}),
+		temporal.WithLogger(&slogLogger{log: o.quiet.With("component", "temporal-server"), gate: gate}),
 		temporal.WithDynamicConfigClient(dynamicConfig()),
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			srv, err = nil, fmt.Errorf("devserver: build Temporal server: panic: %v", r)
+			srv, err = nil, fmt.Errorf("build Temporal server: panic: %v", r)
 		}
 	}()
 	srv, err = temporal.NewServer(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: build Temporal server: %w", err)
+		return nil, fmt.Errorf("build Temporal server: %w", err)
 	}
 	return srv, nil
 }
@@ -187,6 +187,10 @@ func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
 // dynamicConfig tunes the server for one node with one user.
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
+		// Off: the frontend would otherwise report the cluster ID and the
+		// SDK versions it sees to Temporal's update service every few
+		// hours. A dev server keeps to the developer's machine.
+		dynamicconfig.EnableServerVersionCheck.Key(): false,
 		// A search attribute is usable the moment it is added, rather than
 		// after the cache's next refresh; with one user the extra reads
 		// cost nothing.

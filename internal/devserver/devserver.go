@@ -28,7 +28,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/server/temporal"
 
 	"pacto/workflows"
 )
@@ -102,14 +101,15 @@ type Options struct {
 
 // Server is a running dev server. Its methods are safe for concurrent use.
 type Server struct {
-	temporal  temporal.Server
-	ui        *uiServer
-	frontend  string
-	uiAddr    string
-	namespace string
-	dbPath    string
-	logger    *slog.Logger
-	unlock    func() error
+	// stopTemporal stops the Temporal services.
+	stopTemporal func() error
+	ui           *uiServer
+	frontend     string
+	uiAddr       string
+	namespace    string
+	dbPath       string
+	logger       *slog.Logger
+	unlock       func() error
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -125,6 +125,11 @@ const startTimeout = 60 * time.Second
 // it. ctx bounds the wait for readiness; the server outlives ctx and runs
 // until Stop.
 func Start(ctx context.Context, opts Options) (srv *Server, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("start dev server: %w", err)
+		}
+	}()
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -168,16 +173,22 @@ func Start(ctx context.Context, opts Options) (srv *Server, err error) {
 		return nil, err
 	}
 
-	ts, err := newTemporal(o, ports, sqlCfg)
+	gate := &logGate{}
+	ts, err := newTemporal(o, ports, sqlCfg, gate)
 	if err != nil {
 		return nil, err
 	}
+	stopTemporal := func() error {
+		gate.set(gateStopping)
+		defer gate.set(gateClosed)
+		return guard("stop Temporal server", ts.Stop)
+	}
 	if err := guard("start Temporal server", ts.Start); err != nil {
 		// Services that did start hold listeners; stop them.
-		_ = guard("stop Temporal server", ts.Stop)
+		_ = stopTemporal()
 		return nil, err
 	}
-	undo = append(undo, func() { _ = guard("stop Temporal server", ts.Stop) })
+	undo = append(undo, func() { _ = stopTemporal() })
 
 	rctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
@@ -186,13 +197,13 @@ func Start(ctx context.Context, opts Options) (srv *Server, err error) {
 	}
 
 	s := &Server{
-		temporal:  ts,
-		frontend:  ports.frontendAddr,
-		namespace: o.namespace,
-		dbPath:    sqlCfg.DatabaseName,
-		logger:    o.logger,
-		unlock:    unlock,
-		stopped:   make(chan struct{}),
+		stopTemporal: stopTemporal,
+		frontend:     ports.frontendAddr,
+		namespace:    o.namespace,
+		dbPath:       sqlCfg.DatabaseName,
+		logger:       o.logger,
+		unlock:       unlock,
+		stopped:      make(chan struct{}),
 	}
 	if ports.ui != 0 {
 		ui, err := startUI(rctx, o, ports)
@@ -265,7 +276,7 @@ func (s *Server) shutdown() {
 	if s.ui != nil {
 		errs = append(errs, s.ui.stop())
 	}
-	errs = append(errs, guard("stop Temporal server", s.temporal.Stop))
+	errs = append(errs, s.stopTemporal())
 	// Only now is nobody writing the database.
 	if err := s.unlock(); err != nil {
 		errs = append(errs, fmt.Errorf("unlock data directory: %w", err))
@@ -298,16 +309,16 @@ func resolve(opts Options) (resolved, error) {
 		level:        opts.LogLevel,
 	}
 	if strings.TrimSpace(opts.DataDir) == "" {
-		return o, errors.New("devserver: DataDir is required: it is where the server keeps its state")
+		return o, errors.New("DataDir is required: it is where the server keeps its state")
 	}
 	dir, err := filepath.Abs(opts.DataDir)
 	if err != nil {
-		return o, fmt.Errorf("devserver: resolve DataDir %q: %w", opts.DataDir, err)
+		return o, fmt.Errorf("resolve DataDir %q: %w", opts.DataDir, err)
 	}
 	// The SQLite plugin puts the path into a file: URI unescaped, where
 	// these characters would be read as query, fragment or escape.
 	if strings.ContainsAny(dir, "?#%") {
-		return o, fmt.Errorf("devserver: DataDir %q must not contain '?', '#' or '%%'", dir)
+		return o, fmt.Errorf("DataDir %q must not contain '?', '#' or '%%'", dir)
 	}
 	o.dataDir = dir
 
@@ -316,7 +327,7 @@ func resolve(opts Options) (resolved, error) {
 	}
 	ip := net.ParseIP(o.ip)
 	if ip == nil {
-		return o, fmt.Errorf("devserver: IP %q is not an IP address", opts.IP)
+		return o, fmt.Errorf("IP %q is not an IP address", opts.IP)
 	}
 	o.ip = ip.String()
 	o.localIP = o.ip
@@ -348,7 +359,7 @@ func resolve(opts Options) (resolved, error) {
 		o.retention = DefaultRetention
 	}
 	if o.retention < 24*time.Hour {
-		return o, fmt.Errorf("devserver: Retention %s is below Temporal's minimum of one day", o.retention)
+		return o, fmt.Errorf("retention %s is below Temporal's minimum of one day", o.retention)
 	}
 
 	if o.logger == nil {
@@ -363,7 +374,7 @@ func resolve(opts Options) (resolved, error) {
 
 func checkPort(name string, p int) error {
 	if p < AnyPort || p > 65535 {
-		return fmt.Errorf("devserver: %s %d is not a TCP port (0 to 65535, or AnyPort)", name, p)
+		return fmt.Errorf("%s %d is not a TCP port (0 to 65535, or AnyPort)", name, p)
 	}
 	return nil
 }
@@ -372,13 +383,13 @@ func checkPort(name string, p int) error {
 // less obvious places.
 func checkNamespace(ns string) error {
 	if len(ns) > 255 || !utf8.ValidString(ns) {
-		return fmt.Errorf("devserver: namespace %q must be at most 255 bytes of UTF-8", ns)
+		return fmt.Errorf("namespace %q must be at most 255 bytes of UTF-8", ns)
 	}
 	if strings.IndexFunc(ns, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0 {
-		return fmt.Errorf("devserver: namespace %q must not contain spaces or control characters", ns)
+		return fmt.Errorf("namespace %q must not contain spaces or control characters", ns)
 	}
 	if ns == "temporal-system" {
-		return errors.New("devserver: namespace temporal-system is reserved for the server itself")
+		return errors.New("namespace temporal-system is reserved for the server itself")
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func startUI(ctx context.Context, o resolved, p ports) (*uiServer, error) {
 		srv = uiserver.NewServer(uiopts.WithConfigProvider(cfg))
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("devserver: %w", err)
+		return nil, err
 	}
 	u := &uiServer{srv: srv, addr: net.JoinHostPort(o.localIP, strconv.Itoa(p.ui)), done: make(chan struct{})}
 	go func() {
@@ -76,7 +76,7 @@ func (u *uiServer) wait(ctx context.Context) error {
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return fmt.Errorf("devserver: UI health request: %w", err)
+			return fmt.Errorf("UI health request: %w", err)
 		}
 		if resp, err := hc.Do(req); err == nil {
 			_ = resp.Body.Close()
@@ -86,9 +86,9 @@ func (u *uiServer) wait(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("devserver: wait for UI at %s: %w", u.addr, ctx.Err())
+			return fmt.Errorf("wait for UI at %s: %w", u.addr, ctx.Err())
 		case <-u.done:
-			return fmt.Errorf("devserver: UI at %s stopped while starting", u.addr)
+			return fmt.Errorf("UI at %s stopped while starting", u.addr)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -26,6 +26,9 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a row being created already exists.
 var ErrConflict = errors.New("already exists")
 
+// ErrInvalid is returned when the database's own checks refuse a value.
+var ErrInvalid = errors.New("refused by a database check")
+
 // Store is a pool of connections with the typed queries on top.
 type Store struct {
 	pool *pgxpool.Pool
@@ -121,6 +124,8 @@ func created(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, ErrConflict)
 	case "23503":
 		return fmt.Errorf("%s refers to something that does not exist: %w", what, ErrNotFound)
+	case "23514", "22001":
+		return fmt.Errorf("%s: %w", what, ErrInvalid)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
