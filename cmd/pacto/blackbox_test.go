@@ -235,3 +235,70 @@ func inboxHas(c apiClient, activity, kind string) bool {
 	}
 	return false
 }
+
+// The README walkthrough against `pacto dev`, with the process killed
+// with SIGKILL once the activity is active: after a restart nothing
+// accepted is lost and the reminder that fell due while it was down
+// arrives.
+func TestDevWalkthroughSurvivesSIGKILL(t *testing.T) {
+	dir := traversableDir(t)
+	httpPort, temporalPort := freePort(t), freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	args := []string{"dev", "--data-dir", dir, "--http", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--temporal-port", fmt.Sprint(temporalPort), "--ui-port", "0"}
+
+	pactoBinary(t) // build first, so the timings below are pacto's own
+	firstStart := time.Now()
+	dev := start(t, nil, args...)
+	waitReady(t, dev, base, 3*time.Minute)
+	t.Logf("first start ready in %s", time.Since(firstStart).Round(time.Millisecond))
+	tokens := readTokens(t, dir)
+	if !strings.Contains(dev.out.String(), tokens["pa-coordinator"]) {
+		t.Fatal("the first start did not print the demo tokens")
+	}
+	pa := apiClient{t, base, tokens["pa-coordinator"]}
+	a := pa.must("POST", "/v1/activities", map[string]any{
+		"dialogue": "hld-pa-us", "parties": []string{"PA", "US"},
+		"title":      "Joint customs training",
+		"milestones": []map[string]any{{"id": "m1", "title": "First cohort trained", "owner": "PA", "due": "PT20S"}},
+		"policy":     map[string]any{"due_soon_lead": "PT0S", "overdue_reminder_every": "PT10S", "overdue_reminders": 2},
+	}, 201)
+	id := a["id"].(string)
+	apiClient{t, base, tokens["pa-approver"]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"}, 200)
+	active := apiClient{t, base, tokens["us-approver"]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"}, 200)
+	if active["status"] != "active" {
+		t.Fatalf("after both approvals: %v", active["status"])
+	}
+	due, _ := time.Parse(time.RFC3339Nano, active["milestones"].([]any)[0].(map[string]any)["due_at"].(string))
+
+	dev.kill(t, syscall.SIGKILL, 30*time.Second)
+	// Stay down until the milestone is overdue.
+	time.Sleep(time.Until(due.Add(2 * time.Second)))
+
+	restart := time.Now()
+	dev = start(t, nil, args...)
+	waitReady(t, dev, base, 3*time.Minute)
+	t.Logf("restart after SIGKILL ready in %s", time.Since(restart).Round(time.Millisecond))
+	if strings.Contains(dev.out.String(), tokens["pa-coordinator"]) {
+		t.Fatal("a restart printed the tokens again")
+	}
+	got := apiClient{t, base, tokens["us-observer"]}.must("GET", "/v1/activities/"+id, nil, 200)
+	if got["status"] != "active" || got["seq"].(float64) < active["seq"].(float64) {
+		t.Fatalf("after restart: status %v seq %v; before the kill: seq %v", got["status"], got["seq"], active["seq"])
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !inboxHas(pa, id, "milestone_overdue") {
+		if time.Now().After(deadline) {
+			t.Fatal("the overdue reminder never reached the PA coordinator's inbox")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("overdue reminder arrived %s after the restart was ready", time.Since(restart).Round(time.Millisecond))
+
+	if err := dev.kill(t, syscall.SIGTERM, 60*time.Second); err != nil {
+		t.Fatalf("SIGTERM: exit %v", err)
+	}
+	if !strings.Contains(dev.out.String(), "stopping") {
+		t.Fatal("no orderly stop on SIGTERM")
+	}
+}

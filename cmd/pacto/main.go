@@ -22,7 +22,7 @@ type command struct {
 }
 
 var commands = map[string]command{
-
+	"dev":       {"run everything in one process on the embedded default (PostgreSQL, Temporal, worker, API)", runDev},
 	"api":       {"serve the HTTP API (against an external Temporal and PostgreSQL)", runAPI},
 	"worker":    {"run a Temporal worker for activity workflows", runWorker},
 	"serve":     {"run the HTTP API and a worker in one process", runServe},

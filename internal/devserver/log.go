@@ -104,9 +104,11 @@ var benign = []struct {
 	// Start leaves the HTTP API off (see serverConfig): Pacto and the UI
 	// use gRPC, and nothing here uses Nexus.
 	{slog.LevelWarn, "HTTP API port has not been set.", ""},
-	// A worker that stops cancels its long polls; the frontend sometimes
-	// sees the cancellation come back from matching first and reports it.
-	{slog.LevelError, "Unable to call matching.Poll", "context canceled"},
+	// A worker that stops cancels its long polls. Depending on where the
+	// cancellation overtakes the poll (frontend, matching, a task queue
+	// lookup), the server reports it as a failure, under several messages.
+	// The caller went away; nothing failed.
+	{slog.LevelError, "", "context canceled"},
 }
 
 func demote(level slog.Level, msg string, tags []tag.Tag) slog.Level {

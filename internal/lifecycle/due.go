@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -122,6 +123,8 @@ func clockPart(n int, unit time.Duration) time.Duration {
 	return time.Duration(n) * unit
 }
 
+var zeroPeriod = regexp.MustCompile(`^[Pp]((0+[WwDd])+([Tt](0+[HhMmSs])+)?|[Tt](0+[HhMmSs])+)$`)
+
 // asciiUpper upper-cases ASCII letters only, so no other script's letter
 // can turn into a unit.
 func asciiUpper(s string) string {
@@ -179,8 +182,12 @@ func (p Period) String() string {
 
 // ParseDuration parses an ISO-8601 duration that has a fixed length: weeks,
 // days, hours, minutes and seconds. Years and months are refused because
-// their length depends on the calendar; policies use this form.
+// their length depends on the calendar; policies use this form. Unlike
+// ParsePeriod it accepts a zero duration such as PT0S or P0D.
 func ParseDuration(s string) (time.Duration, error) {
+	if zeroPeriod.MatchString(s) {
+		return 0, nil // a policy may turn a lead time off with PT0S
+	}
 	p, err := ParsePeriod(s)
 	if err != nil {
 		return 0, err

@@ -122,7 +122,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %s, %v; want %s", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "P1M", "P1Y", "P1Y2D", "P0D", "P1.5D", "1D"} {
+	for _, in := range []string{"", "P1M", "P1Y", "P1Y2D", "P1.5D", "1D"} {
 		if d, err := lc.ParseDuration(in); err == nil {
 			t.Errorf("ParseDuration(%q) = %s, want an error", in, d)
 		}
@@ -218,6 +218,21 @@ func TestParseErrorsNameTheInput(t *testing.T) {
 		_, err := lc.ParsePeriod(in)
 		if err == nil || !strings.Contains(err.Error(), in) {
 			t.Errorf("ParsePeriod(%q) error %v does not name the input", in, err)
+		}
+	}
+}
+
+// A policy may switch a lead time off: ParseDuration takes zero, although
+// a due offset of zero makes no sense and ParsePeriod refuses it.
+func TestParseDurationAcceptsZero(t *testing.T) {
+	for _, in := range []string{"PT0S", "P0D", "P0W", "PT0H0M", "P0DT0S"} {
+		if d, err := lc.ParseDuration(in); err != nil || d != 0 {
+			t.Errorf("ParseDuration(%q) = %v, %v", in, d, err)
+		}
+	}
+	for _, in := range []string{"P", "PT", "P0Y", "P0M"} {
+		if _, err := lc.ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) accepted", in)
 		}
 	}
 }

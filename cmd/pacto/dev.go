@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"pacto/internal/api"
+	"pacto/internal/app"
+	"pacto/internal/devserver"
+	"pacto/internal/pgcluster"
+	"pacto/internal/store"
+)
+
+// runDev runs everything in one process on the embedded default: a
+// private PostgreSQL cluster and an in-process Temporal server, both kept
+// under the data dir, the worker and the HTTP API. Restarting resumes
+// every activity and timer.
+func runDev(ctx context.Context, args []string, out io.Writer) error {
+	f := newFlags("dev", "dev [flags]")
+	dataDir := f.str("data-dir", "PACTO_DATA_DIR", ".pacto", "where PostgreSQL, Temporal and the demo tokens keep their data")
+	httpAddr := f.str("http", "PACTO_HTTP", "127.0.0.1:8080", "address the HTTP API listens on")
+	temporalPort := f.str("temporal-port", "PACTO_TEMPORAL_PORT", "7233", "port of the Temporal frontend on 127.0.0.1")
+	uiPort := f.str("ui-port", "PACTO_UI_PORT", "8233", "port of the Temporal Web UI on 127.0.0.1 (0 turns it off)")
+	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
+	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: use debug, info, warn or error: %w", *logLevel, errUsage)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	tport, err := port("temporal-port", *temporalPort)
+	if err != nil {
+		return err
+	}
+	uport, err := port("ui-port", *uiPort)
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	step := func(format string, a ...any) { fmt.Fprintf(out, "▸ "+format+"\n", a...) }
+	started := time.Now()
+
+	if *fresh {
+		step("removing %s (--fresh)", dir)
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("remove data dir: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	step("data dir %s", dir)
+
+	// Listen first, so a busy port fails before anything starts.
+	ln, err := listen(*httpAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	pg, err := pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "postgres"), Logf: func(format string, a ...any) {
+		log.Info(fmt.Sprintf(format, a...), "component", "postgres")
+	}})
+	if err != nil {
+		return fmt.Errorf("start PostgreSQL: %w", err)
+	}
+	defer stopWithin(log, "PostgreSQL", pg.Stop)
+	step("PostgreSQL %s on 127.0.0.1:%d", pg.Binaries().Dir, pg.Port())
+
+	dbURL := pg.URL("pacto")
+	if err := app.EnsureDatabase(ctx, pg.URL("postgres"), "pacto"); err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, dbURL); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	step("database migrated")
+
+	tsrv, err := devserver.Start(ctx, devserver.Options{DataDir: filepath.Join(dir, "temporal"), FrontendPort: tport, UIPort: uport, Logger: log})
+	if err != nil {
+		return fmt.Errorf("start Temporal: %w", err)
+	}
+	defer stopWithin(log, "Temporal", tsrv.Stop)
+	step("Temporal on %s, namespace %s", tsrv.FrontendAddress(), tsrv.Namespace())
+
+	tc, err := app.DialTemporal(app.TemporalConfig{Address: tsrv.FrontendAddress(), Namespace: tsrv.Namespace()}, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	tokensFile := filepath.Join(dir, "dev-tokens.json")
+	created, err := app.SeedDemo(ctx, st, tokensFile)
+	if err != nil {
+		return err
+	}
+	if created {
+		b, _ := os.ReadFile(tokensFile)
+		step("demo dialogue %s with parties PA and US; tokens (shown once, kept in %s):\n%s", app.DemoDialogue, tokensFile, strings.TrimSpace(string(b)))
+	} else {
+		step("demo tokens in %s", tokensFile)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	w := app.NewWorker(tc, st)
+	g.Go(func() error { return app.RunWorker(gctx, w) })
+	step("worker started")
+	h := api.New(st, tc, api.Options{Logger: log}).Handler()
+	g.Go(func() error { return app.ServeHTTP(gctx, ln, h, log) })
+
+	base := "http://" + ln.Addr().String()
+	step("ready in %s", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(out, "\n  API        %s/v1   (reference: %s/docs)\n", base, base)
+	if ui := tsrv.UIAddress(); ui != "" {
+		fmt.Fprintf(out, "  Temporal   http://%s   (Web UI)\n", ui)
+	}
+	fmt.Fprintf(out, "  Temporal   %s   (frontend, namespace %s)\n  PostgreSQL %s\n  Tokens     %s\n\nPress Ctrl-C to stop.\n",
+		tsrv.FrontendAddress(), tsrv.Namespace(), redact(dbURL), tokensFile)
+
+	err = g.Wait()
+	step("stopping")
+	return err
+}
+
+// stopWithin stops a part with a bound, logging rather than failing: the
+// process is on its way out.
+func stopWithin(log *slog.Logger, what string, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Warn("stop "+what, "err", err)
+	}
+}
+
+func port(name, v string) (int, error) {
+	var n int
+	if _, err := fmt.Sscanf(v, "%d", &n); err != nil || n < 0 || n > 65535 || fmt.Sprint(n) != v {
+		return 0, fmt.Errorf("--%s %q is not a port number: %w", name, v, errUsage)
+	}
+	return n, nil
+}
+
+// redact hides the password of a database URL for printing.
+func redact(url string) string {
+	at := strings.LastIndex(url, "@")
+	colon := strings.Index(url, "://")
+	if at < 0 || colon < 0 {
+		return url
+	}
+	userinfo := url[colon+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return url[:colon+3] + user + ":***" + url[at:]
+	}
+	return url
+}
