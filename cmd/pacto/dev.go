@@ -79,7 +79,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("start PostgreSQL: %w", err)
 	}
 	defer stopWithin(log, "PostgreSQL", pg.Stop)
-	step("PostgreSQL %s on 127.0.0.1:%d", pg.Binaries().Dir, pg.Port())
+	step("PostgreSQL on 127.0.0.1:%d (binaries in %s, data in %s)", pg.Port(), pg.Binaries().Dir, pg.DataDir())
 
 	dbURL := pg.URL("pacto")
 	if err := app.EnsureDatabase(ctx, pg.URL("postgres"), "pacto"); err != nil {
