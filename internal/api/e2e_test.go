@@ -260,6 +260,7 @@ func TestAPI(t *testing.T) {
 		{"errors", (*stack).errorClasses},
 		{"idempotency", (*stack).idempotency},
 		{"authorization", (*stack).authorizationMatrix},
+		{"races", (*stack).races},
 		{"operations", (*stack).operations},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
