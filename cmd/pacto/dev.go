@@ -14,6 +14,7 @@ import (
 
 	"pacto/internal/api"
 	"pacto/internal/app"
+	"pacto/internal/delivery"
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
@@ -31,6 +32,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	uiPort := f.str("ui-port", "PACTO_UI_PORT", "8233", "port of the Temporal Web UI on 127.0.0.1 (0 turns it off)")
 	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
 	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
+	mail := f.mail()
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -120,11 +122,27 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 		step("demo tokens in %s", tokensFile)
 	}
 
+	// Without an SMTP server, emails are written as .eml files to open.
+	mailDir := filepath.Join(dir, "mail")
+	eml, err := delivery.NewEMLMailer(mailDir)
+	if err != nil {
+		return err
+	}
+	deliveryCfg, err := mail.delivery(eml)
+	if err != nil {
+		return err
+	}
+	if *mail.host == "" {
+		step("email notices are written to %s (set PACTO_SMTP_HOST to send them)", mailDir)
+	} else {
+		step("email notices go to %s", *mail.host)
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
-	w := app.NewWorker(tc, st)
+	w := app.NewWorker(tc, st, deliveryCfg)
 	g.Go(func() error { return app.RunWorker(gctx, w) })
 	step("worker started")
-	h := api.New(st, tc, api.Options{Logger: log}).Handler()
+	h := api.New(st, tc, api.Options{Logger: log, Deliveries: app.Starter{Client: tc}}).Handler()
 	g.Go(func() error { return app.ServeHTTP(gctx, ln, h, log) })
 
 	base := "http://" + ln.Addr().String()

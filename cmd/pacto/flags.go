@@ -7,6 +7,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"pacto/internal/app"
+	"pacto/internal/delivery"
 )
 
 // flags is a flag set whose every flag has an environment variable: the
@@ -98,4 +101,51 @@ func required(name, value string) error {
 		return fmt.Errorf("--%s is required: %w", name, errUsage)
 	}
 	return nil
+}
+
+// mailFlags configure email delivery.
+type mailFlags struct {
+	host, port, username, password, tlsMode, from, publicURL *string
+}
+
+func (f *flags) mail() mailFlags {
+	return mailFlags{
+		host:      f.str("smtp-host", "PACTO_SMTP_HOST", "", "SMTP server for email notices (empty: email is off)"),
+		port:      f.str("smtp-port", "PACTO_SMTP_PORT", "587", "SMTP port"),
+		username:  f.str("smtp-username", "PACTO_SMTP_USERNAME", "", "SMTP user name (AUTH PLAIN)"),
+		password:  f.str("smtp-password", "PACTO_SMTP_PASSWORD", "", "SMTP password; prefer the environment variable"),
+		tlsMode:   f.str("smtp-tls", "PACTO_SMTP_TLS", "starttls", "starttls (required), opportunistic, or implicit (port 465)"),
+		from:      f.str("mail-from", "PACTO_MAIL_FROM", "Pacto <pacto@localhost>", "From address of email notices"),
+		publicURL: f.str("public-url", "PACTO_PUBLIC_URL", "", "public base URL of the API, for links in notices"),
+	}
+}
+
+// delivery builds the delivery configuration; fallback is the mailer to
+// use when no SMTP host is set (nil: email off).
+func (m mailFlags) delivery(fallback delivery.Mailer) (app.Delivery, error) {
+	d := app.Delivery{Mailer: fallback, From: *m.from, BaseURL: strings.TrimRight(*m.publicURL, "/")}
+	if *m.host == "" {
+		return d, nil
+	}
+	port, err := strconv.Atoi(*m.port)
+	if err != nil || port <= 0 || port > 65535 {
+		return d, fmt.Errorf("--smtp-port %q is not a port number: %w", *m.port, errUsage)
+	}
+	cfg := delivery.SMTPConfig{Host: *m.host, Port: port, Username: *m.username, Password: *m.password}
+	switch *m.tlsMode {
+	case "starttls":
+		cfg.TLS = delivery.TLSMandatory
+	case "opportunistic":
+		cfg.TLS = delivery.TLSOpportunistic
+	case "implicit":
+		cfg.TLS = delivery.TLSImplicit
+	default:
+		return d, fmt.Errorf("--smtp-tls %q: use starttls, opportunistic or implicit: %w", *m.tlsMode, errUsage)
+	}
+	mailer, err := delivery.NewSMTPMailer(cfg)
+	if err != nil {
+		return d, fmt.Errorf("email: %w", err)
+	}
+	d.Mailer = mailer
+	return d, nil
 }

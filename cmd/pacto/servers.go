@@ -79,7 +79,12 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	if !withAPI {
 		httpAddr = nil
 	}
+	mail := f.mail()
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	deliveryCfg, err := mail.delivery(nil)
+	if err != nil {
 		return err
 	}
 	p, err := openProcess(ctx, s)
@@ -89,7 +94,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	defer p.close()
 	g, ctx := errgroup.WithContext(ctx)
 	if withWorker {
-		w := app.NewWorker(p.temporal, p.store)
+		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
 		g.Go(func() error { return app.RunWorker(ctx, w) })
 		p.log.Info("worker started", "task_queue", workflows.TaskQueue)
 	}
@@ -98,7 +103,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		if err != nil {
 			return err
 		}
-		h := api.New(p.store, p.temporal, api.Options{Logger: p.log}).Handler()
+		h := api.New(p.store, p.temporal, api.Options{Logger: p.log, Deliveries: app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}}).Handler()
 		g.Go(func() error { return app.ServeHTTP(ctx, ln, h, p.log) })
 		p.log.Info("http api listening", "addr", ln.Addr().String())
 	}

@@ -297,6 +297,11 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		sum := sha256.Sum256(b)
 		opts.UpdateID = fmt.Sprintf("%s/%s/%s/%x", p.ID, name, key, sum[:8])
 	}
+	release, err := s.queue(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer release()
 	h, err := s.temporal.UpdateWorkflow(ctx, opts)
 	var next lifecycle.State
 	if err == nil {
@@ -612,4 +617,21 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, v)
+}
+
+// perActivityUpdates bounds the Updates this process has in flight on one
+// activity. Temporal refuses more than a handful per workflow at once; a
+// burst beyond that waits its turn here instead of failing.
+const perActivityUpdates = 4
+
+// queue waits for a turn to update an activity, within ctx.
+func (s *Server) queue(ctx context.Context, id string) (release func(), err error) {
+	v, _ := s.inflight.LoadOrStore(id, make(chan struct{}, perActivityUpdates))
+	slots := v.(chan struct{})
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a turn on activity %s: %w", id, ctx.Err())
+	}
 }

@@ -14,14 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 
-	"pacto/activities"
+	"pacto/internal/app"
 	"pacto/internal/pgtest"
 	"pacto/internal/store"
 	"pacto/workflows"
@@ -58,7 +55,10 @@ var seedParties = []store.Party{
 
 var seedRoles = []string{"coordinator", "approver", "observer"}
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T) *stack { return newStackWith(t, app.Delivery{}) }
+
+// newStackWith starts the stack with the worker's delivery configured.
+func newStackWith(t *testing.T, d app.Delivery) *stack {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, pgtest.NewDatabase(t))
@@ -72,12 +72,12 @@ func newStack(t *testing.T) *stack {
 	if err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)
 	}
-	rec := &activities.Recording{Store: st}
-	ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) {
-		r.RegisterWorkflowWithOptions(workflows.Activity, workflow.RegisterOptions{Name: workflows.WorkflowName})
-		r.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
-	})
-	hs := httptest.NewServer(New(st, tc, Options{Logger: quietLogger()}).Handler())
+	w := app.NewWorker(tc, st, d)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	hs := httptest.NewServer(New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}}).Handler())
 	t.Cleanup(hs.Close)
 	s := &stack{t: t, base: hs.URL, st: st, tc: tc, tokens: map[string]string{}, checker: newResponseChecker(t)}
 
@@ -261,6 +261,7 @@ func TestAPI(t *testing.T) {
 		{"idempotency", (*stack).idempotency},
 		{"authorization", (*stack).authorizationMatrix},
 		{"races", (*stack).races},
+		{"delivery-admin", (*stack).deliveryAdmin},
 		{"operations", (*stack).operations},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

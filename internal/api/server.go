@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,9 +41,12 @@ type Server struct {
 	// its own change, so an immediate GET reads it too.
 	recordWait time.Duration
 	timeout    time.Duration
-	registry   *prometheus.Registry
-	requests   *prometheus.CounterVec
-	durations  *prometheus.HistogramVec
+	deliveries DeliveryRetrier
+	// inflight holds, per activity ID, the slots of Updates under way.
+	inflight  sync.Map
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	durations *prometheus.HistogramVec
 }
 
 // Options configure a Server; zero values take sensible defaults.
@@ -55,11 +59,13 @@ type Options struct {
 	RecordWait time.Duration
 	// RequestTimeout bounds each request (30s).
 	RequestTimeout time.Duration
+	// Deliveries restarts failed deliveries for the admin API.
+	Deliveries DeliveryRetrier
 }
 
 // New returns a Server over a store and a Temporal client.
 func New(st *store.Store, tc client.Client, opts Options) *Server {
-	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout}
+	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout, deliveries: opts.Deliveries}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -122,6 +128,7 @@ func (s *Server) Handler() http.Handler {
 		})
 		r.Get("/inbox", s.handle(s.inbox))
 		r.Post("/inbox/read", s.handle(s.markRead))
+		r.Put("/me/notifications", s.handle(s.setPreferences))
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(s.requireAdmin)
 			r.Get("/parties", s.handle(s.listParties))
@@ -133,6 +140,11 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/tokens", s.handle(s.listTokens))
 			r.Post("/tokens", s.handle(s.createToken))
 			r.Delete("/tokens/{tid}", s.handle(s.revokeToken))
+			r.Get("/webhooks", s.handle(s.listWebhooks))
+			r.Post("/webhooks", s.handle(s.createWebhook))
+			r.Delete("/webhooks/{wid}", s.handle(s.deleteWebhook))
+			r.Get("/deliveries", s.handle(s.listDeliveries))
+			r.Post("/deliveries/{did}/retry", s.handle(s.retryDelivery))
 		})
 	})
 	return r

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
@@ -20,6 +22,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"pacto/activities"
+	"pacto/internal/delivery"
 	"pacto/internal/store"
 	"pacto/workflows"
 )
@@ -56,14 +59,62 @@ func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
 	return c, nil
 }
 
-// NewWorker returns a worker for Pacto's task queue with the activity
-// workflow and the Record activity writing to st.
-func NewWorker(c client.Client, st *store.Store) worker.Worker {
+// Delivery configures how the worker sends the outbox.
+type Delivery struct {
+	// Mailer sends email; nil leaves email unconfigured (such deliveries
+	// fail visibly and can be retried once it is).
+	Mailer  delivery.Mailer
+	From    string
+	BaseURL string
+	// Policy shapes each delivery's retries; zero means the default.
+	Policy workflows.DeliveryInput
+}
+
+// NewWorker returns a worker for Pacto's task queue with the activity and
+// delivery workflows and their activities, writing to st.
+func NewWorker(c client.Client, st *store.Store, d Delivery) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Activity, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	rec := &activities.Recording{Store: st}
+	w.RegisterWorkflowWithOptions(workflows.Delivery, workflow.RegisterOptions{Name: workflows.DeliveryWorkflowName})
+	rec := &activities.Recording{Store: st, Deliveries: Starter{Client: c, Policy: d.Policy}}
 	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
+	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}
+	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
+	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	return w
+}
+
+// Starter starts delivery workflows.
+type Starter struct {
+	Client client.Client
+	Policy workflows.DeliveryInput
+}
+
+// StartDelivery starts the delivery workflow of one outbox row; its ID
+// makes a second start a no-op.
+func (s Starter) StartDelivery(ctx context.Context, id string) error {
+	return s.start(ctx, workflows.DeliveryWorkflowID(id), id)
+}
+
+// RetryDelivery starts a new attempt at a delivery that had failed.
+func (s Starter) RetryDelivery(ctx context.Context, id string) error {
+	return s.start(ctx, fmt.Sprintf("%s/retry-%d", workflows.DeliveryWorkflowID(id), time.Now().UnixNano()), id)
+}
+
+func (s Starter) start(ctx context.Context, workflowID, id string) error {
+	in := workflows.DefaultDeliveryInput(id)
+	if s.Policy.Attempts > 0 {
+		in.Attempts, in.FirstRetry, in.MaxRetry = s.Policy.Attempts, s.Policy.FirstRetry, s.Policy.MaxRetry
+	}
+	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflowID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.DeliveryWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start delivery %s: %w", id, err)
+	}
+	return nil
 }
 
 // RunWorker runs w until ctx is done, then stops it (letting running

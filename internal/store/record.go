@@ -42,7 +42,10 @@ func (s *Store) Record(ctx context.Context, snap lifecycle.State, events []lifec
 		if err := upsertActivity(ctx, q, snap); err != nil {
 			return err
 		}
-		return insertNotifications(ctx, q, snap, appended)
+		if err := insertNotifications(ctx, q, snap, appended); err != nil {
+			return err
+		}
+		return enqueueDeliveries(ctx, q, snap, appended)
 	})
 }
 
@@ -245,6 +248,14 @@ type NotificationContent struct {
 	Comment   string                `json:"comment,omitempty"`
 }
 
+func notificationContent(snap lifecycle.State, e lifecycle.Event) NotificationContent {
+	return NotificationContent{
+		Activity: snap.ID, Title: snap.Title, Event: e.Type, Seq: e.Seq, At: e.At, Actor: e.Actor,
+		Party: e.Party, Version: e.Version, Milestone: e.Milestone, Extension: e.Extension,
+		Due: timePtr(e.Due), Notice: e.Notice, Parties: e.Parties, Comment: e.Comment,
+	}
+}
+
 // insertNotifications puts each appended event in the inbox of everyone
 // who should hear of it, except its own actor. The key makes a retried
 // Record insert nothing twice.
@@ -262,11 +273,7 @@ func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.Stat
 		if err != nil {
 			return fmt.Errorf("find recipients of %s/%d: %w", snap.ID, e.Seq, err)
 		}
-		content, err := json.Marshal(NotificationContent{
-			Activity: snap.ID, Title: snap.Title, Event: e.Type, Seq: e.Seq, At: e.At, Actor: e.Actor,
-			Party: e.Party, Version: e.Version, Milestone: e.Milestone, Extension: e.Extension,
-			Due: timePtr(e.Due), Notice: e.Notice, Parties: e.Parties, Comment: e.Comment,
-		})
+		content, err := json.Marshal(notificationContent(snap, e))
 		if err != nil {
 			return fmt.Errorf("encode notification %s/%d: %w", snap.ID, e.Seq, err)
 		}

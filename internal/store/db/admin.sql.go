@@ -26,23 +26,24 @@ func (q *Queries) AddDialogueParty(ctx context.Context, arg AddDialoguePartyPara
 }
 
 const authenticate = `-- name: Authenticate :one
-SELECT t.id AS token_id, t.last_used_at, p.id, p.party_code, p.roles, p.name, p.email, p.language, p.created_at, p.disabled_at
+SELECT t.id AS token_id, t.last_used_at, p.id, p.party_code, p.roles, p.name, p.email, p.language, p.created_at, p.disabled_at, p.email_notifications
 FROM api_tokens t
 JOIN principals p ON p.id = t.principal_id
 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND p.disabled_at IS NULL
 `
 
 type AuthenticateRow struct {
-	TokenID    string
-	LastUsedAt *time.Time
-	ID         string
-	PartyCode  *string
-	Roles      []string
-	Name       string
-	Email      string
-	Language   string
-	CreatedAt  time.Time
-	DisabledAt *time.Time
+	TokenID            string
+	LastUsedAt         *time.Time
+	ID                 string
+	PartyCode          *string
+	Roles              []string
+	Name               string
+	Email              string
+	Language           string
+	CreatedAt          time.Time
+	DisabledAt         *time.Time
+	EmailNotifications bool
 }
 
 // The principal behind a live token.
@@ -60,6 +61,7 @@ func (q *Queries) Authenticate(ctx context.Context, secretHash []byte) (Authenti
 		&i.Language,
 		&i.CreatedAt,
 		&i.DisabledAt,
+		&i.EmailNotifications,
 	)
 	return i, err
 }
@@ -114,7 +116,7 @@ func (q *Queries) CreateParty(ctx context.Context, arg CreatePartyParams) (Party
 const createPrincipal = `-- name: CreatePrincipal :one
 INSERT INTO principals (id, party_code, roles, name, email, language)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, party_code, roles, name, email, language, created_at, disabled_at
+RETURNING id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications
 `
 
 type CreatePrincipalParams struct {
@@ -145,6 +147,7 @@ func (q *Queries) CreatePrincipal(ctx context.Context, arg CreatePrincipalParams
 		&i.Language,
 		&i.CreatedAt,
 		&i.DisabledAt,
+		&i.EmailNotifications,
 	)
 	return i, err
 }
@@ -214,7 +217,7 @@ func (q *Queries) GetDialogue(ctx context.Context, id string) (Dialogue, error) 
 }
 
 const getPrincipal = `-- name: GetPrincipal :one
-SELECT id, party_code, roles, name, email, language, created_at, disabled_at FROM principals WHERE id = $1
+SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals WHERE id = $1
 `
 
 func (q *Queries) GetPrincipal(ctx context.Context, id string) (Principal, error) {
@@ -229,6 +232,7 @@ func (q *Queries) GetPrincipal(ctx context.Context, id string) (Principal, error
 		&i.Language,
 		&i.CreatedAt,
 		&i.DisabledAt,
+		&i.EmailNotifications,
 	)
 	return i, err
 }
@@ -337,7 +341,7 @@ func (q *Queries) ListParties(ctx context.Context) ([]Party, error) {
 }
 
 const listPrincipals = `-- name: ListPrincipals :many
-SELECT id, party_code, roles, name, email, language, created_at, disabled_at FROM principals
+SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals
 WHERE ($1::text IS NULL OR party_code = $1)
 ORDER BY id
 `
@@ -360,6 +364,7 @@ func (q *Queries) ListPrincipals(ctx context.Context, party *string) ([]Principa
 			&i.Language,
 			&i.CreatedAt,
 			&i.DisabledAt,
+			&i.EmailNotifications,
 		); err != nil {
 			return nil, err
 		}
@@ -414,7 +419,7 @@ func (q *Queries) ListTokens(ctx context.Context, principal *string) ([]ListToke
 }
 
 const principalsFor = `-- name: PrincipalsFor :many
-SELECT id, party_code, roles, name, email, language, created_at, disabled_at FROM principals
+SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals
 WHERE disabled_at IS NULL
   AND party_code = ANY ($1::text[])
   AND roles && $2::text[]
@@ -445,6 +450,7 @@ func (q *Queries) PrincipalsFor(ctx context.Context, arg PrincipalsForParams) ([
 			&i.Language,
 			&i.CreatedAt,
 			&i.DisabledAt,
+			&i.EmailNotifications,
 		); err != nil {
 			return nil, err
 		}

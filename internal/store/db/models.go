@@ -64,6 +64,22 @@ type AuditEvent struct {
 	RecordedAt time.Time
 }
 
+type Delivery struct {
+	ID             string
+	Channel        string
+	NotificationID *int64
+	SubscriptionID *string
+	ActivityID     string
+	Seq            int64
+	Content        []byte
+	Status         string
+	Attempts       int32
+	LastError      string
+	CreatedAt      time.Time
+	SentAt         *time.Time
+	FailedAt       *time.Time
+}
+
 type Dialogue struct {
 	ID        string
 	Name      string
@@ -131,12 +147,23 @@ type Party struct {
 }
 
 type Principal struct {
+	ID                 string
+	PartyCode          *string
+	Roles              []string
+	Name               string
+	Email              string
+	Language           string
+	CreatedAt          time.Time
+	DisabledAt         *time.Time
+	EmailNotifications bool
+}
+
+type WebhookSubscription struct {
 	ID         string
-	PartyCode  *string
-	Roles      []string
-	Name       string
-	Email      string
-	Language   string
+	Url        string
+	Secret     string
+	EventTypes []string
+	Parties    []string
 	CreatedAt  time.Time
 	DisabledAt *time.Time
 }

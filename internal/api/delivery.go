@@ -1,0 +1,148 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/go-chi/chi/v5"
+
+	"pacto/internal/delivery"
+	"pacto/internal/lifecycle"
+	"pacto/internal/store"
+)
+
+// DeliveryRetrier starts a new attempt at a failed delivery.
+type DeliveryRetrier interface {
+	RetryDelivery(ctx context.Context, id string) error
+}
+
+// DeliveryList is a page of the outbox.
+type DeliveryList struct {
+	Deliveries []store.DeliveryInfo `json:"deliveries"`
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	status := r.URL.Query().Get("status")
+	if status != "" && !slices.Contains([]string{"pending", "sent", "failed"}, status) {
+		return failField(probInvalid, "status", "status must be pending, sent or failed")
+	}
+	limit, err := limitParam(r.URL.Query().Get("limit"))
+	if err != nil {
+		return err
+	}
+	ds, err := s.store.Deliveries(r.Context(), status, limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, DeliveryList{Deliveries: ds})
+}
+
+// RetryResult says a failed delivery is under way again.
+type RetryResult struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
+	id := chi.URLParam(r, "did")
+	if s.deliveries == nil {
+		return fail(probUnavailable, "this server cannot start deliveries")
+	}
+	if err := s.store.RetryDelivery(r.Context(), id); errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no failed delivery with that id")
+	} else if err != nil {
+		return err
+	}
+	if err := s.deliveries.RetryDelivery(r.Context(), id); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, RetryResult{ID: id, Status: "pending"})
+}
+
+// WebhookRequest subscribes a URL to events, optionally filtered.
+type WebhookRequest struct {
+	ID         string   `json:"id"`
+	URL        string   `json:"url"`
+	EventTypes []string `json:"event_types,omitempty"`
+	Parties    []string `json:"parties,omitempty"`
+}
+
+// NewWebhook is a new subscription with its signing secret, shown once.
+type NewWebhook struct {
+	Webhook store.WebhookSubscription `json:"webhook"`
+	Secret  string                    `json:"secret"`
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	ws, err := s.store.WebhookSubscriptions(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	var req WebhookRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if !dialogueIDPattern.MatchString(req.ID) {
+		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-'")
+	}
+	if u, err := url.Parse(req.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return failField(probInvalid, "url", "url must be an http or https URL")
+	}
+	for _, t := range req.EventTypes {
+		if !delivery.Supported(lifecycle.EventType(t)) {
+			return failField(probInvalid, "event_types", fmt.Sprintf("%q is not an event that is notified", t))
+		}
+	}
+	for _, p := range req.Parties {
+		if !partyCodePattern.MatchString(p) {
+			return failField(probInvalid, "parties", fmt.Sprintf("%q is not a party code", p))
+		}
+	}
+	secret, err := delivery.NewSecret()
+	if err != nil {
+		return err
+	}
+	sub, err := s.store.CreateWebhookSubscription(r.Context(), store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
+	if err != nil {
+		return storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, NewWebhook{Webhook: sub, Secret: secret})
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	err := s.store.DisableWebhookSubscription(r.Context(), chi.URLParam(r, "wid"))
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no live webhook with that id")
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// NotificationPreferences are the channels a principal hears on besides
+// the inbox, which is always on.
+type NotificationPreferences struct {
+	Email bool `json:"email"`
+}
+
+func (s *Server) setPreferences(w http.ResponseWriter, r *http.Request) error {
+	var req NotificationPreferences
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := s.store.SetEmailNotifications(r.Context(), principalOf(r).ID, req.Email); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, req)
+}

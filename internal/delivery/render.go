@@ -1,0 +1,294 @@
+package delivery
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+	_ "time/tzdata" // recipients' zones must resolve even in a distroless image
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/store"
+)
+
+// Recipient is the person a notification is delivered to.
+type Recipient struct {
+	ID       string // principal ID
+	Name     string // display name, used in the greeting and the To header
+	Email    string // bare address, e.g. "ana@example.gob.pa"
+	Language string // BCP 47 tag of the recipient's party, e.g. "es" or "en-US"
+	TimeZone string // IANA zone of the recipient's party, e.g. "America/Panama"
+}
+
+// Message is a rendered notification, ready to be mailed.
+type Message struct {
+	Subject string // one line, no trailing newline
+	Text    string // the plain-text body
+	HTML    string // the HTML alternative of the same content
+}
+
+// events are the event types notify.AudienceOf tells someone about, in the
+// order of an activity's life; each has a template in every language.
+var events = []lifecycle.EventType{
+	lifecycle.EventProposed,
+	lifecycle.EventAmended,
+	lifecycle.EventApprovalReminder,
+	lifecycle.EventApproved,
+	lifecycle.EventChangesRequested,
+	lifecycle.EventDeclined,
+	lifecycle.EventActivated,
+	lifecycle.EventExpired,
+	lifecycle.EventMilestoneDueSoon,
+	lifecycle.EventMilestoneOverdue,
+	lifecycle.EventMilestoneEscalated,
+	lifecycle.EventMilestoneCompleted,
+	lifecycle.EventCompleted,
+	lifecycle.EventExtensionRequested,
+	lifecycle.EventExtensionApproved,
+	lifecycle.EventExtensionDeclined,
+	lifecycle.EventSuspended,
+	lifecycle.EventResumed,
+	lifecycle.EventCancelled,
+}
+
+// Events returns the event types Render has templates for.
+func Events() []lifecycle.EventType { return slices.Clone(events) }
+
+// Supported reports whether Render has a template for event type t.
+func Supported(t lifecycle.EventType) bool { return slices.Contains(events, t) }
+
+// languages are the languages with templates; the first is the fallback.
+var languages = []string{"en", "es"}
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// templateSet is one language's templates. Each holds the language's
+// wording (templates/<lang>.tmpl: each event's "<event>.subject" and
+// "<event>.intro", the greeting, labels and footer) with one shared layout:
+// the text set with "text" (layout.txt.tmpl, text/template), the HTML set
+// with "html" (layout.html.tmpl, html/template, which escapes). Keeping the
+// wording in one file per language means a translator edits one file and
+// the plain-text and HTML parts cannot drift apart.
+type templateSet struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// loadTemplates parses the embedded templates once. It returns an error
+// rather than panicking so that a broken template fails the render (and
+// the tests) instead of the whole worker at start-up.
+var loadTemplates = sync.OnceValues(func() (map[string]templateSet, error) {
+	sets := make(map[string]templateSet, len(languages))
+	var missing []string
+	for _, lang := range languages {
+		words := "templates/" + lang + ".tmpl"
+		tt, err := texttemplate.ParseFS(templateFS, words, "templates/layout.txt.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("parse %s text templates: %w", lang, err)
+		}
+		ht, err := htmltemplate.ParseFS(templateFS, words, "templates/layout.html.tmpl")
+		if err != nil {
+			return nil, fmt.Errorf("parse %s HTML templates: %w", lang, err)
+		}
+		for _, e := range events {
+			for _, part := range []string{".subject", ".intro"} {
+				if tt.Lookup(string(e)+part) == nil {
+					missing = append(missing, lang+":"+string(e)+part)
+				}
+			}
+		}
+		if tt.Lookup("text") == nil {
+			missing = append(missing, lang+":text")
+		}
+		if ht.Lookup("html") == nil {
+			missing = append(missing, lang+":html")
+		}
+		sets[lang] = templateSet{text: tt, html: ht}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("templates missing: %s", strings.Join(missing, ", "))
+	}
+	return sets, nil
+})
+
+// view is what the templates see. Times are already formatted in the
+// recipient's zone, so the templates never touch a time.Time.
+type view struct {
+	Event      string
+	Lang       string // "en" or "es"
+	Name       string // recipient's name, for the greeting
+	ActivityID string
+	Title      string
+	Actor      string // empty when the clock caused the event
+	Party      string
+	Version    int
+	Milestone  string
+	Extension  string
+	Due        string // empty when the event has no due time
+	At         string
+	Notice     int
+	Parties    string // "PA, US"
+	Comment    string
+	Link       string // empty without a baseURL
+	Subject    string // filled before the bodies are rendered
+	Intro      string // filled before the bodies are rendered
+}
+
+// Render turns notification n into the message recipient r reads: in r's
+// language (Spanish or English, English for anything else), with every
+// time in r's zone and the zone named, and, when baseURL is set (for
+// example "https://pacto.example.org"), a link to the activity at
+// <baseURL>/v1/activities/<id>. An event type without a template returns
+// an error wrapping ErrUnsupportedEvent; like a bad baseURL, it is
+// permanent.
+func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, error) {
+	if !Supported(n.Event) {
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w: %q", n.Activity, n.Seq, ErrUnsupportedEvent, n.Event))
+	}
+	sets, err := loadTemplates()
+	if err != nil {
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+	}
+	lang := language(r.Language)
+	set := sets[lang]
+	loc := location(r.TimeZone)
+
+	v := view{
+		Event:      string(n.Event),
+		Lang:       lang,
+		Name:       oneLine(r.Name),
+		ActivityID: n.Activity,
+		Title:      oneLine(n.Title),
+		Party:      string(n.Party),
+		Version:    n.Version,
+		Milestone:  n.Milestone,
+		Extension:  n.Extension,
+		Notice:     n.Notice,
+		Parties:    strings.Join(lifecycle.Codes(n.Parties), ", "),
+		Comment:    strings.TrimSpace(n.Comment),
+	}
+	if n.Actor != lifecycle.ClockActor {
+		v.Actor = n.Actor
+	}
+	if !n.At.IsZero() {
+		v.At = formatTime(n.At, loc, lang)
+	}
+	if n.Due != nil && !n.Due.IsZero() {
+		v.Due = formatTime(*n.Due, loc, lang)
+	}
+	if baseURL != "" {
+		if v.Link, err = activityLink(baseURL, n.Activity); err != nil {
+			return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		}
+	}
+
+	var buf bytes.Buffer
+	exec := func(name string) (string, error) {
+		buf.Reset()
+		if err := set.text.ExecuteTemplate(&buf, name, v); err != nil {
+			return "", permanent(fmt.Errorf("render %s/%d: %s template %s: %w", n.Activity, n.Seq, lang, name, err))
+		}
+		return buf.String(), nil
+	}
+	if v.Subject, err = exec(string(n.Event) + ".subject"); err != nil {
+		return Message{}, err
+	}
+	v.Subject = oneLine(v.Subject)
+	if v.Intro, err = exec(string(n.Event) + ".intro"); err != nil {
+		return Message{}, err
+	}
+	v.Intro = strings.TrimSpace(v.Intro)
+	text, err := exec("text")
+	if err != nil {
+		return Message{}, err
+	}
+	buf.Reset()
+	if err := set.html.ExecuteTemplate(&buf, "html", v); err != nil {
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %s template html: %w", n.Activity, n.Seq, lang, err))
+	}
+	return Message{Subject: v.Subject, Text: text, HTML: buf.String()}, nil
+}
+
+// language picks the template language for a BCP 47 tag ("es", "es-PA",
+// "es_419", "EN"): its primary subtag if there are templates for it,
+// English otherwise.
+func language(tag string) string {
+	primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	primary, _, _ = strings.Cut(primary, "_")
+	if slices.Contains(languages, primary) {
+		return primary
+	}
+	return languages[0]
+}
+
+// location loads zone name, falling back to UTC for an empty or unknown
+// name. A bad zone in a party's settings should not stop its people from
+// being told; UTC is named in the message, so the time stays unambiguous.
+func location(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+var (
+	spanishWeekdays = [...]string{"domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"}
+	spanishMonths   = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+)
+
+// formatTime writes t in zone loc, spelled out for lang and followed by
+// the zone's name: "Monday, 15 March 2027, 17:00 (America/New_York)" or
+// "lunes, 15 de marzo de 2027, 16:00 (America/Panama)". Spelling out the
+// weekday and month avoids the 03/04 day-month ambiguity between the two
+// audiences; the Spanish names are written here rather than pulled from a
+// locale library.
+func formatTime(t time.Time, loc *time.Location, lang string) string {
+	t = t.In(loc)
+	zone := loc.String()
+	if lang == "es" {
+		return fmt.Sprintf("%s, %d de %s de %d, %02d:%02d (%s)",
+			spanishWeekdays[t.Weekday()], t.Day(), spanishMonths[t.Month()-1], t.Year(), t.Hour(), t.Minute(), zone)
+	}
+	return t.Format("Monday, 2 January 2006, 15:04") + " (" + zone + ")"
+}
+
+// activityLink builds <baseURL>/v1/activities/<id>, escaping id as one
+// path segment so that no ID can point the link anywhere else.
+func activityLink(baseURL, id string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil {
+		return "", fmt.Errorf("%w: base URL: %v", ErrInvalidInput, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%w: base URL %q must be an absolute http or https URL", ErrInvalidInput, baseURL)
+	}
+	if id == "" {
+		return "", fmt.Errorf("%w: notification has no activity id", ErrInvalidInput)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user", ErrInvalidInput, baseURL)
+	}
+	seg := url.PathEscape(id)
+	// "." and ".." survive PathEscape but would be resolved by a browser.
+	if seg == "." || seg == ".." {
+		seg = strings.ReplaceAll(seg, ".", "%2E")
+	}
+	return strings.TrimRight(u.String(), "/") + "/v1/activities/" + seg, nil
+}
+
+// oneLine collapses runs of whitespace, line breaks included, so that a
+// title can sit in a subject or a sentence without breaking it.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

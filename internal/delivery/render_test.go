@@ -1,0 +1,268 @@
+package delivery
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/notify"
+	"pacto/internal/store"
+)
+
+// allEventTypes lists every lifecycle event, notified or not, so the test
+// can hold Render to exactly what notify.AudienceOf tells someone about.
+var allEventTypes = []lifecycle.EventType{
+	lifecycle.EventProposed, lifecycle.EventAmended, lifecycle.EventApproved,
+	lifecycle.EventChangesRequested, lifecycle.EventDeclined, lifecycle.EventActivated,
+	lifecycle.EventApprovalReminder, lifecycle.EventExpired, lifecycle.EventProgressReported,
+	lifecycle.EventMilestoneCompleted, lifecycle.EventCompleted, lifecycle.EventExtensionRequested,
+	lifecycle.EventExtensionDecided, lifecycle.EventExtensionApproved, lifecycle.EventExtensionDeclined,
+	lifecycle.EventMilestoneDueSoon, lifecycle.EventMilestoneOverdue, lifecycle.EventMilestoneEscalated,
+	lifecycle.EventSuspended, lifecycle.EventResumed, lifecycle.EventCancelled,
+}
+
+// due is 17:00 in New York on a Monday after the 2027 US DST change, when
+// New York is UTC-4 and Panama UTC-5, so the two renderings differ by an
+// hour and neither is ambiguous.
+var due = time.Date(2027, 3, 15, 21, 0, 0, 0, time.UTC)
+
+var (
+	usRecipient = Recipient{ID: "us-coordinator", Name: "Jane Doe", Email: "jane@example.gov", Language: "en", TimeZone: "America/New_York"}
+	paRecipient = Recipient{ID: "pa-coordinator", Name: "Ana Pérez", Email: "ana@example.gob.pa", Language: "es", TimeZone: "America/Panama"}
+)
+
+// sample is a notification of type t with every field a template may use.
+func sample(t lifecycle.EventType) store.NotificationContent {
+	d := due
+	return store.NotificationContent{
+		Activity: "act-01J9Z", Title: "Joint customs training", Event: t, Seq: 7,
+		At: due.Add(-2 * time.Hour), Actor: "pa-approver", Party: "PA", Version: 2,
+		Milestone: "m1", Extension: "x1", Due: &d, Notice: 2,
+		Parties: []lifecycle.PartyCode{"PA", "US"}, Comment: "Budget not yet confirmed",
+	}
+}
+
+func TestRenderCoversExactlyTheNotifiedEvents(t *testing.T) {
+	st := lifecycle.State{Parties: []lifecycle.Party{{Code: "PA"}, {Code: "US"}}}
+	for _, et := range allEventTypes {
+		_, notified := notify.AudienceOf(st, lifecycle.Event{Type: et, Party: "PA", Parties: []lifecycle.PartyCode{"US"}})
+		if got := Supported(et); got != notified {
+			t.Errorf("Supported(%s) = %v, but notify.AudienceOf says notified = %v", et, got, notified)
+		}
+		_, err := Render(sample(et), usRecipient, "")
+		if notified && err != nil {
+			t.Errorf("Render(%s): %v", et, err)
+		}
+		if !notified && (!errors.Is(err, ErrUnsupportedEvent) || !Permanent(err)) {
+			t.Errorf("Render(%s) = %v, want a permanent ErrUnsupportedEvent", et, err)
+		}
+	}
+	if _, err := Render(sample("no_such_event"), usRecipient, ""); !errors.Is(err, ErrUnsupportedEvent) {
+		t.Errorf("unknown event: got %v, want ErrUnsupportedEvent", err)
+	}
+}
+
+func TestRenderEveryEventInBothLanguages(t *testing.T) {
+	for _, et := range Events() {
+		n := sample(et)
+		en, err := Render(n, usRecipient, "https://pacto.example.org")
+		if err != nil {
+			t.Fatalf("%s en: %v", et, err)
+		}
+		es, err := Render(n, paRecipient, "https://pacto.example.org")
+		if err != nil {
+			t.Fatalf("%s es: %v", et, err)
+		}
+		for lang, m := range map[string]Message{"en": en, "es": es} {
+			if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
+				t.Errorf("%s %s: bad subject %q", et, lang, m.Subject)
+			}
+			if !strings.Contains(m.Subject, n.Title) {
+				t.Errorf("%s %s: subject %q does not name the activity", et, lang, m.Subject)
+			}
+			if !strings.Contains(m.Text, n.Title) || !strings.Contains(m.HTML, n.Title) {
+				t.Errorf("%s %s: body does not name the activity", et, lang)
+			}
+			if strings.Contains(m.Text, "<no value>") || strings.Contains(m.HTML, "<no value>") {
+				t.Errorf("%s %s: template printed a missing value", et, lang)
+			}
+			if !strings.Contains(m.HTML, `<html lang="`+lang+`">`) {
+				t.Errorf("%s %s: HTML not marked as %s", et, lang, lang)
+			}
+		}
+		if en.Subject == es.Subject {
+			t.Errorf("%s: same subject in both languages: %q", et, en.Subject)
+		}
+		if en.Text == es.Text {
+			t.Errorf("%s: same text in both languages", et)
+		}
+		// Every time is in the reader's zone, with the zone named.
+		if strings.Contains(en.Text, "America/Panama") || strings.Contains(es.Text, "America/New_York") {
+			t.Errorf("%s: a time was rendered in the other party's zone", et)
+		}
+		if !strings.Contains(en.Text, "(America/New_York)") || !strings.Contains(es.Text, "(America/Panama)") {
+			t.Errorf("%s: times do not name the reader's zone:\n%s\n%s", et, en.Text, es.Text)
+		}
+	}
+}
+
+func TestRenderMinimalNotifications(t *testing.T) {
+	// The clock's notices have no actor, and older rows may lack fields:
+	// every template must still produce a sensible message.
+	for _, et := range Events() {
+		n := store.NotificationContent{Activity: "a1", Title: "T", Event: et, Actor: lifecycle.ClockActor}
+		for _, r := range []Recipient{usRecipient, paRecipient, {}} {
+			m, err := Render(n, r, "")
+			if err != nil {
+				t.Fatalf("%s: %v", et, err)
+			}
+			if m.Subject == "" || strings.Contains(m.Text, "clock") {
+				t.Errorf("%s: subject %q, text %q", et, m.Subject, m.Text)
+			}
+		}
+	}
+}
+
+func TestRenderDueTimesInRecipientZone(t *testing.T) {
+	n := sample(lifecycle.EventMilestoneOverdue)
+	en, err := Render(n, usRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := Render(n, paRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if en.Subject != "Milestone overdue: Joint customs training" {
+		t.Errorf("en subject = %q", en.Subject)
+	}
+	if want := "Monday, 15 March 2027, 17:00 (America/New_York)"; !strings.Contains(en.Text, want) || !strings.Contains(en.HTML, want) {
+		t.Errorf("en body lacks %q:\n%s", want, en.Text)
+	}
+	if want := "lunes, 15 de marzo de 2027, 16:00 (America/Panama)"; !strings.Contains(es.Text, want) || !strings.Contains(es.HTML, want) {
+		t.Errorf("es body lacks %q:\n%s", want, es.Text)
+	}
+	if !strings.Contains(en.Text, "overdue reminder no. 2") || !strings.Contains(es.Text, "aviso de vencimiento n.º 2") {
+		t.Errorf("notice number missing:\n%s\n%s", en.Text, es.Text)
+	}
+
+	n.Title = "Capacitación aduanera conjunta"
+	es, err = Render(n, paRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es.Subject != "Hito vencido: Capacitación aduanera conjunta" {
+		t.Errorf("es subject = %q", es.Subject)
+	}
+}
+
+func TestRenderLanguageAndZoneFallbacks(t *testing.T) {
+	n := sample(lifecycle.EventMilestoneDueSoon)
+	for _, c := range []struct {
+		lang, zone, wantSubject, wantTime string
+	}{
+		{"es-PA", "America/Panama", "Hito próximo a vencer", "16:00 (America/Panama)"},
+		{"ES_419", "America/Panama", "Hito próximo a vencer", "16:00 (America/Panama)"},
+		{"fr", "America/New_York", "Milestone due soon", "17:00 (America/New_York)"},
+		{"", "", "Milestone due soon", "21:00 (UTC)"},
+		{"en", "Not/AZone", "Milestone due soon", "21:00 (UTC)"},
+	} {
+		m, err := Render(n, Recipient{Language: c.lang, TimeZone: c.zone}, "")
+		if err != nil {
+			t.Fatalf("%q/%q: %v", c.lang, c.zone, err)
+		}
+		if !strings.HasPrefix(m.Subject, c.wantSubject) || !strings.Contains(m.Text, c.wantTime) {
+			t.Errorf("%q/%q: subject %q, text:\n%s", c.lang, c.zone, m.Subject, m.Text)
+		}
+	}
+}
+
+func TestRenderEscapesHTML(t *testing.T) {
+	n := sample(lifecycle.EventDeclined)
+	n.Title = `<script>alert("x")</script> & co`
+	n.Comment = `<img src=x onerror=alert(1)>`
+	for _, r := range []Recipient{usRecipient, paRecipient} {
+		m, err := Render(n, r, "https://pacto.example.org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(m.HTML, "<script>") || strings.Contains(m.HTML, "<img") {
+			t.Errorf("%s: HTML not escaped:\n%s", r.Language, m.HTML)
+		}
+		if !strings.Contains(m.HTML, "&lt;script&gt;") {
+			t.Errorf("%s: escaped title missing:\n%s", r.Language, m.HTML)
+		}
+		// The plain text is not HTML and must keep the title as written.
+		if !strings.Contains(m.Text, n.Title) || !strings.Contains(m.Subject, n.Title) {
+			t.Errorf("%s: text or subject altered the title: %q", r.Language, m.Subject)
+		}
+	}
+}
+
+func TestRenderLinks(t *testing.T) {
+	n := sample(lifecycle.EventActivated)
+	m, err := Render(n, usRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Text, "/v1/activities/") || strings.Contains(m.HTML, "href") {
+		t.Errorf("link without a baseURL:\n%s\n%s", m.Text, m.HTML)
+	}
+
+	m, err = Render(n, paRecipient, "https://pacto.example.org/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://pacto.example.org/v1/activities/act-01J9Z"
+	if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, `href="`+want+`"`) {
+		t.Errorf("link %s missing:\n%s\n%s", want, m.Text, m.HTML)
+	}
+
+	// An id that is not a plain path segment is escaped, in the URL and
+	// again for the HTML attribute.
+	n.Activity = `a/../b?x="y"&z`
+	m, err = Render(n, usRecipient, "https://pacto.example.org/base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "https://pacto.example.org/base/v1/activities/a%2F..%2Fb%3Fx=%22y%22&z"
+	if !strings.Contains(m.Text, want) {
+		t.Errorf("text link: want %s in\n%s", want, m.Text)
+	}
+	if !strings.Contains(m.HTML, `href="https://pacto.example.org/base/v1/activities/a%2F..%2Fb%3Fx=%22y%22&amp;z"`) {
+		t.Errorf("HTML link not escaped:\n%s", m.HTML)
+	}
+
+	n.Activity = ".."
+	if m, err = Render(n, usRecipient, "https://pacto.example.org"); err != nil || !strings.Contains(m.Text, "/v1/activities/%2E%2E") {
+		t.Errorf("dot-dot id: %v\n%s", err, m.Text)
+	}
+
+	for _, bad := range []string{"javascript:alert(1)", "pacto.example.org", "https://pacto.example.org/?q=1", "ht tp://x"} {
+		if _, err := Render(n, usRecipient, bad); !errors.Is(err, ErrInvalidInput) || !Permanent(err) {
+			t.Errorf("baseURL %q: got %v, want a permanent ErrInvalidInput", bad, err)
+		}
+	}
+}
+
+// FuzzRender holds Render to its promise of no panics on bad input: any
+// event name, title, language, zone, base URL or activity id either
+// renders or returns an error.
+func FuzzRender(f *testing.F) {
+	f.Add("milestone_overdue", "Joint customs training", "es", "America/Panama", "https://pacto.example.org", "act-1", "pa-approver", 2)
+	f.Add("proposed", "<script>x</script>\r\nBcc: evil@example.org", "en-US", "../../etc/passwd", "javascript:alert(1)", "../..", "", -1)
+	f.Add("nope", "\xff\xfe", "", "", "http://[::1", "", "clock", 0)
+	f.Fuzz(func(t *testing.T, event, title, lang, zone, base, id, actor string, notice int) {
+		d := due
+		n := store.NotificationContent{Activity: id, Title: title, Event: lifecycle.EventType(event), Actor: actor, Notice: notice, Due: &d, At: due}
+		m, err := Render(n, Recipient{Language: lang, TimeZone: zone}, base)
+		if err != nil {
+			return
+		}
+		if strings.ContainsAny(m.Subject, "\r\n") {
+			t.Errorf("subject spans lines: %q", m.Subject)
+		}
+	})
+}

@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/notify"
+	"pacto/internal/store/db"
+)
+
+// enqueueDeliveries writes the outbox rows for newly appended events, in
+// Record's transaction: an email per new inbox row whose principal wants
+// one, and a webhook per matching subscription.
+func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	seqs := make([]int64, len(events))
+	for i, e := range events {
+		seqs[i] = e.Seq
+	}
+	if err := q.InsertEmailDeliveries(ctx, db.InsertEmailDeliveriesParams{ActivityID: snap.ID, Seqs: seqs}); err != nil {
+		return fmt.Errorf("enqueue emails of %s: %w", snap.ID, err)
+	}
+	parties := make([]string, len(snap.Parties))
+	for i, p := range snap.Parties {
+		parties[i] = string(p.Code)
+	}
+	for _, e := range events {
+		if _, ok := notify.AudienceOf(snap, e); !ok {
+			continue // webhooks carry the events people are told about
+		}
+		subs, err := q.MatchingSubscriptions(ctx, db.MatchingSubscriptionsParams{EventType: string(e.Type), Parties: parties})
+		if err != nil {
+			return fmt.Errorf("match webhooks for %s/%d: %w", snap.ID, e.Seq, err)
+		}
+		if len(subs) == 0 {
+			continue
+		}
+		content, err := json.Marshal(notificationContent(snap, e))
+		if err != nil {
+			return fmt.Errorf("encode webhook content %s/%d: %w", snap.ID, e.Seq, err)
+		}
+		for _, sub := range subs {
+			if err := q.InsertWebhookDelivery(ctx, db.InsertWebhookDeliveryParams{
+				ID: fmt.Sprintf("webhook-%s-%s-%d", sub, snap.ID, e.Seq), ActivityID: snap.ID, Seq: e.Seq,
+				Content: content, SubscriptionID: sub,
+			}); err != nil {
+				return fmt.Errorf("enqueue webhook %s for %s/%d: %w", sub, snap.ID, e.Seq, err)
+			}
+		}
+	}
+	return nil
+}
+
+// PendingDeliveries lists the deliveries of these events still to be sent,
+// so whoever recorded them can make sure each is under way.
+func (s *Store) PendingDeliveries(ctx context.Context, activity string, events []lifecycle.Event) ([]string, error) {
+	seqs := make([]int64, len(events))
+	for i, e := range events {
+		seqs[i] = e.Seq
+	}
+	ids, err := s.q.PendingDeliveries(ctx, db.PendingDeliveriesParams{ActivityID: activity, Seqs: seqs})
+	if err != nil {
+		return nil, fmt.Errorf("pending deliveries of %s: %w", activity, err)
+	}
+	return ids, nil
+}
+
+// DeliveryJob is everything needed to send one delivery.
+type DeliveryJob struct {
+	ID        string
+	Channel   string
+	Status    string
+	Content   NotificationContent
+	Recipient Principal
+	TimeZone  string
+	URL       string
+	Secret    string
+}
+
+// Delivery loads a delivery with its recipient or webhook.
+func (s *Store) Delivery(ctx context.Context, id string) (DeliveryJob, error) {
+	r, err := s.q.GetDelivery(ctx, id)
+	if err != nil {
+		return DeliveryJob{}, notFound(err)
+	}
+	j := DeliveryJob{ID: r.ID, Channel: r.Channel, Status: r.Status, TimeZone: r.PrincipalTimeZone, URL: r.WebhookUrl, Secret: r.WebhookSecret,
+		Recipient: Principal{ID: r.PrincipalID, Name: r.PrincipalName, Email: r.PrincipalEmail, Language: r.PrincipalLanguage}}
+	if err := json.Unmarshal(r.Content, &j.Content); err != nil {
+		return DeliveryJob{}, fmt.Errorf("decode delivery %s: %w", id, err)
+	}
+	return j, nil
+}
+
+// NoteDeliveryAttempt counts an attempt and keeps its error ("" on success).
+func (s *Store) NoteDeliveryAttempt(ctx context.Context, id, lastError string) error {
+	return s.q.NoteDeliveryAttempt(ctx, db.NoteDeliveryAttemptParams{ID: id, LastError: lastError})
+}
+
+// MarkDeliverySent records a successful send.
+func (s *Store) MarkDeliverySent(ctx context.Context, id string) error {
+	_, err := s.q.MarkDeliverySent(ctx, id)
+	return err
+}
+
+// MarkDeliveryFailed records that a delivery gave up.
+func (s *Store) MarkDeliveryFailed(ctx context.Context, id, reason string) error {
+	_, err := s.q.MarkDeliveryFailed(ctx, db.MarkDeliveryFailedParams{ID: id, LastError: reason})
+	return err
+}
+
+// RetryDelivery puts a failed delivery back to pending; ErrNotFound if
+// there is no failed delivery with that id.
+func (s *Store) RetryDelivery(ctx context.Context, id string) error {
+	n, err := s.q.RetryDelivery(ctx, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeliveryInfo is a delivery as the admin API lists it.
+type DeliveryInfo struct {
+	ID        string     `json:"id"`
+	Channel   string     `json:"channel"`
+	Activity  string     `json:"activity"`
+	Seq       int64      `json:"seq"`
+	Status    string     `json:"status"`
+	Attempts  int        `json:"attempts"`
+	LastError string     `json:"last_error,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	SentAt    *time.Time `json:"sent_at,omitempty"`
+	FailedAt  *time.Time `json:"failed_at,omitempty"`
+}
+
+// Deliveries lists deliveries, newest first, of one status when given.
+func (s *Store) Deliveries(ctx context.Context, status string, limit int) ([]DeliveryInfo, error) {
+	rows, err := s.q.ListDeliveries(ctx, db.ListDeliveriesParams{Status: optional(status), MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	out := make([]DeliveryInfo, len(rows))
+	for i, r := range rows {
+		out[i] = DeliveryInfo{ID: r.ID, Channel: r.Channel, Activity: r.ActivityID, Seq: r.Seq, Status: r.Status,
+			Attempts: int(r.Attempts), LastError: r.LastError, CreatedAt: r.CreatedAt, SentAt: r.SentAt, FailedAt: r.FailedAt}
+	}
+	return out, nil
+}
+
+// WebhookSubscription is a receiver of signed event notifications.
+type WebhookSubscription struct {
+	ID         string     `json:"id"`
+	URL        string     `json:"url"`
+	EventTypes []string   `json:"event_types"`
+	Parties    []string   `json:"parties"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+}
+
+// CreateWebhookSubscription stores a subscription with its signing secret.
+func (s *Store) CreateWebhookSubscription(ctx context.Context, w WebhookSubscription, secret string) (WebhookSubscription, error) {
+	r, err := s.q.CreateWebhookSubscription(ctx, db.CreateWebhookSubscriptionParams{ID: w.ID, Url: w.URL, Secret: secret, EventTypes: nonNil(w.EventTypes), Parties: nonNil(w.Parties)})
+	if err != nil {
+		return WebhookSubscription{}, created("webhook "+w.ID, err)
+	}
+	return WebhookSubscription{ID: r.ID, URL: r.Url, EventTypes: r.EventTypes, Parties: r.Parties, CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt}, nil
+}
+
+// WebhookSubscriptions lists every subscription, without secrets.
+func (s *Store) WebhookSubscriptions(ctx context.Context) ([]WebhookSubscription, error) {
+	rows, err := s.q.ListWebhookSubscriptions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	out := make([]WebhookSubscription, len(rows))
+	for i, r := range rows {
+		out[i] = WebhookSubscription{ID: r.ID, URL: r.Url, EventTypes: r.EventTypes, Parties: r.Parties, CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt}
+	}
+	return out, nil
+}
+
+// DisableWebhookSubscription stops a subscription; ErrNotFound if none is live.
+func (s *Store) DisableWebhookSubscription(ctx context.Context, id string) error {
+	n, err := s.q.DisableWebhookSubscription(ctx, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetEmailNotifications turns a principal's email on or off.
+func (s *Store) SetEmailNotifications(ctx context.Context, principal string, on bool) error {
+	_, err := s.q.SetEmailNotifications(ctx, db.SetEmailNotificationsParams{ID: principal, EmailNotifications: on})
+	return err
+}
