@@ -294,6 +294,18 @@ func TestDevWalkthroughSurvivesSIGKILL(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Logf("overdue reminder arrived %s after the restart was ready", time.Since(restart).Round(time.Millisecond))
+	// Without SMTP, dev writes each mail as an .eml file: the approval
+	// requests, and the reminder in Spanish for the PA coordinator.
+	deadline = time.Now().Add(60 * time.Second)
+	for !mailed(t, dir, "To: ", "pa-coordinator@pa.example", "Hito vencido: Joint customs training") {
+		if time.Now().After(deadline) {
+			t.Fatal("no reminder mail for the PA coordinator under " + filepath.Join(dir, "mail"))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !mailed(t, dir, "us-approver@us.example", "Approval requested: Joint customs training") {
+		t.Fatal("no approval request mail for the US approver")
+	}
 
 	if err := dev.kill(t, syscall.SIGTERM, 60*time.Second); err != nil {
 		t.Fatalf("SIGTERM: exit %v", err)
@@ -301,4 +313,26 @@ func TestDevWalkthroughSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(dev.out.String(), "stopping") {
 		t.Fatal("no orderly stop on SIGTERM")
 	}
+}
+
+// mailed reports whether an .eml file under the data dir holds every part.
+func mailed(t *testing.T, dir string, parts ...string) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "mail", "*.eml"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// Quoted-printable may wrap lines; compare without soft breaks.
+		text := strings.ReplaceAll(string(b), "=\r\n", "")
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(text, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
