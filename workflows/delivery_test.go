@@ -1,0 +1,67 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"pacto/activities"
+)
+
+// runDelivery runs the Delivery workflow with a Deliver that fails the
+// first `failures` attempts with err, and returns the attempts made and
+// the reason it was marked failed ("" if it was not).
+func runDelivery(t *testing.T, in DeliveryInput, failures int, err error) (int32, string) {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+	var attempts atomic.Int32
+	env.RegisterActivityWithOptions(func(ctx context.Context, id string) error {
+		if n := attempts.Add(1); int(n) <= failures {
+			return err
+		}
+		return nil
+	}, activity.RegisterOptions{Name: activities.DeliverName})
+	var failedWith string
+	env.RegisterActivityWithOptions(func(ctx context.Context, id, reason string) error {
+		failedWith = reason
+		return nil
+	}, activity.RegisterOptions{Name: activities.MarkFailedName})
+	env.ExecuteWorkflow(DeliveryWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("delivery workflow: completed=%v err=%v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	return attempts.Load(), failedWith
+}
+
+func TestDeliveryRetriesThenSucceeds(t *testing.T) {
+	n, failed := runDelivery(t, DefaultDeliveryInput("email-1"), 3, errors.New("connection refused"))
+	if n != 4 || failed != "" {
+		t.Fatalf("%d attempts, failed %q; want success on the 4th", n, failed)
+	}
+}
+
+func TestDeliveryGivesUpAfterItsAttempts(t *testing.T) {
+	in := DeliveryInput{ID: "webhook-x", Attempts: 5, FirstRetry: time.Second, MaxRetry: 4 * time.Second}
+	n, failed := runDelivery(t, in, 100, errors.New("503 busy"))
+	if n != 5 || !strings.Contains(failed, "503 busy") {
+		t.Fatalf("%d attempts, failed %q; want 5 then marked failed", n, failed)
+	}
+}
+
+func TestDeliveryStopsAtAPermanentError(t *testing.T) {
+	perm := temporal.NewNonRetryableApplicationError("550 no such user", activities.PermanentErrorType, nil)
+	n, failed := runDelivery(t, DefaultDeliveryInput("email-2"), 100, perm)
+	if n != 1 || !strings.Contains(failed, "550") {
+		t.Fatalf("%d attempts, failed %q; want one attempt then marked failed", n, failed)
+	}
+}
