@@ -171,6 +171,12 @@ type apiClient struct {
 
 func (c apiClient) do(method, path string, body any) (int, []byte) {
 	c.t.Helper()
+	return c.doKey(method, path, "", body)
+}
+
+// doKey sends a request with an Idempotency-Key (none if key is empty).
+func (c apiClient) doKey(method, path, key string, body any) (int, []byte) {
+	c.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -179,6 +185,9 @@ func (c apiClient) do(method, path string, body any) (int, []byte) {
 	req, _ := http.NewRequestWithContext(context.Background(), method, c.base+path, rd)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)

@@ -76,7 +76,8 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			code, body := pa.do("POST", "/v1/activities", map[string]any{
+			// Like a careful client, retry a 503 with the same Idempotency-Key.
+			code, body := retry503(pa, "POST", "/v1/activities", fmt.Sprintf("propose-%d", i), map[string]any{
 				"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": fmt.Sprintf("Activity %d", i),
 				"milestones": []map[string]any{{"title": "Report", "owner": "US", "due": "P1Y"}},
 			})
@@ -93,7 +94,7 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 			}
 			for _, who := range []string{"pa-approver", "us-approver"} {
 				c := apiClient{t, base, tokens[who]}
-				code, body := c.do("POST", "/v1/activities/"+ids[i]+"/decisions", map[string]any{"version": 1, "decision": "approve"})
+				code, body := retry503(c, "POST", "/v1/activities/"+ids[i]+"/decisions", "approve-"+ids[i], map[string]any{"version": 1, "decision": "approve"})
 				if code != 200 {
 					errs <- fmt.Errorf("%s on %s: %d %s", who, ids[i], code, body)
 				}
@@ -149,5 +150,17 @@ func (p *proc) wait(t *testing.T, within time.Duration) error {
 	case <-time.After(within):
 		t.Fatalf("pacto did not finish within %s", within)
 		return nil
+	}
+}
+
+// retry503 sends a request with an Idempotency-Key, again while the answer
+// is 503 (at most 10 times), as a client that wants its request through.
+func retry503(c apiClient, method, path, key string, body any) (int, []byte) {
+	for attempt := 0; ; attempt++ {
+		code, b := c.doKey(method, path, key, body)
+		if code != 503 || attempt == 9 {
+			return code, b
+		}
+		time.Sleep(time.Second)
 	}
 }

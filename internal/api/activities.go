@@ -71,6 +71,20 @@ func (s *Server) queryState(ctx context.Context, id string) (lifecycle.State, er
 	return st, nil
 }
 
+// queryUntilAnswered asks a just-started workflow for its state, trying
+// again while the answer is only late (its first task may sit with a
+// worker that has died, until Temporal hands it to another), within ctx.
+func (s *Server) queryUntilAnswered(ctx context.Context, id string) (lifecycle.State, error) {
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		st, err := s.queryState(attempt, id)
+		cancel()
+		if err == nil || !unavailable(err) || ctx.Err() != nil {
+			return st, err
+		}
+	}
+}
+
 // waitRecorded waits, for a bounded time, until the read model holds the
 // activity at seq or later, so the caller's next GET or list sees its own
 // write. On timeout it gives up quietly: the response already carries the
@@ -191,7 +205,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start activity %s: %w", id, err)
 	}
-	st, err := s.queryState(ctx, id)
+	st, err := s.queryUntilAnswered(ctx, id)
 	if err != nil {
 		return err
 	}

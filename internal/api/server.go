@@ -185,9 +185,16 @@ func unavailable(err error) bool {
 		deadline    *serviceerror.DeadlineExceeded
 		rateLimited *serviceerror.ResourceExhausted
 	)
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
 		errors.As(err, &connErr) || errors.As(err, &netErr) || errors.As(err, &unavail) ||
-		errors.As(err, &deadline) || errors.As(err, &rateLimited) || pgconn.SafeToRetry(err)
+		errors.As(err, &deadline) || errors.As(err, &rateLimited) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return true
+	}
+	// Connection exceptions (08…) and operator intervention (57…, e.g. a
+	// server shutting down) are the database going away, not a bug.
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57"))
 }
 
 // statusRecorder remembers the status a handler wrote.
