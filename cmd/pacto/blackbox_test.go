@@ -345,3 +345,39 @@ func mailed(t *testing.T, dir string, parts ...string) bool {
 	}
 	return false
 }
+
+// `pacto bench --quick` runs on the embedded default and prints its table,
+// with the JSON beside it.
+func TestBenchQuick(t *testing.T) {
+	out := filepath.Join(traversableDir(t), "bench.json")
+	p := start(t, nil, "bench", "--quick", "--out", out)
+	if err := p.wait(t, 5*time.Minute); err != nil {
+		t.Fatalf("pacto bench --quick: %v\n%s", err, p.out.String())
+	}
+	text := p.out.String()
+	for _, want := range []string{"API proposals/s", "approval round trip", "reminder lateness", "GET /v1/activities/{id} at 1000", "PostgreSQL size"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the table lacks %q:\n%s", want, text)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Throughput []struct {
+			Concurrency int     `json:"concurrency"`
+			Ratio       float64 `json:"ratio"`
+		} `json:"throughput"`
+		Reminders struct {
+			Count int `json:"count"`
+		} `json:"reminder_lateness"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 {
+		t.Fatalf("bench JSON: %s", b)
+	}
+	t.Logf("\n%s", text)
+}

@@ -1,0 +1,304 @@
+// Package bench measures Pacto on its embedded default: throughput against
+// the bare Temporal SDK on the same server, request latencies, read-model
+// latencies at scale, reminder lateness and memory. `pacto bench` runs it.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"pacto/internal/api"
+	"pacto/internal/app"
+	"pacto/internal/devserver"
+	"pacto/internal/pgcluster"
+	"pacto/internal/store"
+)
+
+// Config sizes a run.
+type Config struct {
+	// Requests per throughput measurement, at each concurrency.
+	Requests int
+	// RoundTrips is how many propose+approve+approve round trips to time.
+	RoundTrips int
+	// ReadModelSizes are the activity counts to time reads at.
+	ReadModelSizes []int
+	// Reads per latency measurement.
+	Reads int
+	// Reminders: activities × 5 milestones falling due within Window.
+	ReminderActivities int
+	Window             time.Duration
+	Log                io.Writer
+}
+
+// Quick is small enough for CI (seconds); Full is the real measurement.
+var (
+	Quick = Config{Requests: 40, RoundTrips: 20, ReadModelSizes: []int{1000}, Reads: 200, ReminderActivities: 10, Window: 10 * time.Second}
+	Full  = Config{Requests: 500, RoundTrips: 200, ReadModelSizes: []int{10000, 100000}, Reads: 2000, ReminderActivities: 2000, Window: 2 * time.Minute}
+)
+
+// Result is one run's numbers.
+type Result struct {
+	Mode       string             `json:"mode"`
+	Throughput []Throughput       `json:"throughput"`
+	Latency    []Latency          `json:"latency"`
+	Reminders  Latency            `json:"reminder_lateness"`
+	Memory     Memory             `json:"memory"`
+	Extra      map[string]float64 `json:"extra,omitempty"`
+}
+
+// Throughput compares proposals through the API with bare workflow starts.
+type Throughput struct {
+	Concurrency int     `json:"concurrency"`
+	APIPerSec   float64 `json:"api_per_sec"`
+	BarePerSec  float64 `json:"bare_sdk_per_sec"`
+	Ratio       float64 `json:"ratio"`
+}
+
+// Latency is a distribution in milliseconds.
+type Latency struct {
+	Name  string  `json:"name"`
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+// Memory is resident memory and database size per 1,000 open activities.
+type Memory struct {
+	OpenActivities     int     `json:"open_activities"`
+	ProcessRSSMB       float64 `json:"process_rss_mb"`
+	GoHeapMB           float64 `json:"go_heap_mb"`
+	PostgresMBPer1000  float64 `json:"postgres_mb_per_1000"`
+	ProcessMBPer1000   float64 `json:"process_mb_per_1000"`
+	BaselineRSSMB      float64 `json:"baseline_rss_mb"`
+	PostgresBaselineMB float64 `json:"postgres_baseline_mb"`
+}
+
+func latency(name string, ds []time.Duration) Latency {
+	if len(ds) == 0 {
+		return Latency{Name: name}
+	}
+	slices.Sort(ds)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	return Latency{Name: name, Count: len(ds), P50: ms(at(0.5)), P99: ms(at(0.99)), Max: ms(ds[len(ds)-1])}
+}
+
+// env is the embedded default, started for one run.
+type env struct {
+	dir    string
+	pg     *pgcluster.Cluster
+	st     *store.Store
+	ts     *devserver.Server
+	tc     client.Client
+	worker worker.Worker
+	noop   worker.Worker
+	base   string
+	tokens map[string]string
+	stop   func()
+	http   *http.Client
+	// measuredRates are the API proposal rates seen so far, to size setups.
+	measuredRates []float64
+}
+
+// noopWorkflow is the bare baseline: the smallest workflow there is.
+func noopWorkflow(ctx workflow.Context) error { return nil }
+
+const noopQueue = "pacto-bench-noop"
+
+func start(ctx context.Context, log *slog.Logger) (*env, error) {
+	dir, err := os.MkdirTemp("", "pacto-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	cleanups := []func(){func() { os.RemoveAll(dir) }}
+	e.stop = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	fail := func(err error) (*env, error) { e.stop(); return nil, err }
+	if e.pg, err = pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "pg"), Settings: map[string]string{"max_connections": "200"}}); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, func() { _ = e.pg.Stop(context.Background()) })
+	if err := app.EnsureDatabase(ctx, e.pg.URL("postgres"), "pacto"); err != nil {
+		return fail(err)
+	}
+	if err := store.Migrate(ctx, e.pg.URL("pacto")); err != nil {
+		return fail(err)
+	}
+	if e.st, err = store.Open(ctx, e.pg.URL("pacto")+"&pool_max_conns=64"); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, e.st.Close)
+	if e.ts, err = devserver.Start(ctx, devserver.Options{DataDir: filepath.Join(dir, "temporal"), FrontendPort: devserver.AnyPort, Logger: log}); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, func() { _ = e.ts.Stop(context.Background()) })
+	if e.tc, err = app.DialTemporal(app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace()}, log); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, e.tc.Close)
+	tokensFile := filepath.Join(dir, "tokens.json")
+	if _, err := app.SeedDemo(ctx, e.st, tokensFile); err != nil {
+		return fail(err)
+	}
+	b, _ := os.ReadFile(tokensFile)
+	if err := json.Unmarshal(b, &e.tokens); err != nil {
+		return fail(err)
+	}
+	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{})
+	if err := e.worker.Start(); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, e.worker.Stop)
+	e.noop = worker.New(e.tc, noopQueue, worker.Options{})
+	e.noop.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: "BenchNoop"})
+	if err := e.noop.Start(); err != nil {
+		return fail(err)
+	}
+	cleanups = append(cleanups, e.noop.Stop)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(err)
+	}
+	srvCtx, cancel := context.WithCancel(context.Background())
+	h := api.New(e.st, e.tc, api.Options{Logger: log}).Handler()
+	done := make(chan struct{})
+	go func() { _ = app.ServeHTTP(srvCtx, ln, h, log); close(done) }()
+	cleanups = append(cleanups, func() { cancel(); <-done })
+	e.base = "http://" + ln.Addr().String()
+	return e, nil
+}
+
+// call makes one API request and returns its status and body.
+func (e *env) call(ctx context.Context, who, method, path string, body any) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, e.base+path, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.tokens[who])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+func proposal(due string, milestones int) map[string]any {
+	ms := make([]map[string]any, milestones)
+	for i := range ms {
+		ms[i] = map[string]any{"id": fmt.Sprintf("m%d", i+1), "title": fmt.Sprintf("Milestone %d", i+1), "owner": "PA", "due": due}
+	}
+	return map[string]any{"dialogue": app.DemoDialogue, "parties": []string{"PA", "US"}, "title": "Benchmark activity", "milestones": ms,
+		"policy": map[string]any{"due_soon_lead": "PT0S", "overdue_reminder_every": "P7D", "overdue_reminders": 1}}
+}
+
+func (e *env) propose(ctx context.Context, due string, milestones int) (string, error) {
+	code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", proposal(due, milestones))
+	if err != nil {
+		return "", err
+	}
+	if code != http.StatusCreated {
+		return "", fmt.Errorf("propose: %d %s", code, b)
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	return v.ID, json.Unmarshal(b, &v)
+}
+
+func (e *env) approve(ctx context.Context, who, id string) error {
+	code, b, err := e.call(ctx, who, "POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"})
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return fmt.Errorf("approve: %d %s", code, b)
+	}
+	return nil
+}
+
+// parallel runs n jobs with the given concurrency and returns the elapsed
+// time and each job's duration.
+func parallel(n, concurrency int, job func(i int) error) (time.Duration, []time.Duration, error) {
+	var mu sync.Mutex
+	var firstErr error
+	durations := make([]time.Duration, 0, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t0 := time.Now()
+				err := job(i)
+				mu.Lock()
+				durations = append(durations, time.Since(t0))
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return time.Since(start), durations, firstErr
+}
+
+func rssMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func heapMB() float64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse) / (1 << 20)
+}

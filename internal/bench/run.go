@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/sdk/client"
+)
+
+// Run starts the embedded default in a fresh temp dir, measures, stops it
+// and returns the numbers.
+func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	progress := func(format string, a ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "… "+format+"\n", a...)
+		}
+	}
+	e, err := start(ctx, log)
+	if err != nil {
+		return nil, fmt.Errorf("start the embedded default: %w", err)
+	}
+	defer e.stop()
+	res := &Result{Mode: mode, Extra: map[string]float64{}}
+	baseRSS := rssMB()
+	pgBase, err := e.dbSizeMB(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	// (a) proposals through the API against bare workflow starts.
+	for _, c := range []int{1, 32} {
+		progress("throughput at concurrency %d", c)
+		apiTime, _, err := parallel(cfg.Requests, c, func(int) error {
+			_, err := e.propose(ctx, "P1Y", 1)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		bareTime, _, err := parallel(cfg.Requests, c, func(i int) error {
+			run, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("noop-%d-%d-%d", c, i, time.Now().UnixNano()), TaskQueue: noopQueue}, "BenchNoop")
+			if err != nil {
+				return err
+			}
+			return run.Get(ctx, nil)
+		})
+		if err != nil {
+			return nil, err
+		}
+		t := Throughput{Concurrency: c, APIPerSec: float64(cfg.Requests) / apiTime.Seconds(), BarePerSec: float64(cfg.Requests) / bareTime.Seconds()}
+		t.Ratio = t.APIPerSec / t.BarePerSec
+		res.Throughput = append(res.Throughput, t)
+		e.measuredRates = append(e.measuredRates, t.APIPerSec)
+	}
+
+	// (b) the approval round trip and a single decision.
+	progress("approval round trips")
+	var trips, decisions []time.Duration
+	for range cfg.RoundTrips {
+		t0 := time.Now()
+		id, err := e.propose(ctx, "P1Y", 1)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.approve(ctx, "pa-approver", id); err != nil {
+			return nil, err
+		}
+		t1 := time.Now()
+		if err := e.approve(ctx, "us-approver", id); err != nil {
+			return nil, err
+		}
+		decisions = append(decisions, time.Since(t1))
+		trips = append(trips, time.Since(t0))
+	}
+	res.Latency = append(res.Latency, latency("approval round trip (propose + 2 approvals)", trips), latency("single decision", decisions))
+
+	// (d) reminder lateness: milestones falling due together.
+	progress("%d activities × 5 milestones due within %s", cfg.ReminderActivities, cfg.Window)
+	lateness, err := e.reminders(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Reminders = lateness
+
+	// (e) memory per 1,000 open activities.
+	open, err := e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")
+	if err != nil {
+		return nil, err
+	}
+	pgSize, err := e.dbSizeMB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rss := rssMB()
+	res.Memory = Memory{OpenActivities: open, ProcessRSSMB: rss, GoHeapMB: heapMB(), BaselineRSSMB: baseRSS, PostgresBaselineMB: pgBase,
+		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000}
+
+	// (c) reads from the read model as it grows.
+	for _, n := range cfg.ReadModelSizes {
+		progress("reads with %d activities in the read model", n)
+		get, list, err := e.reads(ctx, n, cfg.Reads)
+		if err != nil {
+			return nil, err
+		}
+		res.Latency = append(res.Latency, get, list)
+	}
+	return res, nil
+}
+
+func (e *env) count(ctx context.Context, sql string, args ...any) (int, error) {
+	var n int
+	err := e.st.Pool().QueryRow(ctx, sql, args...).Scan(&n)
+	return n, err
+}
+
+func (e *env) dbSizeMB(ctx context.Context) (float64, error) {
+	var b int64
+	if err := e.st.Pool().QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&b); err != nil {
+		return 0, fmt.Errorf("database size: %w", err)
+	}
+	return float64(b) / (1 << 20), nil
+}
+
+// reminders creates activities whose milestones fall due spread over the
+// window, then reads from the audit log when each overdue notice fired.
+func (e *env) reminders(ctx context.Context, cfg Config) (Latency, error) {
+	n := cfg.ReminderActivities
+	// Leave time to create and approve them all before the first is due.
+	perSecond := 10.0
+	if len(e.measuredRates) > 0 {
+		perSecond = e.measuredRates[len(e.measuredRates)-1] / 3
+	}
+	lead := time.Duration(float64(n)/perSecond*1.5*float64(time.Second)) + 5*time.Second
+	first := time.Now().Add(lead)
+	step := cfg.Window / time.Duration(n*5)
+	_, _, err := parallel(n, 16, func(i int) error {
+		body := proposal("", 5)
+		for j, m := range body["milestones"].([]map[string]any) {
+			m["due"] = first.Add(time.Duration(i*5+j) * step).UTC().Format(time.RFC3339Nano)
+		}
+		code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", body)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusCreated {
+			return fmt.Errorf("propose: %d %s", code, b)
+		}
+		var v struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		if err := e.approve(ctx, "pa-approver", v.ID); err != nil {
+			return err
+		}
+		return e.approve(ctx, "us-approver", v.ID)
+	})
+	if err != nil {
+		return Latency{}, err
+	}
+	if time.Now().After(first) {
+		return Latency{}, fmt.Errorf("setting up %d activities took longer than the %s allowed; results would be meaningless", n, lead)
+	}
+	deadline := first.Add(cfg.Window + time.Minute)
+	want := n * 5
+	for {
+		got, err := e.count(ctx, "SELECT count(*) FROM audit_events WHERE type = 'milestone_overdue'")
+		if err != nil {
+			return Latency{}, err
+		}
+		if got >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			return Latency{}, fmt.Errorf("only %d of %d reminders fired by %s", got, want, deadline.Format(time.TimeOnly))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	rows, err := e.st.Pool().Query(ctx, "SELECT (content::jsonb #>> '{event,at}')::timestamptz - (content::jsonb #>> '{event,due}')::timestamptz FROM audit_events WHERE type = 'milestone_overdue'")
+	if err != nil {
+		return Latency{}, err
+	}
+	defer rows.Close()
+	var late []time.Duration
+	for rows.Next() {
+		var d time.Duration
+		if err := rows.Scan(&d); err != nil {
+			return Latency{}, err
+		}
+		late = append(late, d)
+	}
+	return latency(fmt.Sprintf("reminder lateness (%d reminders in %s)", want, cfg.Window), late), rows.Err()
+}
+
+// reads fills the read model up to n activities (copies of a real one,
+// written straight into PostgreSQL) and times a GET and a filtered list.
+func (e *env) reads(ctx context.Context, n, reads int) (Latency, Latency, error) {
+	have, err := e.count(ctx, "SELECT count(*) FROM activities")
+	if err != nil {
+		return Latency{}, Latency{}, err
+	}
+	if add := n - have; add > 0 {
+		if _, err := e.st.Pool().Exec(ctx, `
+			INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
+				parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at)
+			SELECT 'bench-' || $2::int + g, dialogue_id, title || ' ' || g, summary,
+				(ARRAY['proposed','active','active','completed'])[1 + g % 4], version, seq, proposer, proposer_party,
+				parties, pending_parties, horizons, next_due + g * interval '1 minute', amber_from + g * interval '1 minute',
+				next_wake, snapshot, proposed_at - g * interval '1 second', activated_at, closed_at
+			FROM (SELECT * FROM activities WHERE status = 'active' LIMIT 1) a, generate_series(1, $1::int) g`, add, have); err != nil {
+			return Latency{}, Latency{}, fmt.Errorf("fill the read model: %w", err)
+		}
+		if _, err := e.st.Pool().Exec(ctx, "ANALYZE activities"); err != nil {
+			return Latency{}, Latency{}, err
+		}
+	}
+	ids := []string{}
+	rows, err := e.st.Pool().Query(ctx, "SELECT id FROM activities ORDER BY random() LIMIT 500")
+	if err != nil {
+		return Latency{}, Latency{}, err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return Latency{}, Latency{}, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var gets, lists []time.Duration
+	for i := range reads {
+		t0 := time.Now()
+		code, b, err := e.call(ctx, "us-observer", "GET", "/v1/activities/"+ids[rand.IntN(len(ids))], nil)
+		if err != nil || code != http.StatusOK {
+			return Latency{}, Latency{}, fmt.Errorf("get: %d %s %v", code, b, err)
+		}
+		gets = append(gets, time.Since(t0))
+		if i%4 == 0 {
+			t0 = time.Now()
+			code, b, err = e.call(ctx, "us-observer", "GET", "/v1/activities?status=active&pending_party=US&q=Benchmark&limit=20", nil)
+			if err != nil || code != http.StatusOK {
+				return Latency{}, Latency{}, fmt.Errorf("list: %d %s %v", code, b, err)
+			}
+			lists = append(lists, time.Since(t0))
+		}
+	}
+	return latency(fmt.Sprintf("GET /v1/activities/{id} at %d", n), gets),
+		latency(fmt.Sprintf("filtered list at %d", n), lists), nil
+}
+
+// Print writes the table people read.
+func Print(w io.Writer, r *Result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "pacto bench (%s)\n\n", r.Mode)
+	fmt.Fprintln(tw, "throughput\tconcurrency\tAPI proposals/s\tbare SDK starts/s\tratio")
+	for _, t := range r.Throughput {
+		fmt.Fprintf(tw, "\t%d\t%.1f\t%.1f\t%.2f\n", t.Concurrency, t.APIPerSec, t.BarePerSec, t.Ratio)
+	}
+	fmt.Fprintln(tw, "\nlatency\tcount\tp50 ms\tp99 ms\tmax ms")
+	for _, l := range append(r.Latency, r.Reminders) {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\n", l.Name, l.Count, l.P50, l.P99, l.Max)
+	}
+	m := r.Memory
+	fmt.Fprintf(tw, "\nmemory\t%d open activities\n", m.OpenActivities)
+	fmt.Fprintf(tw, "process RSS\t%.0f MB (%.0f MB at start; %.1f MB per 1,000 open activities)\n", m.ProcessRSSMB, m.BaselineRSSMB, m.ProcessMBPer1000)
+	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
+	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
+	_ = tw.Flush()
+}
