@@ -315,12 +315,12 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	defer release()
 	h, err := s.temporal.UpdateWorkflow(ctx, opts)
 	var next lifecycle.State
 	if err == nil {
 		err = h.Get(ctx, &next)
 	}
+	release() // the next in line need not wait for our read-model wait
 	if err != nil {
 		return s.updateError(ctx, id, err)
 	}
