@@ -240,12 +240,36 @@ var recordOptions = workflow.ActivityOptions{
 	// A Record is one short transaction: if a worker dies mid-way, retry
 	// on another soon rather than after a long timeout.
 	StartToCloseTimeout: 10 * time.Second,
-	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    time.Minute,
-	},
+	RetryPolicy: recordRetry,
 }
+
+// recordRetry retries Record for as long as it takes.
+var recordRetry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
+}
+
+// localRecordOptions run Record inside the workflow task that made the
+// change: no activity task round trip through the server, and an Update's
+// answer leaves only once its change is in the read model. Retries whose
+// backoff outgrows the workflow task become durable timers (the SDK does
+// this), so a long database outage holds no task open.
+var localRecordOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	// A local activity's retries stop at its schedule-to-close timeout,
+	// which would otherwise default to the 10 s above: give no practical
+	// bound, as the ordinary activity had none.
+	ScheduleToCloseTimeout: 10 * 365 * 24 * time.Hour,
+	RetryPolicy:            recordRetry,
+}
+
+// Version of the way Record runs: histories from before recordLocally ran
+// it as an ordinary activity and must replay that way.
+const (
+	recordChange  = "record-locally"
+	recordLocally = workflow.Version(1)
+)
 
 // flush records the unrecorded events, in order, with the snapshot they
 // lead to, and keeps the search attributes in step. Handlers may apply more
@@ -256,8 +280,13 @@ func (r *runner) flush(ctx workflow.Context) error {
 	if len(r.unrecorded) > 0 {
 		in := activities.RecordInput{Snapshot: r.state, Events: r.unrecorded}
 		r.unrecorded = nil
-		actx := workflow.WithActivityOptions(ctx, recordOptions)
-		if err := workflow.ExecuteActivity(actx, activities.RecordName, in).Get(ctx, nil); err != nil {
+		var f workflow.Future
+		if workflow.GetVersion(ctx, recordChange, workflow.DefaultVersion, recordLocally) == recordLocally {
+			f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localRecordOptions), activities.RecordName, in)
+		} else {
+			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), activities.RecordName, in)
+		}
+		if err := f.Get(ctx, nil); err != nil {
 			return fmt.Errorf("record activity %s up to seq %d: %w", r.state.ID, in.Snapshot.Seq, err)
 		}
 	}

@@ -298,3 +298,31 @@ func TestThreePartiesNeedThreeApprovals(t *testing.T) {
 		t.Fatalf("after all three: %s", three.state.Status)
 	}
 }
+
+// With the read model down for minutes, Record retries (locally at first,
+// then on durable timers) until it succeeds; an Update in the meantime is
+// still answered, and nothing is recorded twice or out of order.
+func TestRecordRetriesThroughAnOutage(t *testing.T) {
+	// 1+2+4+8+16+32+60+60 s of backoff: well past a workflow task.
+	rec := &recorder{failFirst: 8}
+	h := newHarness(t, t0, rec)
+	a1 := send(h, time.Minute, UpdateDecide, paApprover, approve(1))
+	var during lifecycle.State
+	h.at(2*time.Minute, func() { during = h.query() })
+	cancel := send(h, time.Hour, UpdateCancel, usApprover, lifecycle.Cancel{Reason: "postponed"})
+	final := h.run(start("act-outage"))
+
+	wantAccepted(t, a1, cancel)
+	if rec.failed != 8 {
+		t.Fatalf("Record failed %d times, want 8", rec.failed)
+	}
+	if !slices.Equal(lifecycle.PendingParties(during), []lifecycle.PartyCode{"US"}) {
+		t.Fatalf("during the outage the workflow's state has pending %v, want [US]", lifecycle.PendingParties(during))
+	}
+	if got := rec.calls[0].Events[0].Type; got != lifecycle.EventProposed {
+		t.Fatalf("first recorded event %s, want proposed", got)
+	}
+	if final.Status != lifecycle.StatusCancelled {
+		t.Fatalf("final status %s", final.Status)
+	}
+}

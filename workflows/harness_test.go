@@ -72,15 +72,23 @@ func proposal(id string) lifecycle.Propose {
 	}
 }
 
-// recorder is the test double of the Record activity: it keeps every call.
+// recorder is the test double of the Record activity: it keeps every call
+// that succeeds, after refusing the first failFirst attempts (the read
+// model being down).
 type recorder struct {
-	mu    sync.Mutex
-	calls []activities.RecordInput
+	mu        sync.Mutex
+	calls     []activities.RecordInput
+	failFirst int
+	failed    int
 }
 
 func (r *recorder) Record(_ context.Context, in activities.RecordInput) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.failed < r.failFirst {
+		r.failed++
+		return errors.New("read model unavailable")
+	}
 	r.calls = append(r.calls, in)
 	return nil
 }
