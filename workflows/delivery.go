@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -12,30 +13,71 @@ import (
 // DeliveryWorkflowName is the registered name of the delivery workflow.
 const DeliveryWorkflowName = "Delivery"
 
-// DeliveryInput names one outbox row and how hard to try.
+// DeliveryInput names what to send, and how hard to try: either one outbox
+// row (ID), or every row still pending of one recorded event (Activity and
+// Seq), which is what the worker's relay starts.
 type DeliveryInput struct {
-	ID string `json:"id"`
-	// Attempts bounds the tries before the delivery is marked failed.
+	ID       string `json:"id,omitempty"`
+	Activity string `json:"activity,omitempty"`
+	Seq      int64  `json:"seq,omitempty"`
+	// Attempts bounds the tries before a delivery is marked failed.
 	Attempts int `json:"attempts"`
 	// FirstRetry and MaxRetry shape the exponential backoff.
 	FirstRetry time.Duration `json:"first_retry"`
 	MaxRetry   time.Duration `json:"max_retry"`
 }
 
-// DefaultDeliveryInput is the retry policy for one delivery: 10 attempts,
-// from 30 seconds apart growing to an hour, about 8 hours in all.
+// DefaultDeliveryInput sends one delivery with the default retry policy:
+// 10 attempts, from 30 seconds apart growing to an hour, about 8 hours in
+// all.
 func DefaultDeliveryInput(id string) DeliveryInput {
 	return DeliveryInput{ID: id, Attempts: 10, FirstRetry: 30 * time.Second, MaxRetry: time.Hour}
 }
 
-// DeliveryWorkflowID is the workflow ID of a delivery's first try; one
-// delivery has at most one such run.
+// DeliveryWorkflowID is the workflow ID of a single delivery's first try;
+// one delivery has at most one such run.
 func DeliveryWorkflowID(id string) string { return "delivery/" + id }
 
-// Delivery sends one email or webhook with retries and backoff. When the
-// attempts run out, or the error is permanent, it marks the delivery
-// failed, where the admin API shows it and can retry it.
+// EventDeliveryWorkflowID is the workflow ID that sends one recorded
+// event's deliveries; starting it twice starts it once.
+func EventDeliveryWorkflowID(activity string, seq int64) string {
+	return fmt.Sprintf("deliveries/%s/%d", activity, seq)
+}
+
+// Delivery sends emails and webhooks, each with its own retries and
+// backoff, all at once. When a delivery's attempts run out, or its error
+// is permanent, it is marked failed, where the admin API shows it and can
+// retry it.
 func Delivery(ctx workflow.Context, in DeliveryInput) error {
+	ids := []string{in.ID}
+	if in.Activity != "" {
+		list := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: 10 * 365 * 24 * time.Hour, RetryPolicy: recordRetry,
+		})
+		if err := workflow.ExecuteLocalActivity(list, activities.PendingName, in.Activity, in.Seq).Get(ctx, &ids); err != nil {
+			return fmt.Errorf("list deliveries of %s/%d: %w", in.Activity, in.Seq, err)
+		}
+	}
+	wg := workflow.NewWaitGroup(ctx)
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		wg.Add(1)
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			errs[i] = deliverOne(ctx, in, id)
+		})
+	}
+	wg.Wait(ctx)
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliverOne sends one delivery, and marks it failed if it cannot.
+func deliverOne(ctx workflow.Context, in DeliveryInput, id string) error {
 	send := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{
@@ -46,10 +88,10 @@ func Delivery(ctx workflow.Context, in DeliveryInput) error {
 			NonRetryableErrorTypes: []string{activities.PermanentErrorType},
 		},
 	})
-	err := workflow.ExecuteActivity(send, activities.DeliverName, in.ID).Get(ctx, nil)
+	err := workflow.ExecuteActivity(send, activities.DeliverName, id).Get(ctx, nil)
 	if err == nil {
 		return nil
 	}
 	mark := workflow.WithActivityOptions(ctx, recordOptions)
-	return workflow.ExecuteActivity(mark, activities.MarkFailedName, in.ID, err.Error()).Get(ctx, nil)
+	return workflow.ExecuteActivity(mark, activities.MarkFailedName, id, err.Error()).Get(ctx, nil)
 }

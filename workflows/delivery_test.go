@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,5 +64,52 @@ func TestDeliveryStopsAtAPermanentError(t *testing.T) {
 	n, failed := runDelivery(t, DefaultDeliveryInput("email-2"), 100, perm)
 	if n != 1 || !strings.Contains(failed, "550") {
 		t.Fatalf("%d attempts, failed %q; want one attempt then marked failed", n, failed)
+	}
+}
+
+// An event's deliveries go out side by side, each with its own retries: a
+// permanent failure of one marks only that one failed.
+func TestEventDeliveriesEachRetryOnTheirOwn(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+	env.RegisterActivityWithOptions(func(ctx context.Context, activity string, seq int64) ([]string, error) {
+		if activity != "act-1" || seq != 7 {
+			return nil, errors.New("asked for the wrong event")
+		}
+		return []string{"ok", "flaky", "refused"}, nil
+	}, activity.RegisterOptions{Name: activities.PendingName})
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	env.RegisterActivityWithOptions(func(ctx context.Context, id string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts[id]++
+		switch {
+		case id == "refused":
+			return temporal.NewNonRetryableApplicationError("550 no such user", activities.PermanentErrorType, nil)
+		case id == "flaky" && attempts[id] < 3:
+			return errors.New("connection refused")
+		}
+		return nil
+	}, activity.RegisterOptions{Name: activities.DeliverName})
+	failed := map[string]string{}
+	env.RegisterActivityWithOptions(func(ctx context.Context, id, reason string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		failed[id] = reason
+		return nil
+	}, activity.RegisterOptions{Name: activities.MarkFailedName})
+	in := DefaultDeliveryInput("")
+	in.Activity, in.Seq = "act-1", 7
+	env.ExecuteWorkflow(DeliveryWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("delivery workflow: completed=%v err=%v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	if attempts["ok"] != 1 || attempts["flaky"] != 3 || attempts["refused"] != 1 {
+		t.Fatalf("attempts %v; want ok 1, flaky 3, refused 1", attempts)
+	}
+	if len(failed) != 1 || !strings.Contains(failed["refused"], "550") {
+		t.Fatalf("marked failed: %v; want only refused", failed)
 	}
 }

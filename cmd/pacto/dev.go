@@ -139,6 +139,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
+	deliveryCfg.Logger = log
 	w := app.NewWorker(tc, st, deliveryCfg)
 	g.Go(func() error { return app.RunWorker(gctx, w) })
 	step("worker started")

@@ -94,6 +94,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	defer p.close()
 	g, ctx := errgroup.WithContext(ctx)
 	if withWorker {
+		deliveryCfg.Logger = p.log
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
 		g.Go(func() error { return app.RunWorker(ctx, w) })
 		p.log.Info("worker started", "task_queue", workflows.TaskQueue)

@@ -68,20 +68,58 @@ type Delivery struct {
 	BaseURL string
 	// Policy shapes each delivery's retries; zero means the default.
 	Policy workflows.DeliveryInput
+	// Logger receives the relay's warnings; nil means slog's default.
+	Logger *slog.Logger
 }
 
 // NewWorker returns a worker for Pacto's task queue with the activity and
-// delivery workflows and their activities, writing to st.
-func NewWorker(c client.Client, st *store.Store, d Delivery) worker.Worker {
+// delivery workflows and their activities, writing to st, and the relay
+// that sets the outbox's deliveries under way.
+func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.Activity, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.Delivery, workflow.RegisterOptions{Name: workflows.DeliveryWorkflowName})
-	rec := &activities.Recording{Store: st, Deliveries: Starter{Client: c, Policy: d.Policy}}
+	rec := &activities.Recording{Store: st}
 	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
 	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
-	return w
+	w.RegisterActivityWithOptions(del.PendingDeliveries, activity.RegisterOptions{Name: activities.PendingName})
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Worker{worker: w, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+}
+
+// Worker is one worker process's share of the work: the Temporal worker
+// and the outbox relay.
+type Worker struct {
+	worker worker.Worker
+	relay  *Relay
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+// Start starts polling Temporal and relaying the outbox.
+func (w *Worker) Start() error {
+	if err := w.worker.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop, w.done = cancel, make(chan struct{})
+	go func() { defer close(w.done); w.relay.Run(ctx) }()
+	return nil
+}
+
+// Stop stops the relay, then the Temporal worker (letting running
+// activities finish).
+func (w *Worker) Stop() {
+	if w.stop != nil {
+		w.stop()
+		<-w.done
+	}
+	w.worker.Stop()
 }
 
 // Starter starts delivery workflows.
@@ -90,38 +128,44 @@ type Starter struct {
 	Policy workflows.DeliveryInput
 }
 
-// StartDelivery starts the delivery workflow of one outbox row; its ID
-// makes a second start a no-op.
-func (s Starter) StartDelivery(ctx context.Context, id string) error {
-	return s.start(ctx, workflows.DeliveryWorkflowID(id), id)
+// StartEvent starts the workflow that sends one recorded event's
+// deliveries; its ID makes a second start a no-op.
+func (s Starter) StartEvent(ctx context.Context, g store.DeliveryGroup) error {
+	in := s.input("")
+	in.Activity, in.Seq = g.Activity, g.Seq
+	return s.start(ctx, workflows.EventDeliveryWorkflowID(g.Activity, g.Seq), in)
 }
 
 // RetryDelivery starts a new attempt at a delivery that had failed.
 func (s Starter) RetryDelivery(ctx context.Context, id string) error {
-	return s.start(ctx, fmt.Sprintf("%s/retry-%d", workflows.DeliveryWorkflowID(id), time.Now().UnixNano()), id)
+	return s.start(ctx, fmt.Sprintf("%s/retry-%d", workflows.DeliveryWorkflowID(id), time.Now().UnixNano()), s.input(id))
 }
 
-func (s Starter) start(ctx context.Context, workflowID, id string) error {
+func (s Starter) input(id string) workflows.DeliveryInput {
 	in := workflows.DefaultDeliveryInput(id)
 	if s.Policy.Attempts > 0 {
 		in.Attempts, in.FirstRetry, in.MaxRetry = s.Policy.Attempts, s.Policy.FirstRetry, s.Policy.MaxRetry
 	}
+	return in
+}
+
+func (s Starter) start(ctx context.Context, workflowID string, in workflows.DeliveryInput) error {
 	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DeliveryWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("start delivery %s: %w", id, err)
+		return fmt.Errorf("start %s: %w", workflowID, err)
 	}
 	return nil
 }
 
 // RunWorker runs w until ctx is done, then stops it (letting running
 // activities finish).
-func RunWorker(ctx context.Context, w worker.Worker) error {
+func RunWorker(ctx context.Context, w *Worker) error {
 	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+		return err
 	}
 	<-ctx.Done()
 	w.Stop()

@@ -27,6 +27,7 @@ import (
 
 	"pacto/internal/api"
 	"pacto/internal/app"
+	"pacto/internal/delivery"
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
@@ -109,7 +110,7 @@ type env struct {
 	st     *store.Store
 	ts     *devserver.Server
 	tc     client.Client
-	worker worker.Worker
+	worker *app.Worker
 	noop   worker.Worker
 	base   string
 	tokens map[string]string
@@ -170,7 +171,12 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err := json.Unmarshal(b, &e.tokens); err != nil {
 		return fail(err)
 	}
-	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{})
+	// Email goes to .eml files, as in `pacto dev`.
+	mailer, err := delivery.NewEMLMailer(filepath.Join(dir, "mail"))
+	if err != nil {
+		return fail(err)
+	}
+	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log})
 	if err := e.worker.Start(); err != nil {
 		return fail(err)
 	}

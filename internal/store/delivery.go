@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"pacto/internal/lifecycle"
 	"pacto/internal/notify"
 	"pacto/internal/store/db"
@@ -56,18 +58,67 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 	return nil
 }
 
-// PendingDeliveries lists the deliveries of these events still to be sent,
-// so whoever recorded them can make sure each is under way.
-func (s *Store) PendingDeliveries(ctx context.Context, activity string, events []lifecycle.Event) ([]string, error) {
-	seqs := make([]int64, len(events))
-	for i, e := range events {
-		seqs[i] = e.Seq
-	}
-	ids, err := s.q.PendingDeliveries(ctx, db.PendingDeliveriesParams{ActivityID: activity, Seqs: seqs})
+// PendingDeliveries lists the deliveries of one recorded event that are
+// still to be sent.
+func (s *Store) PendingDeliveries(ctx context.Context, activity string, seq int64) ([]string, error) {
+	ids, err := s.q.PendingDeliveries(ctx, db.PendingDeliveriesParams{ActivityID: activity, Seq: seq})
 	if err != nil {
-		return nil, fmt.Errorf("pending deliveries of %s: %w", activity, err)
+		return nil, fmt.Errorf("pending deliveries of %s/%d: %w", activity, seq, err)
 	}
 	return ids, nil
+}
+
+// DeliveryGroup names the outbox rows of one recorded event, which Record
+// wrote in one transaction and one delivery workflow sends.
+type DeliveryGroup struct {
+	Activity string
+	Seq      int64
+}
+
+// DispatchDeliveries claims up to max outbox rows that no relay has handed
+// on yet, calls start once for each group they belong to, and marks the
+// rows of every group start accepted as dispatched, in one transaction.
+// Rows another relay holds are skipped. A group whose start fails stays
+// undispatched for the next call; the error is returned with the count of
+// rows dispatched.
+func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(context.Context, DeliveryGroup) error) (int, error) {
+	dispatched := 0
+	var startErr error
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
+		rows, err := q.ClaimUndispatched(ctx, int32(max))
+		if err != nil {
+			return fmt.Errorf("claim undispatched deliveries: %w", err)
+		}
+		groups := map[DeliveryGroup][]string{}
+		var order []DeliveryGroup
+		for _, r := range rows {
+			g := DeliveryGroup{Activity: r.ActivityID, Seq: r.Seq}
+			if _, ok := groups[g]; !ok {
+				order = append(order, g)
+			}
+			groups[g] = append(groups[g], r.ID)
+		}
+		var done []string
+		for _, g := range order {
+			if startErr = start(ctx, g); startErr != nil {
+				break
+			}
+			done = append(done, groups[g]...)
+		}
+		if len(done) == 0 {
+			return nil
+		}
+		if err := q.MarkDispatched(ctx, done); err != nil {
+			return fmt.Errorf("mark deliveries dispatched: %w", err)
+		}
+		dispatched = len(done)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return dispatched, startErr
 }
 
 // DeliveryJob is everything needed to send one delivery.

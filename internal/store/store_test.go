@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,5 +288,87 @@ func TestTokensAuthenticateAndRevoke(t *testing.T) {
 	}
 	if err := st.RevokeToken(ctx, info.ID); err != store.ErrNotFound {
 		t.Fatalf("second revoke: %v", err)
+	}
+}
+
+// The relay's claim: every outbox row is handed on once per event group; a
+// group whose start fails stays for the next round; concurrent relays
+// neither lose nor double-count rows.
+func TestDispatchDeliveriesHandsEachEventOnOnce(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	if _, err := st.Pool().Exec(ctx, "UPDATE principals SET email = id || '@example.org'"); err != nil {
+		t.Fatal(err)
+	}
+	changes := history(t)
+	for i := range changes {
+		if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := count(t, st, "SELECT count(*) FROM deliveries")
+	groups := count(t, st, "SELECT count(DISTINCT (activity_id, seq)) FROM deliveries")
+	if total < 4 || groups < 3 {
+		t.Fatalf("history made %d deliveries in %d events; want at least 4 in 3", total, groups)
+	}
+
+	// The second group's start fails: only the first is marked.
+	var started []store.DeliveryGroup
+	calls := 0
+	n, err := st.DispatchDeliveries(ctx, 100, func(_ context.Context, g store.DeliveryGroup) error {
+		calls++
+		if calls == 2 {
+			return errors.New("temporal unavailable")
+		}
+		started = append(started, g)
+		return nil
+	})
+	if err == nil || len(started) != 1 {
+		t.Fatalf("dispatch with a failing start: err %v, started %v", err, started)
+	}
+	first := count(t, st, fmt.Sprintf("SELECT count(*) FROM deliveries WHERE activity_id = '%s' AND seq = %d", started[0].Activity, started[0].Seq))
+	if n != first || count(t, st, "SELECT count(*) FROM deliveries WHERE dispatched_at IS NOT NULL") != first {
+		t.Fatalf("dispatched %d rows, want the first group's %d", n, first)
+	}
+
+	// Two relays at once take the rest between them, each group once.
+	var mu sync.Mutex
+	seen := map[store.DeliveryGroup]int{}
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			counts[i], err = st.DispatchDeliveries(ctx, 100, func(_ context.Context, g store.DeliveryGroup) error {
+				mu.Lock()
+				defer mu.Unlock()
+				seen[g]++
+				time.Sleep(20 * time.Millisecond)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := first + counts[0] + counts[1]; got != total {
+		t.Fatalf("dispatched %d rows in all, want %d", got, total)
+	}
+	if len(seen) != groups-1 {
+		t.Fatalf("started %d groups in the second round, want %d", len(seen), groups-1)
+	}
+	for g, k := range seen {
+		if k != 1 || g == started[0] {
+			t.Fatalf("group %v started %d times (first round started %v)", g, k, started[0])
+		}
+	}
+	if n, err := st.DispatchDeliveries(ctx, 100, func(context.Context, store.DeliveryGroup) error {
+		t.Error("nothing is left to start")
+		return nil
+	}); n != 0 || err != nil {
+		t.Fatalf("third round dispatched %d, err %v", n, err)
 	}
 }

@@ -10,6 +10,42 @@ import (
 	"time"
 )
 
+const claimUndispatched = `-- name: ClaimUndispatched :many
+SELECT id, activity_id, seq FROM deliveries
+WHERE dispatched_at IS NULL
+ORDER BY created_at, id
+LIMIT $1
+FOR UPDATE SKIP LOCKED
+`
+
+type ClaimUndispatchedRow struct {
+	ID         string
+	ActivityID string
+	Seq        int64
+}
+
+// Locks the oldest rows no relay has handed on yet; rows another relay
+// holds are skipped, not waited for.
+func (q *Queries) ClaimUndispatched(ctx context.Context, maxRows int32) ([]ClaimUndispatchedRow, error) {
+	rows, err := q.db.Query(ctx, claimUndispatched, maxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimUndispatchedRow{}
+	for rows.Next() {
+		var i ClaimUndispatchedRow
+		if err := rows.Scan(&i.ID, &i.ActivityID, &i.Seq); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const createWebhookSubscription = `-- name: CreateWebhookSubscription :one
 INSERT INTO webhook_subscriptions (id, url, secret, event_types, parties)
 VALUES ($1, $2, $3, $4, $5)
@@ -66,7 +102,7 @@ func (q *Queries) DisableWebhookSubscription(ctx context.Context, id string) (in
 }
 
 const getDelivery = `-- name: GetDelivery :one
-SELECT d.id, d.channel, d.notification_id, d.subscription_id, d.activity_id, d.seq, d.content, d.status, d.attempts, d.last_error, d.created_at, d.sent_at, d.failed_at, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
+SELECT d.id, d.channel, d.notification_id, d.subscription_id, d.activity_id, d.seq, d.content, d.status, d.attempts, d.last_error, d.created_at, d.sent_at, d.failed_at, d.dispatched_at, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
        coalesce(p.email, '') AS principal_email, coalesce(p.language, 'en') AS principal_language,
        coalesce(pt.time_zone, 'UTC') AS principal_time_zone,
        coalesce(s.url, '') AS webhook_url, coalesce(s.secret, '') AS webhook_secret
@@ -92,6 +128,7 @@ type GetDeliveryRow struct {
 	CreatedAt         time.Time
 	SentAt            *time.Time
 	FailedAt          *time.Time
+	DispatchedAt      *time.Time
 	PrincipalID       string
 	PrincipalName     string
 	PrincipalEmail    string
@@ -118,6 +155,7 @@ func (q *Queries) GetDelivery(ctx context.Context, id string) (GetDeliveryRow, e
 		&i.CreatedAt,
 		&i.SentAt,
 		&i.FailedAt,
+		&i.DispatchedAt,
 		&i.PrincipalID,
 		&i.PrincipalName,
 		&i.PrincipalEmail,
@@ -305,6 +343,15 @@ func (q *Queries) MarkDeliverySent(ctx context.Context, id string) (int64, error
 	return result.RowsAffected(), nil
 }
 
+const markDispatched = `-- name: MarkDispatched :exec
+UPDATE deliveries SET dispatched_at = now() WHERE id = ANY ($1::text[])
+`
+
+func (q *Queries) MarkDispatched(ctx context.Context, ids []string) error {
+	_, err := q.db.Exec(ctx, markDispatched, ids)
+	return err
+}
+
 const matchingSubscriptions = `-- name: MatchingSubscriptions :many
 SELECT id FROM webhook_subscriptions
 WHERE disabled_at IS NULL
@@ -354,17 +401,17 @@ func (q *Queries) NoteDeliveryAttempt(ctx context.Context, arg NoteDeliveryAttem
 
 const pendingDeliveries = `-- name: PendingDeliveries :many
 SELECT id FROM deliveries
-WHERE activity_id = $1 AND seq = ANY ($2::bigint[]) AND status = 'pending'
+WHERE activity_id = $1 AND seq = $2 AND status = 'pending'
 ORDER BY id
 `
 
 type PendingDeliveriesParams struct {
 	ActivityID string
-	Seqs       []int64
+	Seq        int64
 }
 
 func (q *Queries) PendingDeliveries(ctx context.Context, arg PendingDeliveriesParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, pendingDeliveries, arg.ActivityID, arg.Seqs)
+	rows, err := q.db.Query(ctx, pendingDeliveries, arg.ActivityID, arg.Seq)
 	if err != nil {
 		return nil, err
 	}

@@ -78,6 +78,7 @@ type Delivery struct {
 	CreatedAt      time.Time
 	SentAt         *time.Time
 	FailedAt       *time.Time
+	DispatchedAt   *time.Time
 }
 
 type Dialogue struct {

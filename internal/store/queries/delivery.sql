@@ -25,8 +25,20 @@ ORDER BY id;
 
 -- name: PendingDeliveries :many
 SELECT id FROM deliveries
-WHERE activity_id = sqlc.arg(activity_id) AND seq = ANY (sqlc.arg(seqs)::bigint[]) AND status = 'pending'
+WHERE activity_id = sqlc.arg(activity_id) AND seq = sqlc.arg(seq) AND status = 'pending'
 ORDER BY id;
+
+-- name: ClaimUndispatched :many
+-- Locks the oldest rows no relay has handed on yet; rows another relay
+-- holds are skipped, not waited for.
+SELECT id, activity_id, seq FROM deliveries
+WHERE dispatched_at IS NULL
+ORDER BY created_at, id
+LIMIT sqlc.arg(max_rows)
+FOR UPDATE SKIP LOCKED;
+
+-- name: MarkDispatched :exec
+UPDATE deliveries SET dispatched_at = now() WHERE id = ANY (sqlc.arg(ids)::text[]);
 
 -- name: GetDelivery :one
 SELECT d.*, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,

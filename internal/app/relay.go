@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"pacto/internal/store"
+)
+
+// Relay sets the outbox's deliveries under way. Record writes outbox rows
+// in its transaction and returns at once; each worker runs a relay that
+// claims rows nobody has handed on yet and starts one delivery workflow
+// per recorded event. Starts are idempotent and rows are claimed with
+// SKIP LOCKED, so any number of workers may relay at once, and a worker
+// that dies between the start and the mark only causes a no-op start.
+type Relay struct {
+	Store   *store.Store
+	Starter Starter
+	Log     *slog.Logger
+	// Every is how often an idle relay looks; zero means RelayEvery.
+	Every time.Duration
+}
+
+// RelayEvery is how often an idle relay looks for new outbox rows.
+const RelayEvery = 250 * time.Millisecond
+
+// relayBatch bounds the rows claimed in one transaction.
+const relayBatch = 100
+
+// Run relays until ctx is done.
+func (r *Relay) Run(ctx context.Context) {
+	every := r.Every
+	if every <= 0 {
+		every = RelayEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := r.Store.DispatchDeliveries(ctx, relayBatch, r.Starter.StartEvent)
+		if err != nil && ctx.Err() == nil {
+			// The rows stay undispatched; the next round tries again.
+			r.Log.WarnContext(ctx, "outbox relay: could not start every delivery", "dispatched", n, "err", err)
+		}
+		if n == relayBatch && err == nil {
+			continue // more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
