@@ -51,9 +51,7 @@ func EventDeliveryWorkflowID(activity string, seq int64) string {
 func Delivery(ctx workflow.Context, in DeliveryInput) error {
 	ids := []string{in.ID}
 	if in.Activity != "" {
-		list := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: 10 * 365 * 24 * time.Hour, RetryPolicy: recordRetry,
-		})
+		list := workflow.WithLocalActivityOptions(ctx, localRecordOptions)
 		if err := workflow.ExecuteLocalActivity(list, activities.PendingName, in.Activity, in.Seq).Get(ctx, &ids); err != nil {
 			return fmt.Errorf("list deliveries of %s/%d: %w", in.Activity, in.Seq, err)
 		}
@@ -76,22 +74,44 @@ func Delivery(ctx workflow.Context, in DeliveryInput) error {
 	return nil
 }
 
-// deliverOne sends one delivery, and marks it failed if it cannot.
+// Version of the way deliveries run: before deliverLocally each send was
+// an ordinary activity, and such histories must replay that way.
+const (
+	deliverChange  = "deliver-locally"
+	deliverLocally = workflow.Version(1)
+)
+
+// deliverOne sends one delivery, and marks it failed if it cannot. Sends
+// run as local activities: a delivery that succeeds at once costs the
+// server no task beyond the workflow's own, and retries whose backoff
+// outgrows a workflow task become durable timers.
 func deliverOne(ctx workflow.Context, in DeliveryInput, id string) error {
-	send := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        in.FirstRetry,
-			BackoffCoefficient:     2,
-			MaximumInterval:        in.MaxRetry,
-			MaximumAttempts:        int32(in.Attempts),
-			NonRetryableErrorTypes: []string{activities.PermanentErrorType},
-		},
-	})
-	err := workflow.ExecuteActivity(send, activities.DeliverName, id).Get(ctx, nil)
+	retry := &temporal.RetryPolicy{
+		InitialInterval:        in.FirstRetry,
+		BackoffCoefficient:     2,
+		MaximumInterval:        in.MaxRetry,
+		MaximumAttempts:        int32(in.Attempts),
+		NonRetryableErrorTypes: []string{activities.PermanentErrorType},
+	}
+	var send, mark workflow.Future
+	local := workflow.GetVersion(ctx, deliverChange, workflow.DefaultVersion, deliverLocally) == deliverLocally
+	if local {
+		send = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * 365 * 24 * time.Hour, RetryPolicy: retry,
+		}), activities.DeliverName, id)
+	} else {
+		send = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: time.Minute, RetryPolicy: retry,
+		}), activities.DeliverName, id)
+	}
+	err := send.Get(ctx, nil)
 	if err == nil {
 		return nil
 	}
-	mark := workflow.WithActivityOptions(ctx, recordOptions)
-	return workflow.ExecuteActivity(mark, activities.MarkFailedName, id, err.Error()).Get(ctx, nil)
+	if local {
+		mark = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localRecordOptions), activities.MarkFailedName, id, err.Error())
+	} else {
+		mark = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), activities.MarkFailedName, id, err.Error())
+	}
+	return mark.Get(ctx, nil)
 }
