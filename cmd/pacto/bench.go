@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"pacto/internal/bench"
 )
@@ -16,8 +17,21 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	f := newFlags("bench", "bench [flags]")
 	quick := f.boolean("quick", "PACTO_BENCH_QUICK", false, "a small run that takes under a minute (for CI)")
 	jsonOut := f.str("out", "PACTO_BENCH_OUT", "bench.json", "file to write the results to as JSON (empty: none)")
+	cpuProfile := f.str("cpuprofile", "PACTO_BENCH_CPUPROFILE", "", "write a CPU profile of the whole run (server, worker, API and load) to this file")
+	memProfile := f.str("memprofile", "PACTO_BENCH_MEMPROFILE", "", "write a heap profile at the end of the run to this file")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("create CPU profile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("start CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, mode := bench.Full, "full"
 	if *quick {
@@ -29,6 +43,11 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	bench.Print(out, res)
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -40,4 +59,16 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "\nresults written to %s\n", *jsonOut)
 	}
 	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create heap profile: %w", err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("write heap profile: %w", err)
+	}
+	return f.Close()
 }

@@ -87,26 +87,29 @@ func (s *Server) queryUntilAnswered(ctx context.Context, id string) (lifecycle.S
 
 // waitRecorded waits, for a bounded time, until the read model holds the
 // activity at seq or later, so the caller's next GET or list sees its own
-// write. On timeout it gives up quietly: the response already carries the
-// workflow's new state and the read model will catch up.
-func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) {
+// write, and reports whether it does. On timeout it gives up quietly: the
+// response carries the workflow's new state and the read model will catch
+// up. Updates are answered only once their change is recorded, so for them
+// the first look succeeds; a new activity's first record follows its
+// start by one workflow task, so the looks start close together.
+func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
 	deadline := time.Now().Add(s.recordWait)
 	pause := 2 * time.Millisecond
 	for {
 		got, err := s.store.ActivitySeq(ctx, id)
 		if err == nil && got >= seq {
-			return
+			return true
 		}
 		if time.Now().Add(pause).After(deadline) {
 			s.log.WarnContext(ctx, "read model behind the workflow", "activity", id, "want_seq", seq, "have_seq", got, "err", err)
-			return
+			return false
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(pause):
 		}
-		pause = min(2*pause, 50*time.Millisecond)
+		pause = min(pause*3/2, 20*time.Millisecond)
 	}
 }
 
@@ -205,11 +208,19 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start activity %s: %w", id, err)
 	}
-	st, err := s.queryUntilAnswered(ctx, id)
-	if err != nil {
-		return err
+	// The first record carries the proposal's state; read it from the read
+	// model, and ask the workflow only if that is slow (its first task may
+	// sit with a worker that died until Temporal hands it to another).
+	var st lifecycle.State
+	recorded := s.waitRecorded(ctx, id, 1)
+	if recorded {
+		st, err = s.store.Activity(ctx, id)
 	}
-	s.waitRecorded(ctx, id, st.Seq)
+	if !recorded || err != nil {
+		if st, err = s.queryUntilAnswered(ctx, id); err != nil {
+			return err
+		}
+	}
 	w.Header().Set("Location", "/v1/activities/"+id)
 	return s.respondActivity(w, http.StatusCreated, st)
 }
