@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -23,9 +24,11 @@ import (
 )
 
 // Two `pacto worker` processes and one `pacto api` against one Temporal
-// server and one PostgreSQL: a burst of proposals and decisions, one
-// worker killed with SIGKILL half way, and every activity still reaches
-// the state its accepted decisions lead to, each decision recorded once.
+// server and one PostgreSQL: a burst of 100 proposals, then a burst of 200
+// decisions during which one worker is killed with SIGKILL and, a moment
+// later, started again. Every accepted request is kept: each activity
+// reaches active, and each accepted decision is in its audit log exactly
+// once.
 func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 	ctx := context.Background()
 	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(client.Options{
@@ -64,53 +67,59 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 	apiProc := start(t, env, "api", "--http", fmt.Sprintf("127.0.0.1:%d", httpPort))
 	waitReady(t, apiProc, base, 2*time.Minute)
 
-	const activities = 24
+	const activities, concurrency = 100, 8
 	pa := apiClient{t, base, tokens["pa-coordinator"]}
 	ids := make([]string, activities)
-	var wg sync.WaitGroup
-	errs := make(chan error, activities*3)
-	sem := make(chan struct{}, 6)
-	for i := range activities {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			// Like a careful client, retry a 503 with the same Idempotency-Key.
-			code, body := retry503(pa, "POST", "/v1/activities", fmt.Sprintf("propose-%d", i), map[string]any{
-				"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": fmt.Sprintf("Activity %d", i),
-				"milestones": []map[string]any{{"title": "Report", "owner": "US", "due": "P1Y"}},
-			})
-			if code != 201 {
-				errs <- fmt.Errorf("propose %d: %d %s", i, code, body)
-				return
-			}
-			var v map[string]any
-			_ = json.Unmarshal(body, &v)
-			ids[i] = v["id"].(string)
-			if i == activities/2 {
-				// Half way through the burst, one worker dies.
-				_ = syscall.Kill(w1.cmd.Process.Pid, syscall.SIGKILL)
-			}
-			for _, who := range []string{"pa-approver", "us-approver"} {
-				c := apiClient{t, base, tokens[who]}
-				code, body := retry503(c, "POST", "/v1/activities/"+ids[i]+"/decisions", "approve-"+ids[i], map[string]any{"version": 1, "decision": "approve"})
-				if code != 200 {
-					errs <- fmt.Errorf("%s on %s: %d %s", who, ids[i], code, body)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	burst(t, activities, concurrency, func(i int) error {
+		// Like a careful client, retry a 503 with the same Idempotency-Key.
+		code, body := retry503(pa, "POST", "/v1/activities", fmt.Sprintf("propose-%d", i), map[string]any{
+			"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": fmt.Sprintf("Activity %d", i),
+			"milestones": []map[string]any{{"title": "Report", "owner": "US", "due": "P1Y"}},
+		})
+		if code != 201 {
+			return fmt.Errorf("propose %d: %d %s", i, code, body)
+		}
+		var v map[string]any
+		_ = json.Unmarshal(body, &v)
+		ids[i] = v["id"].(string)
+		return nil
+	})
 	if t.Failed() {
 		return
 	}
+
+	// 200 decisions, both approvers of every activity, interleaved.
+	var sent, accepted atomic.Int32
+	restarted := make(chan struct{})
+	burst(t, 2*activities, concurrency, func(i int) error {
+		id, who := ids[i/2], []string{"pa-approver", "us-approver"}[i%2]
+		if sent.Add(1) == activities {
+			// Half way through the burst, one worker dies; another takes
+			// its place a moment later.
+			_ = syscall.Kill(w1.cmd.Process.Pid, syscall.SIGKILL)
+			go func() {
+				time.Sleep(2 * time.Second)
+				start(t, env, "worker")
+				close(restarted)
+			}()
+		}
+		c := apiClient{t, base, tokens[who]}
+		code, body := retry503(c, "POST", "/v1/activities/"+id+"/decisions", "approve-"+id, map[string]any{"version": 1, "decision": "approve"})
+		if code != 200 {
+			return fmt.Errorf("%s on %s: %d %s", who, id, code, body)
+		}
+		accepted.Add(1)
+		return nil
+	})
+	<-restarted
+	if t.Failed() {
+		return
+	}
+	if accepted.Load() != 2*activities {
+		t.Fatalf("%d of %d decisions accepted", accepted.Load(), 2*activities)
+	}
 	// The workflows know at once; the read model converges once the Records
-	// the dead worker held are retried on the other one.
+	// the dead worker held are retried on another.
 	observer := apiClient{t, base, tokens["us-observer"]}
 	deadline := time.Now().Add(90 * time.Second)
 	for _, id := range ids {
@@ -119,24 +128,48 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 			t.Errorf("%s is %v, want active", id, v["status"])
 		}
 		for {
-			approved := 0
+			approvedBy := map[string]int{}
 			page := observer.must("GET", "/v1/activities/"+id+"/audit", nil, 200)
 			for _, e := range page["events"].([]any) {
-				if e.(map[string]any)["type"] == "approved" {
-					approved++
+				if e := e.(map[string]any); e["type"] == "approved" {
+					approvedBy[fmt.Sprint(e["actor"])]++
 				}
 			}
-			if approved == 2 {
+			if approvedBy["pa-approver"] == 1 && approvedBy["us-approver"] == 1 && len(approvedBy) == 2 {
 				break
 			}
-			if approved > 2 || time.Now().After(deadline) {
-				t.Fatalf("%s has %d approvals in its audit log, want exactly 2", id, approved)
+			if approvedBy["pa-approver"] > 1 || approvedBy["us-approver"] > 1 || time.Now().After(deadline) {
+				t.Fatalf("%s has approvals %v in its audit log, want exactly one from each approver", id, approvedBy)
 			}
 			time.Sleep(500 * time.Millisecond)
 		}
 		if v := observer.must("GET", "/v1/activities/"+id, nil, 200); v["status"] != "active" {
 			t.Errorf("read model has %s as %v, want active", id, v["status"])
 		}
+	}
+}
+
+// burst runs job(0..n-1), concurrency at a time, and reports each error.
+func burst(t *testing.T, n, concurrency int, job func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	sem := make(chan struct{}, concurrency)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := job(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 
