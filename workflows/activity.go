@@ -240,7 +240,7 @@ var recordOptions = workflow.ActivityOptions{
 	// A Record is one short transaction: if a worker dies mid-way, retry
 	// on another soon rather than after a long timeout.
 	StartToCloseTimeout: 10 * time.Second,
-	RetryPolicy: recordRetry,
+	RetryPolicy:         recordRetry,
 }
 
 // recordRetry retries Record for as long as it takes.
