@@ -70,6 +70,24 @@ type Input struct {
 	Propose    *lifecycle.Propose  `json:"propose,omitempty"`
 	State      *lifecycle.State    `json:"state,omitempty"`
 	Unrecorded []lifecycle.Event   `json:"unrecorded,omitempty"`
+	// Version is the behaviour the run was started under, kept for the
+	// run's life so its history replays the way it ran (see InputVersion).
+	Version int `json:"version,omitempty"`
+}
+
+// InputVersion is the behaviour new runs start under; continuing as new
+// moves a run to it. Versions:
+//
+//	0  Record runs as an ordinary activity.
+//	1  Record runs as a local activity in the workflow task of the change.
+//
+// Versioning through the input, rather than workflow.GetVersion, spares
+// every run the search-attribute upsert GetVersion makes.
+const InputVersion = 1
+
+// Proposal is the input that starts a new activity's workflow.
+func Proposal(actor lifecycle.Principal, p lifecycle.Propose) Input {
+	return Input{Actor: actor, Propose: &p, Version: InputVersion}
 }
 
 // Request is the argument of every Update: who asks, and what.
@@ -86,13 +104,15 @@ type runner struct {
 	unrecorded []lifecycle.Event
 	// steps counts the changes applied in this run.
 	steps int
-	attrs searchAttrs
+	// version is the run's Input.Version.
+	version int
+	attrs   searchAttrs
 }
 
 // Activity is the workflow of one cooperation activity; its ID is the
 // activity's ID. It returns the final state when the activity ends.
 func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
-	r := &runner{}
+	r := &runner{version: in.Version}
 	switch {
 	case in.State != nil:
 		r.state, r.unrecorded = *in.State, in.Unrecorded
@@ -109,6 +129,7 @@ func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
 	default:
 		return lifecycle.State{}, temporal.NewNonRetryableApplicationError("input has neither a proposal nor a state", "invalid_input", nil)
 	}
+	r.attrs = startedAttrs(ctx)
 	if err := r.register(ctx); err != nil {
 		return lifecycle.State{}, err
 	}
@@ -177,7 +198,7 @@ func (r *runner) run(ctx workflow.Context) (lifecycle.State, error) {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return r.state, err
 			}
-			return r.state, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &r.state, Unrecorded: r.unrecorded})
+			return r.state, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &r.state, Unrecorded: r.unrecorded, Version: InputVersion})
 		}
 		if err := r.flush(ctx); err != nil {
 			return r.state, err
@@ -264,13 +285,6 @@ var localRecordOptions = workflow.LocalActivityOptions{
 	RetryPolicy:            recordRetry,
 }
 
-// Version of the way Record runs: histories from before recordLocally ran
-// it as an ordinary activity and must replay that way.
-const (
-	recordChange  = "record-locally"
-	recordLocally = workflow.Version(1)
-)
-
 // flush records the unrecorded events, in order, with the snapshot they
 // lead to, and keeps the search attributes in step. Handlers may apply more
 // events while Record runs; the main loop comes back for them after it has
@@ -281,7 +295,7 @@ func (r *runner) flush(ctx workflow.Context) error {
 		in := activities.RecordInput{Snapshot: r.state, Events: r.unrecorded}
 		r.unrecorded = nil
 		var f workflow.Future
-		if workflow.GetVersion(ctx, recordChange, workflow.DefaultVersion, recordLocally) == recordLocally {
+		if r.version >= 1 {
 			f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localRecordOptions), activities.RecordName, in)
 		} else {
 			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), activities.RecordName, in)
@@ -301,34 +315,71 @@ type searchAttrs struct {
 	set      bool
 }
 
-func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {
-	next, _ := lifecycle.NextDue(r.state)
-	want := searchAttrs{
-		status:   r.state.Status,
-		pending:  lifecycle.PendingParties(r.state),
+// attrsOf is what the search attributes say of a state.
+func attrsOf(st lifecycle.State) searchAttrs {
+	next, _ := lifecycle.NextDue(st)
+	return searchAttrs{
+		status:   st.Status,
+		pending:  lifecycle.PendingParties(st),
 		nextDue:  next,
-		dialogue: r.state.Dialogue,
+		dialogue: st.Dialogue,
 		set:      true,
 	}
-	if r.attrs.set && r.attrs.status == want.status && slices.Equal(r.attrs.pending, want.pending) &&
-		r.attrs.nextDue.Equal(want.nextDue) && r.attrs.dialogue == want.dialogue {
-		return nil
-	}
-	pending := make([]string, len(want.pending))
-	for i, p := range want.pending {
+}
+
+func (a searchAttrs) equal(b searchAttrs) bool {
+	return a.set && b.set && a.status == b.status && slices.Equal(a.pending, b.pending) &&
+		a.nextDue.Equal(b.nextDue) && a.dialogue == b.dialogue
+}
+
+func (a searchAttrs) updates() []temporal.SearchAttributeUpdate {
+	pending := make([]string, len(a.pending))
+	for i, p := range a.pending {
 		pending[i] = string(p)
 	}
 	updates := []temporal.SearchAttributeUpdate{
-		StatusKey.ValueSet(string(want.status)),
+		StatusKey.ValueSet(string(a.status)),
 		PendingPartiesKey.ValueSet(pending),
-		DialogueKey.ValueSet(want.dialogue),
+		DialogueKey.ValueSet(a.dialogue),
 	}
-	if next.IsZero() {
-		updates = append(updates, NextDueKey.ValueUnset())
-	} else {
-		updates = append(updates, NextDueKey.ValueSet(next))
+	if a.nextDue.IsZero() {
+		return append(updates, NextDueKey.ValueUnset())
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+	return append(updates, NextDueKey.ValueSet(a.nextDue))
+}
+
+// StartSearchAttributes are the search attributes to start an activity's
+// workflow with, given the state its proposal leads to: when the workflow
+// finds them already set it need not upsert them, which saves the server
+// a visibility write per new activity.
+func StartSearchAttributes(st lifecycle.State) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(attrsOf(st).updates()...)
+}
+
+// startedAttrs reads the search attributes the run started with (set by
+// StartSearchAttributes, or carried over by continue-as-new).
+func startedAttrs(ctx workflow.Context) searchAttrs {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	status, ok1 := sa.GetKeyword(StatusKey)
+	pending, ok2 := sa.GetKeywordList(PendingPartiesKey)
+	dialogue, ok3 := sa.GetKeyword(DialogueKey)
+	if !ok1 || !ok2 || !ok3 {
+		return searchAttrs{}
+	}
+	next, _ := sa.GetTime(NextDueKey)
+	a := searchAttrs{status: lifecycle.Status(status), dialogue: dialogue, nextDue: next, set: true}
+	for _, p := range pending {
+		a.pending = append(a.pending, lifecycle.PartyCode(p))
+	}
+	return a
+}
+
+func (r *runner) upsertSearchAttributes(ctx workflow.Context) error {
+	want := attrsOf(r.state)
+	if r.attrs.equal(want) {
+		return nil
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, want.updates()...); err != nil {
 		return fmt.Errorf("upsert search attributes: %w", err)
 	}
 	r.attrs = want
@@ -378,11 +429,12 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 }
 
 // RegisterSearchAttributes adds Pacto's search attributes to a namespace;
-// attributes already there are left as they are.
-func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+// attributes already there are left as they are. It reports whether it
+// added any.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) (added bool, err error) {
 	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes of %s: %w", namespace, err)
+		return false, fmt.Errorf("list search attributes of %s: %w", namespace, err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for name, typ := range SearchAttributes() {
@@ -391,12 +443,12 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return false, nil
 	}
 	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
 	var exists *serviceerror.AlreadyExists
 	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("add search attributes to %s: %w", namespace, err)
+		return false, fmt.Errorf("add search attributes to %s: %w", namespace, err)
 	}
-	return nil
+	return true, nil
 }

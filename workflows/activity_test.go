@@ -14,7 +14,7 @@ func approve(version int) lifecycle.DecideProposal {
 
 func start(id string) Input {
 	p := proposal(id)
-	return Input{Actor: paCoord, Propose: &p}
+	return Proposal(paCoord, p)
 }
 
 func TestBothApproveActivatesAndArmsMilestones(t *testing.T) {
@@ -69,7 +69,7 @@ func TestChangesRequestedAmendAndReapprove(t *testing.T) {
 	resubmit := send(h, 5*time.Hour, UpdateAmend, paCoord, same)
 	last := send(h, 6*time.Hour, UpdateDecide, usApprover, approve(2))
 	send(h, 7*time.Hour, UpdateCancel, paApprover, lifecycle.Cancel{Reason: "done testing"})
-	h.run(Input{Actor: paCoord, Propose: &p})
+	h.run(Proposal(paCoord, p))
 
 	wantAccepted(t, append(steps, resubmit, last)...)
 	if afterAmend.Version != 2 || !slices.Equal(lifecycle.PendingParties(afterAmend), []lifecycle.PartyCode{"PA", "US"}) {
@@ -89,7 +89,7 @@ func TestChangesRequestedAmendAndReapprove(t *testing.T) {
 func TestRefusedCommandsLeaveNoTrace(t *testing.T) {
 	h := newHarness(t, t0, &recorder{})
 	p := proposal("act-refuse")
-	in := Input{Actor: paBoth, Propose: &p}
+	in := Proposal(paBoth, p)
 	stale := send(h, time.Hour, UpdateDecide, usApprover, approve(2))
 	otherParty := send(h, 2*time.Hour, UpdateDecide, usApprover, lifecycle.DecideProposal{Version: 1, Party: "PA", Decision: lifecycle.DecisionApprove})
 	ownProposal := send(h, 3*time.Hour, UpdateDecide, paBoth, approve(1))
@@ -168,7 +168,7 @@ func TestOverdueRemindersThenEscalationThenLateCompletion(t *testing.T) {
 	late := send(h, 2*time.Minute+60*day, UpdateCompleteMilestone, paCoord, lifecycle.CompleteMilestone{MilestoneID: "m1", Note: "Cohort finished late"})
 	wrongOwner := send(h, 2*time.Minute+61*day, UpdateCompleteMilestone, paCoord, lifecycle.CompleteMilestone{MilestoneID: "m2"})
 	second := send(h, 2*time.Minute+61*day, UpdateCompleteMilestone, usCoord, lifecycle.CompleteMilestone{MilestoneID: "m2"})
-	final := h.run(Input{Actor: paCoord, Propose: &p})
+	final := h.run(Proposal(paCoord, p))
 
 	wantAccepted(t, late, second)
 	wantRejected(t, wrongOwner, lifecycle.KindForbidden)
@@ -288,7 +288,7 @@ func TestThreePartiesNeedThreeApprovals(t *testing.T) {
 	two := send(h, 2*time.Hour, UpdateDecide, usApprover, approve(1))
 	three := send(h, 3*time.Hour, UpdateDecide, mxApprover, approve(1))
 	send(h, 4*time.Hour, UpdateCancel, mxApprover, lifecycle.Cancel{Reason: "end of test"})
-	h.run(Input{Actor: paCoord, Propose: &p})
+	h.run(Proposal(paCoord, p))
 
 	wantAccepted(t, one, two, three)
 	if two.state.Status != lifecycle.StatusProposed || !slices.Equal(lifecycle.PendingParties(two.state), []lifecycle.PartyCode{"MX"}) {

@@ -55,7 +55,7 @@ func TestFiveYearActivityContinuesAsNew(t *testing.T) {
 	}
 
 	rec := &recorder{}
-	in := Input{Actor: paCoord, Propose: &p}
+	in := Proposal(paCoord, p)
 	now := t0
 	runs := 0
 	var final lifecycle.State

@@ -25,13 +25,24 @@ type DeliveryInput struct {
 	// FirstRetry and MaxRetry shape the exponential backoff.
 	FirstRetry time.Duration `json:"first_retry"`
 	MaxRetry   time.Duration `json:"max_retry"`
+	// Version is the behaviour the workflow runs under (see
+	// DeliveryVersion); zero for deliveries started before versions.
+	Version int `json:"version,omitempty"`
 }
+
+// DeliveryVersion is the behaviour new delivery workflows start under:
+//
+//	0  each send is an ordinary activity.
+//	1  each send is a local activity: a delivery that succeeds at once
+//	   costs the server no task beyond the workflow's own, and retries
+//	   whose backoff outgrows a workflow task become durable timers.
+const DeliveryVersion = 1
 
 // DefaultDeliveryInput sends one delivery with the default retry policy:
 // 10 attempts, from 30 seconds apart growing to an hour, about 8 hours in
 // all.
 func DefaultDeliveryInput(id string) DeliveryInput {
-	return DeliveryInput{ID: id, Attempts: 10, FirstRetry: 30 * time.Second, MaxRetry: time.Hour}
+	return DeliveryInput{ID: id, Attempts: 10, FirstRetry: 30 * time.Second, MaxRetry: time.Hour, Version: DeliveryVersion}
 }
 
 // DeliveryWorkflowID is the workflow ID of a single delivery's first try;
@@ -74,17 +85,7 @@ func Delivery(ctx workflow.Context, in DeliveryInput) error {
 	return nil
 }
 
-// Version of the way deliveries run: before deliverLocally each send was
-// an ordinary activity, and such histories must replay that way.
-const (
-	deliverChange  = "deliver-locally"
-	deliverLocally = workflow.Version(1)
-)
-
-// deliverOne sends one delivery, and marks it failed if it cannot. Sends
-// run as local activities: a delivery that succeeds at once costs the
-// server no task beyond the workflow's own, and retries whose backoff
-// outgrows a workflow task become durable timers.
+// deliverOne sends one delivery, and marks it failed if it cannot.
 func deliverOne(ctx workflow.Context, in DeliveryInput, id string) error {
 	retry := &temporal.RetryPolicy{
 		InitialInterval:        in.FirstRetry,
@@ -94,7 +95,7 @@ func deliverOne(ctx workflow.Context, in DeliveryInput, id string) error {
 		NonRetryableErrorTypes: []string{activities.PermanentErrorType},
 	}
 	var send, mark workflow.Future
-	local := workflow.GetVersion(ctx, deliverChange, workflow.DefaultVersion, deliverLocally) == deliverLocally
+	local := in.Version >= 1
 	if local {
 		send = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout: time.Minute, ScheduleToCloseTimeout: 10 * 365 * 24 * time.Hour, RetryPolicy: retry,

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,27 +45,42 @@ func runDelivery(t *testing.T, in DeliveryInput, failures int, err error) (int32
 	return attempts.Load(), failedWith
 }
 
-func TestDeliveryRetriesThenSucceeds(t *testing.T) {
-	n, failed := runDelivery(t, DefaultDeliveryInput("email-1"), 3, errors.New("connection refused"))
-	if n != 4 || failed != "" {
-		t.Fatalf("%d attempts, failed %q; want success on the 4th", n, failed)
+// Each test runs under every delivery version: deliveries started by an
+// older Pacto still retry and give up the way they did.
+func eachVersion(t *testing.T, in DeliveryInput, f func(t *testing.T, in DeliveryInput)) {
+	for v := 0; v <= DeliveryVersion; v++ {
+		in.Version = v
+		t.Run(fmt.Sprintf("version-%d", v), func(t *testing.T) { f(t, in) })
 	}
+}
+
+func TestDeliveryRetriesThenSucceeds(t *testing.T) {
+	eachVersion(t, DefaultDeliveryInput("email-1"), func(t *testing.T, in DeliveryInput) {
+		n, failed := runDelivery(t, in, 3, errors.New("connection refused"))
+		if n != 4 || failed != "" {
+			t.Fatalf("%d attempts, failed %q; want success on the 4th", n, failed)
+		}
+	})
 }
 
 func TestDeliveryGivesUpAfterItsAttempts(t *testing.T) {
 	in := DeliveryInput{ID: "webhook-x", Attempts: 5, FirstRetry: time.Second, MaxRetry: 4 * time.Second}
-	n, failed := runDelivery(t, in, 100, errors.New("503 busy"))
-	if n != 5 || !strings.Contains(failed, "503 busy") {
-		t.Fatalf("%d attempts, failed %q; want 5 then marked failed", n, failed)
-	}
+	eachVersion(t, in, func(t *testing.T, in DeliveryInput) {
+		n, failed := runDelivery(t, in, 100, errors.New("503 busy"))
+		if n != 5 || !strings.Contains(failed, "503 busy") {
+			t.Fatalf("%d attempts, failed %q; want 5 then marked failed", n, failed)
+		}
+	})
 }
 
 func TestDeliveryStopsAtAPermanentError(t *testing.T) {
 	perm := temporal.NewNonRetryableApplicationError("550 no such user", activities.PermanentErrorType, nil)
-	n, failed := runDelivery(t, DefaultDeliveryInput("email-2"), 100, perm)
-	if n != 1 || !strings.Contains(failed, "550") {
-		t.Fatalf("%d attempts, failed %q; want one attempt then marked failed", n, failed)
-	}
+	eachVersion(t, DefaultDeliveryInput("email-2"), func(t *testing.T, in DeliveryInput) {
+		n, failed := runDelivery(t, in, 100, perm)
+		if n != 1 || !strings.Contains(failed, "550") {
+			t.Fatalf("%d attempts, failed %q; want one attempt then marked failed", n, failed)
+		}
+	})
 }
 
 // An event's deliveries go out side by side, each with its own retries: a

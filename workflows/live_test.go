@@ -92,7 +92,7 @@ func startLive(t *testing.T) *live {
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := RegisterSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
+	if _, err := RegisterSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
 		t.Fatalf("register search attributes: %v", err)
 	}
 	rec := &recorder{}
@@ -106,7 +106,7 @@ func startLive(t *testing.T) *live {
 func (l *live) start(actor lifecycle.Principal, p lifecycle.Propose) client.WorkflowRun {
 	l.t.Helper()
 	run, err := l.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: p.ActivityID, TaskQueue: TaskQueue},
-		WorkflowName, Input{Actor: actor, Propose: &p})
+		WorkflowName, Proposal(actor, p))
 	if err != nil {
 		l.t.Fatalf("start %s: %v", p.ActivityID, err)
 	}

@@ -145,7 +145,7 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	if ns == "" {
 		ns = client.DefaultNamespace
 	}
-	if err := workflows.RegisterSearchAttributes(ctx, tc, ns); err != nil {
+	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ns); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "search attributes registered on namespace %s\n", ns)

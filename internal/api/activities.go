@@ -195,15 +195,21 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	cmd.ActivityID = id
 	// Check with the core first, so a bad proposal gets a 4xx naming the
 	// field instead of a workflow that fails.
-	if _, err := lifecycle.Decide(lifecycle.State{}, cmd, p.Actor(), s.now()); err != nil {
+	events, err := lifecycle.Decide(lifecycle.State{}, cmd, p.Actor(), s.now())
+	if err != nil {
 		var ce *lifecycle.Error
 		if errors.As(err, &ce) {
 			return coreProblem(ce)
 		}
 		return err
 	}
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
-		workflows.WorkflowName, workflows.Input{Actor: p.Actor(), Propose: &cmd})
+	var proposed lifecycle.State
+	for _, e := range events {
+		proposed = lifecycle.Apply(proposed, e)
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
+		TypedSearchAttributes: workflows.StartSearchAttributes(proposed)},
+		workflows.WorkflowName, workflows.Proposal(p.Actor(), cmd))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start activity %s: %w", id, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	enumspb "go.temporal.io/api/enums/v1"
 	"io"
 	"log/slog"
 	"net/http"
@@ -69,7 +70,7 @@ func newStackWith(t *testing.T, d app.Delivery) *stack {
 	ts := temporaltest.NewServer(temporaltest.WithT(t),
 		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(quietLogger())}))
 	tc := ts.GetDefaultClient()
-	if err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
+	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)
 	}
 	w := app.NewWorker(tc, st, d)
@@ -296,6 +297,7 @@ func (s *stack) walkthrough(t *testing.T) {
 	if !slices.Contains(list, a.ID) {
 		t.Fatalf("pending list %v lacks %s", list, a.ID)
 	}
+	s.startedWithSearchAttributes(t, a.ID)
 
 	pa := s.call("pa-approver", "POST", "/v1/activities/"+a.ID+"/decisions", DecisionRequest{Version: 1, Decision: "approve", Comment: "Bien"})
 	want(t, pa, 200)
@@ -625,5 +627,32 @@ func (s *stack) operations(t *testing.T) {
 		r := s.call("us-approver", c.method, c.path, c.body)
 		s.base = saved
 		want(t, r, 503, "unavailable")
+	}
+}
+
+// startedWithSearchAttributes checks that a new activity's workflow started
+// with its search attributes set, so its first task upserted none.
+func (s *stack) startedWithSearchAttributes(t *testing.T, id string) {
+	t.Helper()
+	ctx := context.Background()
+	desc, err := s.tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()
+	for name, want := range map[string]string{"PactoStatus": `"proposed"`, "PactoPendingParties": `["PA","US"]`, "PactoDialogue": `"hld-pa-us"`} {
+		if got := string(sa[name].GetData()); got != want {
+			t.Errorf("search attribute %s = %s, want %s", name, got, want)
+		}
+	}
+	iter := s.tc.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.GetEventType() == enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES {
+			t.Fatalf("the proposal's workflow upserted search attributes it started with (event %d)", e.GetEventId())
+		}
 	}
 }

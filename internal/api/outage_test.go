@@ -72,7 +72,7 @@ func TestPostgresOutage(t *testing.T) {
 
 	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(quietLogger())}))
 	tc := ts.GetDefaultClient()
-	if err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
+	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)
 	}
 	w := app.NewWorker(tc, st, app.Delivery{})

@@ -45,6 +45,11 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The proposals' emails go out in the background; let them finish
+		// so the bare run has the server to itself, as the API run had.
+		if err := e.drain(ctx); err != nil {
+			return nil, err
+		}
 		bareTime, _, err := parallel(cfg.Requests, c, func(i int) error {
 			run, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("noop-%d-%d-%d", c, i, time.Now().UnixNano()), TaskQueue: noopQueue}, "BenchNoop")
 			if err != nil {
@@ -81,6 +86,9 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		trips = append(trips, time.Since(t0))
 	}
 	res.Latency = append(res.Latency, latency("approval round trip (propose + 2 approvals)", trips), latency("single decision", decisions))
+	if err := e.drain(ctx); err != nil {
+		return nil, err
+	}
 
 	// (d) reminder lateness: milestones falling due together.
 	progress("%d activities × 5 milestones due within %s", cfg.ReminderActivities, cfg.Window)
@@ -113,6 +121,21 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		res.Latency = append(res.Latency, get, list)
 	}
 	return res, nil
+}
+
+// drain waits until every delivery written so far has been sent.
+func (e *env) drain(ctx context.Context) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		n, err := e.count(ctx, "SELECT count(*) FROM deliveries WHERE status = 'pending'")
+		if err != nil || n == 0 {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d deliveries still pending after 5 minutes", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func (e *env) count(ctx context.Context, sql string, args ...any) (int, error) {

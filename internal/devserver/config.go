@@ -99,7 +99,7 @@ func createNamespace(sqlCfg *config.SQL, o resolved) error {
 }
 
 // newTemporal builds the server, not yet started.
-func newTemporal(o resolved, p ports, sqlCfg *config.SQL, gate *logGate) (srv temporal.Server, err error) {
+func newTemporal(o resolved, p ports, sqlCfg *config.SQL, gate *logGate, dc *dynamicconfig.MemoryClient) (srv temporal.Server, err error) {
 	cfg := serverConfig(o, p, sqlCfg)
 	internal := func(port int) static.Hosts {
 		return static.SingleLocalHost(net.JoinHostPort(internalIP, strconv.Itoa(port)))
@@ -118,7 +118,7 @@ func newTemporal(o resolved, p ports, sqlCfg *config.SQL, gate *logGate) (srv te
 			primitives.WorkerService:   internal(p.worker),
 		}),
 		temporal.WithLogger(&slogLogger{log: o.quiet.With("component", "temporal-server"), gate: gate}),
-		temporal.WithDynamicConfigClient(dynamicConfig()),
+		temporal.WithDynamicConfigClient(dc),
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -184,16 +184,20 @@ func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
 	return cfg
 }
 
-// dynamicConfig tunes the server for one node with one user.
-func dynamicConfig() dynamicconfig.StaticClient {
-	return dynamicconfig.StaticClient{
+// dynamicConfig tunes the server for one node with one user. It is held
+// in memory so that forcing search-attribute reads to the database can be
+// switched off once the server is ready (see refreshAttributesUntil).
+func dynamicConfig() *dynamicconfig.MemoryClient {
+	c := dynamicconfig.NewMemoryClient()
+	for k, v := range map[dynamicconfig.Key]any{
 		// Off: the frontend would otherwise report the cluster ID and the
 		// SDK versions it sees to Temporal's update service every few
 		// hours. A dev server keeps to the developer's machine.
 		dynamicconfig.EnableServerVersionCheck.Key(): false,
-		// A search attribute is usable the moment it is added, rather than
-		// after the cache's next refresh; with one user the extra reads
-		// cost nothing.
+		// While starting, a search attribute is usable the moment it is
+		// added, rather than after the cache's next refresh (a minute).
+		// Left on, every workflow start and upsert would read the cluster
+		// metadata from SQLite under one lock.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 		// One partition per task queue: with one worker process, more
 		// partitions only forward polls and tasks between each other.
@@ -206,5 +210,26 @@ func dynamicConfig() dynamicconfig.StaticClient {
 		// The UI lists and counts workflows on every page; the default of
 		// 10 visibility requests per second throttles a busy tab.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+	} {
+		c.OverrideValue(k, v)
 	}
+	return c
+}
+
+// attributeCacheLife is how long the server's services may keep a search
+// attribute cache loaded before the attributes were registered: its
+// refresh interval, plus a margin.
+const attributeCacheLife = 65 * time.Second
+
+// stopForcingAttributeReads lets the search-attribute caches work again:
+// at once if registering added nothing, else once every cache loaded
+// before the registration has expired.
+func stopForcingAttributeReads(c *dynamicconfig.MemoryClient, added bool) (cancel func()) {
+	off := func() { c.OverrideValue(dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(), false) }
+	if !added {
+		off()
+		return func() {}
+	}
+	t := time.AfterFunc(attributeCacheLife, off)
+	return func() { t.Stop() }
 }

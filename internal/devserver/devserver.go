@@ -174,7 +174,8 @@ func Start(ctx context.Context, opts Options) (srv *Server, err error) {
 	}
 
 	gate := &logGate{}
-	ts, err := newTemporal(o, ports, sqlCfg, gate)
+	dc := dynamicConfig()
+	ts, err := newTemporal(o, ports, sqlCfg, gate, dc)
 	if err != nil {
 		return nil, err
 	}
@@ -192,12 +193,15 @@ func Start(ctx context.Context, opts Options) (srv *Server, err error) {
 
 	rctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	if err := ready(rctx, ports.frontendAddr, o); err != nil {
+	added, err := ready(rctx, ports.frontendAddr, o)
+	if err != nil {
 		return nil, err
 	}
+	stopForcing := stopForcingAttributeReads(dc, added)
+	undo = append(undo, stopForcing)
 
 	s := &Server{
-		stopTemporal: stopTemporal,
+		stopTemporal: func() error { stopForcing(); return stopTemporal() },
 		frontend:     ports.frontendAddr,
 		namespace:    o.namespace,
 		dbPath:       sqlCfg.DatabaseName,
@@ -410,15 +414,16 @@ func guard(what string, f func() error) (err error) {
 
 // ready waits until the frontend answers and the namespace is usable, then
 // registers Pacto's search attributes. Registering is idempotent, so a
-// restart adds only what a newer Pacto defines.
-func ready(ctx context.Context, frontend string, o resolved) error {
+// restart adds only what a newer Pacto defines; it reports whether it
+// added any.
+func ready(ctx context.Context, frontend string, o resolved) (added bool, err error) {
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort:  frontend,
 		Namespace: o.namespace,
 		Logger:    sdklog.NewStructuredLogger(o.quiet),
 	})
 	if err != nil {
-		return fmt.Errorf("dial dev server at %s: %w", frontend, err)
+		return false, fmt.Errorf("dial dev server at %s: %w", frontend, err)
 	}
 	defer c.Close()
 	for {
@@ -428,20 +433,21 @@ func ready(ctx context.Context, frontend string, o resolved) error {
 		}
 		var nf *serviceerror.NamespaceNotFound
 		if !errors.As(err, &nf) {
-			return fmt.Errorf("describe namespace %s: %w", o.namespace, err)
+			return false, fmt.Errorf("describe namespace %s: %w", o.namespace, err)
 		}
 		// The frontend's namespace cache is still loading; it refreshes
 		// within seconds.
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for namespace %s: %w", o.namespace, ctx.Err())
+			return false, fmt.Errorf("wait for namespace %s: %w", o.namespace, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if err := workflows.RegisterSearchAttributes(ctx, c, o.namespace); err != nil {
-		return fmt.Errorf("register search attributes: %w", err)
+	added, err = workflows.RegisterSearchAttributes(ctx, c, o.namespace)
+	if err != nil {
+		return false, fmt.Errorf("register search attributes: %w", err)
 	}
-	return nil
+	return added, nil
 }
 
 // levelHandler drops records below min before they reach h.
