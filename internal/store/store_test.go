@@ -23,7 +23,7 @@ var t0 = time.Date(2027, 1, 4, 15, 0, 0, 123456789, time.UTC)
 
 // seeded opens a fresh database with two parties, a dialogue and a
 // principal of each role per party.
-func seeded(t *testing.T) *store.Store {
+func seeded(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, pgtest.NewDatabase(t))
@@ -54,7 +54,7 @@ func actor(id string, party lifecycle.PartyCode, role lifecycle.Role) lifecycle.
 
 // history is a real sequence of changes made by the core: proposal, PA's
 // approval, US's approval (which activates).
-func history(t *testing.T) [][]lifecycle.Event {
+func history(t testing.TB) [][]lifecycle.Event {
 	t.Helper()
 	var s lifecycle.State
 	var out [][]lifecycle.Event
