@@ -17,7 +17,6 @@ import (
 const (
 	DeliverName    = "Deliver"
 	MarkFailedName = "MarkDeliveryFailed"
-	PendingName    = "PendingDeliveries"
 	// PermanentErrorType marks a delivery error that retrying cannot fix
 	// (a refused address, a 4xx from a webhook).
 	PermanentErrorType = "permanent"
@@ -29,7 +28,6 @@ type DeliveryStore interface {
 	NoteDeliveryAttempt(ctx context.Context, id, lastError string) error
 	MarkDeliverySent(ctx context.Context, id string) error
 	MarkDeliveryFailed(ctx context.Context, id, reason string) error
-	PendingDeliveries(ctx context.Context, activity string, seq int64) ([]string, error)
 }
 
 // Delivering sends the outbox's emails and webhooks.
@@ -43,12 +41,6 @@ type Delivering struct {
 	BaseURL string
 	HTTP    *http.Client
 	Now     func() time.Time
-}
-
-// PendingDeliveries lists the deliveries of one recorded event that are
-// still to be sent.
-func (d *Delivering) PendingDeliveries(ctx context.Context, activity string, seq int64) ([]string, error) {
-	return d.Store.PendingDeliveries(ctx, activity, seq)
 }
 
 // Deliver sends one delivery. A delivery already sent is not sent again,

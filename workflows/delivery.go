@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -13,13 +15,12 @@ import (
 // DeliveryWorkflowName is the registered name of the delivery workflow.
 const DeliveryWorkflowName = "Delivery"
 
-// DeliveryInput names what to send, and how hard to try: either one outbox
-// row (ID), or every row still pending of one recorded event (Activity and
-// Seq), which is what the worker's relay starts.
+// DeliveryInput names what to send, and how hard to try: one outbox row
+// (ID: an admin's retry, or a delivery started before batches), or a batch
+// of one activity's rows (IDs), which is what the worker's relay starts.
 type DeliveryInput struct {
-	ID       string `json:"id,omitempty"`
-	Activity string `json:"activity,omitempty"`
-	Seq      int64  `json:"seq,omitempty"`
+	ID  string   `json:"id,omitempty"`
+	IDs []string `json:"ids,omitempty"`
 	// Attempts bounds the tries before a delivery is marked failed.
 	Attempts int `json:"attempts"`
 	// FirstRetry and MaxRetry shape the exponential backoff.
@@ -49,10 +50,11 @@ func DefaultDeliveryInput(id string) DeliveryInput {
 // one delivery has at most one such run.
 func DeliveryWorkflowID(id string) string { return "delivery/" + id }
 
-// EventDeliveryWorkflowID is the workflow ID that sends one recorded
-// event's deliveries; starting it twice starts it once.
-func EventDeliveryWorkflowID(activity string, seq int64) string {
-	return fmt.Sprintf("deliveries/%s/%d", activity, seq)
+// BatchDeliveryWorkflowID is the workflow ID that sends a batch of one
+// activity's deliveries: the same batch always gets the same ID.
+func BatchDeliveryWorkflowID(activity string, ids []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	return fmt.Sprintf("deliveries/%s/%x", activity, sum[:8])
 }
 
 // Delivery sends emails and webhooks, each with its own retries and
@@ -60,12 +62,9 @@ func EventDeliveryWorkflowID(activity string, seq int64) string {
 // is permanent, it is marked failed, where the admin API shows it and can
 // retry it.
 func Delivery(ctx workflow.Context, in DeliveryInput) error {
-	ids := []string{in.ID}
-	if in.Activity != "" {
-		list := workflow.WithLocalActivityOptions(ctx, localRecordOptions)
-		if err := workflow.ExecuteLocalActivity(list, activities.PendingName, in.Activity, in.Seq).Get(ctx, &ids); err != nil {
-			return fmt.Errorf("list deliveries of %s/%d: %w", in.Activity, in.Seq, err)
-		}
+	ids := in.IDs
+	if in.ID != "" {
+		ids = append(ids, in.ID)
 	}
 	wg := workflow.NewWaitGroup(ctx)
 	errs := make([]error, len(ids))

@@ -83,18 +83,12 @@ func TestDeliveryStopsAtAPermanentError(t *testing.T) {
 	})
 }
 
-// An event's deliveries go out side by side, each with its own retries: a
+// A batch's deliveries go out side by side, each with its own retries: a
 // permanent failure of one marks only that one failed.
-func TestEventDeliveriesEachRetryOnTheirOwn(t *testing.T) {
+func TestBatchDeliveriesEachRetryOnTheirOwn(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
-	env.RegisterActivityWithOptions(func(ctx context.Context, activity string, seq int64) ([]string, error) {
-		if activity != "act-1" || seq != 7 {
-			return nil, errors.New("asked for the wrong event")
-		}
-		return []string{"ok", "flaky", "refused"}, nil
-	}, activity.RegisterOptions{Name: activities.PendingName})
 	var mu sync.Mutex
 	attempts := map[string]int{}
 	env.RegisterActivityWithOptions(func(ctx context.Context, id string) error {
@@ -117,7 +111,7 @@ func TestEventDeliveriesEachRetryOnTheirOwn(t *testing.T) {
 		return nil
 	}, activity.RegisterOptions{Name: activities.MarkFailedName})
 	in := DefaultDeliveryInput("")
-	in.Activity, in.Seq = "act-1", 7
+	in.IDs = []string{"ok", "flaky", "refused"}
 	env.ExecuteWorkflow(DeliveryWorkflowName, in)
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("delivery workflow: completed=%v err=%v", env.IsWorkflowCompleted(), env.GetWorkflowError())
@@ -127,5 +121,23 @@ func TestEventDeliveriesEachRetryOnTheirOwn(t *testing.T) {
 	}
 	if len(failed) != 1 || !strings.Contains(failed["refused"], "550") {
 		t.Fatalf("marked failed: %v; want only refused", failed)
+	}
+}
+
+// A batch claimed again unchanged restarts nothing; one that has grown is
+// a new batch.
+func TestBatchDeliveryWorkflowIDFollowsTheRows(t *testing.T) {
+	a := BatchDeliveryWorkflowID("act-1", []string{"email-1", "email-2"})
+	if a != BatchDeliveryWorkflowID("act-1", []string{"email-1", "email-2"}) {
+		t.Fatal("the same batch got two IDs")
+	}
+	for _, other := range []string{
+		BatchDeliveryWorkflowID("act-1", []string{"email-1", "email-2", "email-3"}),
+		BatchDeliveryWorkflowID("act-1", []string{"email-1"}),
+		BatchDeliveryWorkflowID("act-2", []string{"email-1", "email-2"}),
+	} {
+		if other == a {
+			t.Fatalf("different batches share the ID %s", a)
+		}
 	}
 }

@@ -84,7 +84,6 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
-	w.RegisterActivityWithOptions(del.PendingDeliveries, activity.RegisterOptions{Name: activities.PendingName})
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()
@@ -128,12 +127,13 @@ type Starter struct {
 	Policy workflows.DeliveryInput
 }
 
-// StartEvent starts the workflow that sends one recorded event's
-// deliveries; its ID makes a second start a no-op.
-func (s Starter) StartEvent(ctx context.Context, g store.DeliveryGroup) error {
+// StartBatch starts the workflow that sends these deliveries of one
+// activity. Its ID is derived from the rows, so starting the same batch
+// again (after a relay died before marking it) starts nothing.
+func (s Starter) StartBatch(ctx context.Context, activity string, ids []string) error {
 	in := s.input("")
-	in.Activity, in.Seq = g.Activity, g.Seq
-	return s.start(ctx, workflows.EventDeliveryWorkflowID(g.Activity, g.Seq), in)
+	in.IDs = ids
+	return s.start(ctx, workflows.BatchDeliveryWorkflowID(activity, ids), in)
 }
 
 // RetryDelivery starts a new attempt at a delivery that had failed.

@@ -11,9 +11,12 @@ import (
 // Relay sets the outbox's deliveries under way. Record writes outbox rows
 // in its transaction and returns at once; each worker runs a relay that
 // claims rows nobody has handed on yet and starts one delivery workflow
-// per recorded event. Starts are idempotent and rows are claimed with
-// SKIP LOCKED, so any number of workers may relay at once, and a worker
-// that dies between the start and the mark only causes a no-op start.
+// per activity for the rows it claimed (an activity's milestones often fall
+// due together). Rows are claimed with SKIP LOCKED, so any number of
+// workers may relay at once. A relay that dies between a start and its
+// mark leaves the rows to be claimed again: the same batch restarts
+// nothing; a batch that has grown meanwhile is started anew, and its
+// deliveries already sent are skipped (at least once, never lost).
 type Relay struct {
 	Store   *store.Store
 	Starter Starter
@@ -37,7 +40,7 @@ func (r *Relay) Run(ctx context.Context) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := r.Store.DispatchDeliveries(ctx, relayBatch, r.Starter.StartEvent)
+		n, err := r.Store.DispatchDeliveries(ctx, relayBatch, r.Starter.StartBatch)
 		if err != nil && ctx.Err() == nil {
 			// The rows stay undispatched; the next round tries again.
 			r.Log.WarnContext(ctx, "outbox relay: could not start every delivery", "dispatched", n, "err", err)

@@ -58,30 +58,13 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 	return nil
 }
 
-// PendingDeliveries lists the deliveries of one recorded event that are
-// still to be sent.
-func (s *Store) PendingDeliveries(ctx context.Context, activity string, seq int64) ([]string, error) {
-	ids, err := s.q.PendingDeliveries(ctx, db.PendingDeliveriesParams{ActivityID: activity, Seq: seq})
-	if err != nil {
-		return nil, fmt.Errorf("pending deliveries of %s/%d: %w", activity, seq, err)
-	}
-	return ids, nil
-}
-
-// DeliveryGroup names the outbox rows of one recorded event, which Record
-// wrote in one transaction and one delivery workflow sends.
-type DeliveryGroup struct {
-	Activity string
-	Seq      int64
-}
-
 // DispatchDeliveries claims up to max outbox rows that no relay has handed
-// on yet, calls start once for each group they belong to, and marks the
-// rows of every group start accepted as dispatched, in one transaction.
-// Rows another relay holds are skipped. A group whose start fails stays
-// undispatched for the next call; the error is returned with the count of
-// rows dispatched.
-func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(context.Context, DeliveryGroup) error) (int, error) {
+// on yet, calls start once per activity with that activity's rows (oldest
+// first), and marks the rows of every call that succeeded as dispatched, in
+// one transaction. Rows another relay holds are skipped. Rows whose start
+// fails stay undispatched for the next call; the error is returned with the
+// count of rows dispatched.
+func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(ctx context.Context, activity string, ids []string) error) (int, error) {
 	dispatched := 0
 	var startErr error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -90,21 +73,20 @@ func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(cont
 		if err != nil {
 			return fmt.Errorf("claim undispatched deliveries: %w", err)
 		}
-		groups := map[DeliveryGroup][]string{}
-		var order []DeliveryGroup
+		byActivity := map[string][]string{}
+		var order []string
 		for _, r := range rows {
-			g := DeliveryGroup{Activity: r.ActivityID, Seq: r.Seq}
-			if _, ok := groups[g]; !ok {
-				order = append(order, g)
+			if _, ok := byActivity[r.ActivityID]; !ok {
+				order = append(order, r.ActivityID)
 			}
-			groups[g] = append(groups[g], r.ID)
+			byActivity[r.ActivityID] = append(byActivity[r.ActivityID], r.ID)
 		}
 		var done []string
-		for _, g := range order {
-			if startErr = start(ctx, g); startErr != nil {
+		for _, activity := range order {
+			if startErr = start(ctx, activity, byActivity[activity]); startErr != nil {
 				break
 			}
-			done = append(done, groups[g]...)
+			done = append(done, byActivity[activity]...)
 		}
 		if len(done) == 0 {
 			return nil

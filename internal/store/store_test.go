@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -56,6 +55,12 @@ func actor(id string, party lifecycle.PartyCode, role lifecycle.Role) lifecycle.
 // approval, US's approval (which activates).
 func history(t testing.TB) [][]lifecycle.Event {
 	t.Helper()
+	return historyOf(t, "act-1")
+}
+
+// historyOf is history for an activity of the given id.
+func historyOf(t testing.TB, id string) [][]lifecycle.Event {
+	t.Helper()
 	var s lifecycle.State
 	var out [][]lifecycle.Event
 	step := func(c lifecycle.Command, a lifecycle.Principal, at time.Time) {
@@ -68,7 +73,7 @@ func history(t testing.TB) [][]lifecycle.Event {
 		}
 		out = append(out, evs)
 	}
-	step(lifecycle.Propose{ActivityID: "act-1", Dialogue: "hld",
+	step(lifecycle.Propose{ActivityID: id, Dialogue: "hld",
 		DialogueParties: []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}},
 		Parties:         []lifecycle.PartyCode{"PA", "US"}, Title: "Customs training",
 		Milestones: []lifecycle.MilestoneSpec{{Title: "Cohort", Owner: "PA", Due: "P30D"}}},
@@ -291,49 +296,51 @@ func TestTokensAuthenticateAndRevoke(t *testing.T) {
 	}
 }
 
-// The relay's claim: every outbox row is handed on once per event group; a
-// group whose start fails stays for the next round; concurrent relays
-// neither lose nor double-count rows.
-func TestDispatchDeliveriesHandsEachEventOnOnce(t *testing.T) {
+// The relay's claim: every outbox row is handed on once, in one batch per
+// activity; a batch whose start fails stays for the next round; concurrent
+// relays neither lose nor double-count rows.
+func TestDispatchDeliveriesHandsEachRowOnOnce(t *testing.T) {
 	ctx := context.Background()
 	st := seeded(t)
 	if _, err := st.Pool().Exec(ctx, "UPDATE principals SET email = id || '@example.org'"); err != nil {
 		t.Fatal(err)
 	}
-	changes := history(t)
-	for i := range changes {
-		if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
-			t.Fatal(err)
+	for _, id := range []string{"act-1", "act-2", "act-3"} {
+		changes := historyOf(t, id)
+		for i := range changes {
+			if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	total := count(t, st, "SELECT count(*) FROM deliveries")
-	groups := count(t, st, "SELECT count(DISTINCT (activity_id, seq)) FROM deliveries")
-	if total < 4 || groups < 3 {
-		t.Fatalf("history made %d deliveries in %d events; want at least 4 in 3", total, groups)
+	perActivity := total / 3
+	if perActivity < 4 || count(t, st, "SELECT count(*) FROM deliveries WHERE activity_id = 'act-2'") != perActivity {
+		t.Fatalf("%d deliveries for 3 activities; want at least 4 each, the same for each", total)
 	}
 
-	// The second group's start fails: only the first is marked.
-	var started []store.DeliveryGroup
-	calls := 0
-	n, err := st.DispatchDeliveries(ctx, 100, func(_ context.Context, g store.DeliveryGroup) error {
-		calls++
-		if calls == 2 {
+	// The second activity's start fails: only the first's rows are marked.
+	var started []string
+	n, err := st.DispatchDeliveries(ctx, 100, func(_ context.Context, activity string, ids []string) error {
+		if len(started) == 1 {
 			return errors.New("temporal unavailable")
 		}
-		started = append(started, g)
+		if len(ids) != perActivity {
+			t.Errorf("%s: batch of %d, want all %d of its rows", activity, len(ids), perActivity)
+		}
+		started = append(started, activity)
 		return nil
 	})
-	if err == nil || len(started) != 1 {
-		t.Fatalf("dispatch with a failing start: err %v, started %v", err, started)
+	if err == nil || len(started) != 1 || n != perActivity {
+		t.Fatalf("dispatch with a failing start: err %v, started %v, dispatched %d", err, started, n)
 	}
-	first := count(t, st, fmt.Sprintf("SELECT count(*) FROM deliveries WHERE activity_id = '%s' AND seq = %d", started[0].Activity, started[0].Seq))
-	if n != first || count(t, st, "SELECT count(*) FROM deliveries WHERE dispatched_at IS NOT NULL") != first {
-		t.Fatalf("dispatched %d rows, want the first group's %d", n, first)
+	if got := count(t, st, "SELECT count(*) FROM deliveries WHERE dispatched_at IS NOT NULL"); got != perActivity {
+		t.Fatalf("%d rows marked dispatched, want %d", got, perActivity)
 	}
 
-	// Two relays at once take the rest between them, each group once.
+	// Two relays at once take the rest between them, each row once.
 	var mu sync.Mutex
-	seen := map[store.DeliveryGroup]int{}
+	seen := map[string]int{}
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
 	for i := range counts {
@@ -341,10 +348,12 @@ func TestDispatchDeliveriesHandsEachEventOnOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var err error
-			counts[i], err = st.DispatchDeliveries(ctx, 100, func(_ context.Context, g store.DeliveryGroup) error {
+			counts[i], err = st.DispatchDeliveries(ctx, 100, func(_ context.Context, activity string, ids []string) error {
 				mu.Lock()
 				defer mu.Unlock()
-				seen[g]++
+				for _, id := range ids {
+					seen[id]++
+				}
 				time.Sleep(20 * time.Millisecond)
 				return nil
 			})
@@ -354,18 +363,18 @@ func TestDispatchDeliveriesHandsEachEventOnOnce(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := first + counts[0] + counts[1]; got != total {
+	if got := perActivity + counts[0] + counts[1]; got != total {
 		t.Fatalf("dispatched %d rows in all, want %d", got, total)
 	}
-	if len(seen) != groups-1 {
-		t.Fatalf("started %d groups in the second round, want %d", len(seen), groups-1)
+	if len(seen) != total-perActivity {
+		t.Fatalf("handed on %d rows in the second round, want %d", len(seen), total-perActivity)
 	}
-	for g, k := range seen {
-		if k != 1 || g == started[0] {
-			t.Fatalf("group %v started %d times (first round started %v)", g, k, started[0])
+	for id, k := range seen {
+		if k != 1 {
+			t.Fatalf("row %s handed on %d times", id, k)
 		}
 	}
-	if n, err := st.DispatchDeliveries(ctx, 100, func(context.Context, store.DeliveryGroup) error {
+	if n, err := st.DispatchDeliveries(ctx, 100, func(context.Context, string, []string) error {
 		t.Error("nothing is left to start")
 		return nil
 	}); n != 0 || err != nil {

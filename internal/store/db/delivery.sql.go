@@ -399,37 +399,6 @@ func (q *Queries) NoteDeliveryAttempt(ctx context.Context, arg NoteDeliveryAttem
 	return err
 }
 
-const pendingDeliveries = `-- name: PendingDeliveries :many
-SELECT id FROM deliveries
-WHERE activity_id = $1 AND seq = $2 AND status = 'pending'
-ORDER BY id
-`
-
-type PendingDeliveriesParams struct {
-	ActivityID string
-	Seq        int64
-}
-
-func (q *Queries) PendingDeliveries(ctx context.Context, arg PendingDeliveriesParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, pendingDeliveries, arg.ActivityID, arg.Seq)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		items = append(items, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const retryDelivery = `-- name: RetryDelivery :execrows
 UPDATE deliveries SET status = 'pending', failed_at = NULL WHERE id = $1 AND status = 'failed'
 `

@@ -23,11 +23,6 @@ WHERE disabled_at IS NULL
   AND (cardinality(parties) = 0 OR parties && sqlc.arg(parties)::text[])
 ORDER BY id;
 
--- name: PendingDeliveries :many
-SELECT id FROM deliveries
-WHERE activity_id = sqlc.arg(activity_id) AND seq = sqlc.arg(seq) AND status = 'pending'
-ORDER BY id;
-
 -- name: ClaimUndispatched :many
 -- Locks the oldest rows no relay has handed on yet; rows another relay
 -- holds are skipped, not waited for.
