@@ -97,6 +97,9 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.Reminders = lateness
+	if err := e.drain(ctx); err != nil {
+		return nil, err
+	}
 
 	// (e) memory per 1,000 open activities.
 	open, err := e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")

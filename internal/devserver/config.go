@@ -207,6 +207,11 @@ func dynamicConfig() *dynamicconfig.MemoryClient {
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 		// 8k cached workflows instead of 128k bounds memory on a laptop.
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+		// Timers fire on time: the timer queue reads this far ahead of the
+		// clock, and a timer read early waits on a retry backoff rather than
+		// its own time, which made reminders up to a second late. A tenth
+		// of a second costs one more small read of the queue per timer.
+		dynamicconfig.TimerProcessorMaxTimeShift.Key(): 100 * time.Millisecond,
 		// The UI lists and counts workflows on every page; the default of
 		// 10 visibility requests per second throttles a busy tab.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
