@@ -3,7 +3,6 @@ package workflows
 import (
 	"crypto/sha256"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -17,7 +16,7 @@ const DeliveryWorkflowName = "Delivery"
 
 // DeliveryInput names what to send, and how hard to try: one outbox row
 // (ID: an admin's retry, or a delivery started before batches), or a batch
-// of one activity's rows (IDs), which is what the worker's relay starts.
+// of rows (IDs), which is what the worker's relay starts.
 type DeliveryInput struct {
 	ID  string   `json:"id,omitempty"`
 	IDs []string `json:"ids,omitempty"`
@@ -50,11 +49,14 @@ func DefaultDeliveryInput(id string) DeliveryInput {
 // one delivery has at most one such run.
 func DeliveryWorkflowID(id string) string { return "delivery/" + id }
 
-// BatchDeliveryWorkflowID is the workflow ID that sends a batch of one
-// activity's deliveries: the same batch always gets the same ID.
-func BatchDeliveryWorkflowID(activity string, ids []string) string {
-	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
-	return fmt.Sprintf("deliveries/%s/%x", activity, sum[:8])
+// BatchDeliveryWorkflowID is the workflow ID that sends a batch of
+// deliveries: the same batch always gets the same ID.
+func BatchDeliveryWorkflowID(ids []string) string {
+	h := sha256.New()
+	for _, id := range ids {
+		fmt.Fprintf(h, "%d:%s", len(id), id)
+	}
+	return fmt.Sprintf("deliveries/%x", h.Sum(nil)[:12])
 }
 
 // Delivery sends emails and webhooks, each with its own retries and

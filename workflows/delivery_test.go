@@ -127,14 +127,14 @@ func TestBatchDeliveriesEachRetryOnTheirOwn(t *testing.T) {
 // A batch claimed again unchanged restarts nothing; one that has grown is
 // a new batch.
 func TestBatchDeliveryWorkflowIDFollowsTheRows(t *testing.T) {
-	a := BatchDeliveryWorkflowID("act-1", []string{"email-1", "email-2"})
-	if a != BatchDeliveryWorkflowID("act-1", []string{"email-1", "email-2"}) {
+	a := BatchDeliveryWorkflowID([]string{"email-1", "email-2"})
+	if a != BatchDeliveryWorkflowID([]string{"email-1", "email-2"}) {
 		t.Fatal("the same batch got two IDs")
 	}
 	for _, other := range []string{
-		BatchDeliveryWorkflowID("act-1", []string{"email-1", "email-2", "email-3"}),
-		BatchDeliveryWorkflowID("act-1", []string{"email-1"}),
-		BatchDeliveryWorkflowID("act-2", []string{"email-1", "email-2"}),
+		BatchDeliveryWorkflowID([]string{"email-1", "email-2", "email-3"}),
+		BatchDeliveryWorkflowID([]string{"email-1"}),
+		BatchDeliveryWorkflowID([]string{"email-1\nemail-2"}),
 	} {
 		if other == a {
 			t.Fatalf("different batches share the ID %s", a)

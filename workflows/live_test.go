@@ -3,13 +3,16 @@ package workflows
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,15 +22,17 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/temporaltest"
 
+	"pacto/activities"
 	"pacto/internal/lifecycle"
 )
 
 // recordHistories rewrites testdata/histories from a live run. Use it only
-// after an intentional change that is guarded with workflow.GetVersion.
+// after an intentional, versioned change (see Input.Version).
 var recordHistories = flag.Bool("record", false, "re-record testdata/histories from a live run on the in-process server")
 
 const historiesDir = "testdata/histories"
@@ -41,6 +46,7 @@ func quietLogger() sdklog.Logger {
 func replay(id string, h *historypb.History) error {
 	r := worker.NewWorkflowReplayer()
 	r.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
+	r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
 	return r.ReplayWorkflowHistoryWithOptions(quietLogger(), h, worker.ReplayWorkflowHistoryOptions{
 		OriginalExecution: workflow.Execution{ID: id},
 	})
@@ -79,10 +85,39 @@ func TestReplayRecordedHistories(t *testing.T) {
 
 // live is a real worker on the in-process Temporal server.
 type live struct {
-	t   *testing.T
-	ts  *temporaltest.TestServer
-	c   client.Client
-	rec *recorder
+	t      *testing.T
+	ts     *temporaltest.TestServer
+	c      client.Client
+	rec    *recorder
+	sender *sender
+}
+
+// sender is the live test's Deliver and MarkDeliveryFailed: "flaky" fails
+// twice, "refused" fails for good, anything else is sent at once.
+type sender struct {
+	mu       sync.Mutex
+	attempts map[string]int
+	failed   map[string]string
+}
+
+func (s *sender) Deliver(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts[id]++
+	switch {
+	case id == "refused":
+		return temporal.NewNonRetryableApplicationError("550 no such user", activities.PermanentErrorType, nil)
+	case id == "flaky" && s.attempts[id] < 3:
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+func (s *sender) MarkDeliveryFailed(_ context.Context, id, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failed[id] = reason
+	return nil
 }
 
 func startLive(t *testing.T) *live {
@@ -96,11 +131,15 @@ func startLive(t *testing.T) *live {
 		t.Fatalf("register search attributes: %v", err)
 	}
 	rec := &recorder{}
+	snd := &sender{attempts: map[string]int{}, failed: map[string]string{}}
 	ts.NewWorker(TaskQueue, func(r worker.Registry) {
 		r.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
 		r.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: "Record"})
+		r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+		r.RegisterActivityWithOptions(snd.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
+		r.RegisterActivityWithOptions(snd.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	})
-	return &live{t: t, ts: ts, c: c, rec: rec}
+	return &live{t: t, ts: ts, c: c, rec: rec, sender: snd}
 }
 
 func (l *live) start(actor lifecycle.Principal, p lifecycle.Propose) client.WorkflowRun {
@@ -212,6 +251,36 @@ func TestLiveServer(t *testing.T) {
 	t.Run("reminders", l.reminders)
 	t.Run("lifecycle", l.lifecycle)
 	t.Run("continue-as-new", l.continueAsNew)
+	t.Run("delivery", l.delivery)
+}
+
+// delivery sends a batch through the Delivery workflow on the server: each
+// row retries on its own, a refused one is marked failed, and the history
+// is kept for replay.
+func (l *live) delivery(t *testing.T) {
+	l.t = t
+	in := DefaultDeliveryInput("")
+	in.IDs = []string{"ok", "flaky", "refused"}
+	in.FirstRetry, in.MaxRetry = 100*time.Millisecond, 200*time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run, err := l.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "live-delivery", TaskQueue: TaskQueue}, DeliveryWorkflowName, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatalf("delivery workflow: %v", err)
+	}
+	l.sender.mu.Lock()
+	attempts, failed := maps.Clone(l.sender.attempts), maps.Clone(l.sender.failed)
+	l.sender.mu.Unlock()
+	if attempts["ok"] != 1 || attempts["flaky"] != 3 || attempts["refused"] != 1 {
+		t.Fatalf("attempts %v; want ok 1, flaky 3, refused 1", attempts)
+	}
+	if len(failed) != 1 || !strings.Contains(failed["refused"], "550") {
+		t.Fatalf("marked failed: %v; want only refused", failed)
+	}
+	l.replayAndKeep("live-delivery", l.history("live-delivery", run.GetRunID()))
 }
 
 // reminders runs a milestone through due-soon, overdue and escalation on

@@ -127,13 +127,13 @@ type Starter struct {
 	Policy workflows.DeliveryInput
 }
 
-// StartBatch starts the workflow that sends these deliveries of one
-// activity. Its ID is derived from the rows, so starting the same batch
-// again (after a relay died before marking it) starts nothing.
-func (s Starter) StartBatch(ctx context.Context, activity string, ids []string) error {
+// StartBatch starts the workflow that sends a batch of deliveries. Its ID
+// is derived from the rows, so starting the same batch again (after a
+// relay died before marking it) starts nothing.
+func (s Starter) StartBatch(ctx context.Context, ids []string) error {
 	in := s.input("")
 	in.IDs = ids
-	return s.start(ctx, workflows.BatchDeliveryWorkflowID(activity, ids), in)
+	return s.start(ctx, workflows.BatchDeliveryWorkflowID(ids), in)
 }
 
 // RetryDelivery starts a new attempt at a delivery that had failed.

@@ -10,13 +10,14 @@ import (
 
 // Relay sets the outbox's deliveries under way. Record writes outbox rows
 // in its transaction and returns at once; each worker runs a relay that
-// claims rows nobody has handed on yet and starts one delivery workflow
-// per activity for the rows it claimed (an activity's milestones often fall
-// due together). Rows are claimed with SKIP LOCKED, so any number of
-// workers may relay at once. A relay that dies between a start and its
-// mark leaves the rows to be claimed again: the same batch restarts
-// nothing; a batch that has grown meanwhile is started anew, and its
-// deliveries already sent are skipped (at least once, never lost).
+// claims up to a hundred rows nobody has handed on yet and starts one
+// delivery workflow for them all, so a burst of changes costs the server a
+// few workflows rather than one per change. Rows are claimed with SKIP
+// LOCKED, so any number of workers may relay at once. A relay that dies
+// between a start and its mark leaves the rows to be claimed again: the
+// same batch restarts nothing; a batch that has grown meanwhile is started
+// anew, and its deliveries already sent are skipped (at least once, never
+// lost).
 type Relay struct {
 	Store   *store.Store
 	Starter Starter

@@ -59,48 +59,32 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 }
 
 // DispatchDeliveries claims up to max outbox rows that no relay has handed
-// on yet, calls start once per activity with that activity's rows (oldest
-// first), and marks the rows of every call that succeeded as dispatched, in
-// one transaction. Rows another relay holds are skipped. Rows whose start
-// fails stay undispatched for the next call; the error is returned with the
-// count of rows dispatched.
-func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(ctx context.Context, activity string, ids []string) error) (int, error) {
+// on yet, oldest first, hands them to start in one batch, and marks them
+// dispatched if start succeeds, in one transaction. Rows another relay
+// holds are skipped. If start fails the rows stay undispatched for the next
+// call. It returns how many rows it dispatched.
+func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(ctx context.Context, ids []string) error) (int, error) {
 	dispatched := 0
-	var startErr error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
 		rows, err := q.ClaimUndispatched(ctx, int32(max))
 		if err != nil {
 			return fmt.Errorf("claim undispatched deliveries: %w", err)
 		}
-		byActivity := map[string][]string{}
-		var order []string
-		for _, r := range rows {
-			if _, ok := byActivity[r.ActivityID]; !ok {
-				order = append(order, r.ActivityID)
-			}
-			byActivity[r.ActivityID] = append(byActivity[r.ActivityID], r.ID)
-		}
-		var done []string
-		for _, activity := range order {
-			if startErr = start(ctx, activity, byActivity[activity]); startErr != nil {
-				break
-			}
-			done = append(done, byActivity[activity]...)
-		}
-		if len(done) == 0 {
+		if len(rows) == 0 {
 			return nil
 		}
-		if err := q.MarkDispatched(ctx, done); err != nil {
+		ids := rows
+		if err := start(ctx, ids); err != nil {
+			return err
+		}
+		if err := q.MarkDispatched(ctx, ids); err != nil {
 			return fmt.Errorf("mark deliveries dispatched: %w", err)
 		}
-		dispatched = len(done)
+		dispatched = len(ids)
 		return nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return dispatched, startErr
+	return dispatched, err
 }
 
 // DeliveryJob is everything needed to send one delivery.

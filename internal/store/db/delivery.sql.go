@@ -11,34 +11,28 @@ import (
 )
 
 const claimUndispatched = `-- name: ClaimUndispatched :many
-SELECT id, activity_id, seq FROM deliveries
+SELECT id FROM deliveries
 WHERE dispatched_at IS NULL
 ORDER BY created_at, id
 LIMIT $1
 FOR UPDATE SKIP LOCKED
 `
 
-type ClaimUndispatchedRow struct {
-	ID         string
-	ActivityID string
-	Seq        int64
-}
-
 // Locks the oldest rows no relay has handed on yet; rows another relay
 // holds are skipped, not waited for.
-func (q *Queries) ClaimUndispatched(ctx context.Context, maxRows int32) ([]ClaimUndispatchedRow, error) {
+func (q *Queries) ClaimUndispatched(ctx context.Context, maxRows int32) ([]string, error) {
 	rows, err := q.db.Query(ctx, claimUndispatched, maxRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ClaimUndispatchedRow{}
+	items := []string{}
 	for rows.Next() {
-		var i ClaimUndispatchedRow
-		if err := rows.Scan(&i.ID, &i.ActivityID, &i.Seq); err != nil {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		items = append(items, i)
+		items = append(items, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

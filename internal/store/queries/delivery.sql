@@ -26,7 +26,7 @@ ORDER BY id;
 -- name: ClaimUndispatched :many
 -- Locks the oldest rows no relay has handed on yet; rows another relay
 -- holds are skipped, not waited for.
-SELECT id, activity_id, seq FROM deliveries
+SELECT id FROM deliveries
 WHERE dispatched_at IS NULL
 ORDER BY created_at, id
 LIMIT sqlc.arg(max_rows)
