@@ -29,30 +29,52 @@ type Relay struct {
 // RelayEvery is how often an idle relay looks for new outbox rows.
 const RelayEvery = 250 * time.Millisecond
 
-// relayBatch bounds the rows claimed in one transaction.
-const relayBatch = 100
+const (
+	// relayBatch bounds the rows claimed in one transaction.
+	relayBatch = 100
+	// relayTimeout bounds one claim, start and mark, so that rows are not
+	// held locked while Temporal does not answer.
+	relayTimeout = 15 * time.Second
+	// relayMaxPause bounds the wait between tries while PostgreSQL or
+	// Temporal is down.
+	relayMaxPause = 10 * time.Second
+)
 
-// Run relays until ctx is done.
+// Run relays until ctx is done. While a round fails (the database or
+// Temporal is down) it waits longer between tries, up to relayMaxPause,
+// and warns once per failing stretch rather than on every try.
 func (r *Relay) Run(ctx context.Context) {
 	every := r.Every
 	if every <= 0 {
 		every = RelayEvery
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+	pause, failing := every, false
 	for {
-		n, err := r.Store.DispatchDeliveries(ctx, relayBatch, r.Starter.StartBatch)
-		if err != nil && ctx.Err() == nil {
-			// The rows stay undispatched; the next round tries again.
-			r.Log.WarnContext(ctx, "outbox relay: could not start every delivery", "dispatched", n, "err", err)
-		}
-		if n == relayBatch && err == nil {
-			continue // more may be waiting
+		rctx, cancel := context.WithTimeout(ctx, relayTimeout)
+		n, err := r.Store.DispatchDeliveries(rctx, relayBatch, r.Starter.StartBatch)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if !failing {
+				// The rows stay undispatched; a later round takes them.
+				r.Log.WarnContext(ctx, "outbox relay: cannot start deliveries yet; retrying", "err", err)
+			}
+			failing, pause = true, min(2*pause, relayMaxPause)
+		default:
+			if failing {
+				r.Log.InfoContext(ctx, "outbox relay: starting deliveries again")
+			}
+			failing, pause = false, every
+			if n == relayBatch {
+				continue // more may be waiting
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(pause):
 		}
 	}
 }
