@@ -38,6 +38,10 @@ type DeliveryInput struct {
 //	   whose backoff outgrows a workflow task become durable timers.
 const DeliveryVersion = 1
 
+// MaxParallelSends bounds the sends one batch has under way at once: mail
+// servers commonly limit the connections a client may hold.
+const MaxParallelSends = 8
+
 // DefaultDeliveryInput sends one delivery with the default retry policy:
 // 10 attempts, from 30 seconds apart growing to an hour, about 8 hours in
 // all.
@@ -70,10 +74,15 @@ func Delivery(ctx workflow.Context, in DeliveryInput) error {
 	}
 	wg := workflow.NewWaitGroup(ctx)
 	errs := make([]error, len(ids))
+	sending := workflow.NewSemaphore(ctx, MaxParallelSends)
 	for i, id := range ids {
 		wg.Add(1)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			defer wg.Done()
+			if errs[i] = sending.Acquire(ctx, 1); errs[i] != nil {
+				return
+			}
+			defer sending.Release(1)
 			errs[i] = deliverOne(ctx, in, id)
 		})
 	}

@@ -141,3 +141,36 @@ func TestBatchDeliveryWorkflowIDFollowsTheRows(t *testing.T) {
 		}
 	}
 }
+
+// A large batch keeps at most MaxParallelSends sends under way, and sends
+// every one.
+func TestBatchDeliveriesAreBoundedInParallel(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+	var now, peak, sent atomic.Int32
+	env.RegisterActivityWithOptions(func(ctx context.Context, id string) error {
+		n := now.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		now.Add(-1)
+		sent.Add(1)
+		return nil
+	}, activity.RegisterOptions{Name: activities.DeliverName})
+	in := DefaultDeliveryInput("")
+	for i := range 40 {
+		in.IDs = append(in.IDs, fmt.Sprintf("email-%d", i))
+	}
+	env.ExecuteWorkflow(DeliveryWorkflowName, in)
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("delivery workflow: completed=%v err=%v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	if sent.Load() != 40 || peak.Load() > MaxParallelSends || peak.Load() < 2 {
+		t.Fatalf("sent %d, at most %d at once; want 40, at most %d (and some in parallel)", sent.Load(), peak.Load(), MaxParallelSends)
+	}
+}
