@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -94,10 +95,11 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 // Worker is one worker process's share of the work: the Temporal worker
 // and the outbox relay.
 type Worker struct {
-	worker worker.Worker
-	relay  *Relay
-	stop   context.CancelFunc
-	done   chan struct{}
+	worker   worker.Worker
+	relay    *Relay
+	stop     context.CancelFunc
+	done     chan struct{}
+	stopOnce sync.Once
 }
 
 // Start starts polling Temporal and relaying the outbox.
@@ -112,13 +114,15 @@ func (w *Worker) Start() error {
 }
 
 // Stop stops the relay, then the Temporal worker (letting running
-// activities finish).
+// activities finish). Calling it again does nothing.
 func (w *Worker) Stop() {
-	if w.stop != nil {
-		w.stop()
-		<-w.done
-	}
-	w.worker.Stop()
+	w.stopOnce.Do(func() {
+		if w.stop != nil {
+			w.stop()
+			<-w.done
+		}
+		w.worker.Stop()
+	})
 }
 
 // Starter starts delivery workflows.

@@ -84,12 +84,17 @@ type Latency struct {
 
 // Memory is resident memory and database size per 1,000 open activities.
 type Memory struct {
-	OpenActivities     int     `json:"open_activities"`
-	ProcessRSSMB       float64 `json:"process_rss_mb"`
-	GoHeapMB           float64 `json:"go_heap_mb"`
-	PostgresMBPer1000  float64 `json:"postgres_mb_per_1000"`
-	ProcessMBPer1000   float64 `json:"process_mb_per_1000"`
-	BaselineRSSMB      float64 `json:"baseline_rss_mb"`
+	OpenActivities    int     `json:"open_activities"`
+	ProcessRSSMB      float64 `json:"process_rss_mb"`
+	GoHeapMB          float64 `json:"go_heap_mb"`
+	PostgresMBPer1000 float64 `json:"postgres_mb_per_1000"`
+	ProcessMBPer1000  float64 `json:"process_mb_per_1000"`
+	BaselineRSSMB     float64 `json:"baseline_rss_mb"`
+	// WorkerMB is the Go heap the worker's cache of running workflows
+	// holds (the embedded default runs server, worker and API in one
+	// process, so the worker has no RSS of its own).
+	WorkerMB           float64 `json:"worker_cache_mb"`
+	WorkerMBPer1000    float64 `json:"worker_cache_mb_per_1000"`
 	PostgresBaselineMB float64 `json:"postgres_baseline_mb"`
 }
 
