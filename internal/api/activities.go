@@ -90,27 +90,16 @@ func (s *Server) queryUntilAnswered(ctx context.Context, id string) (lifecycle.S
 // write, and reports whether it does. On timeout it gives up quietly: the
 // response carries the workflow's new state and the read model will catch
 // up. Updates are answered only once their change is recorded, so for them
-// the first look succeeds; a new activity's first record follows its
-// start by one workflow task, so the looks start close together.
+// the first look succeeds; for a new activity the store is told the moment
+// its first record commits.
 func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
-	deadline := time.Now().Add(s.recordWait)
-	pause := 2 * time.Millisecond
-	for {
-		got, err := s.store.ActivitySeq(ctx, id)
-		if err == nil && got >= seq {
-			return true
-		}
-		if time.Now().Add(pause).After(deadline) {
-			s.log.WarnContext(ctx, "read model behind the workflow", "activity", id, "want_seq", seq, "have_seq", got, "err", err)
-			return false
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(pause):
-		}
-		pause = min(pause*3/2, 20*time.Millisecond)
+	if s.store.WaitRecorded(ctx, id, seq, s.recordWait) {
+		return true
 	}
+	if ctx.Err() == nil {
+		s.log.WarnContext(ctx, "read model behind the workflow", "activity", id, "want_seq", seq)
+	}
+	return false
 }
 
 func (s *Server) respondActivity(w http.ResponseWriter, status int, st lifecycle.State) error {

@@ -45,7 +45,13 @@ func (s *Store) Record(ctx context.Context, snap lifecycle.State, events []lifec
 		if err := insertNotifications(ctx, q, snap, appended); err != nil {
 			return err
 		}
-		return enqueueDeliveries(ctx, q, snap, appended)
+		if err := enqueueDeliveries(ctx, q, snap, appended); err != nil {
+			return err
+		}
+		if err := q.NotifyRecorded(ctx, snap.ID); err != nil {
+			return fmt.Errorf("announce record of %s: %w", snap.ID, err)
+		}
+		return nil
 	})
 }
 

@@ -31,8 +31,9 @@ var ErrInvalid = errors.New("refused by a database check")
 
 // Store is a pool of connections with the typed queries on top.
 type Store struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	pool  *pgxpool.Pool
+	q     *db.Queries
+	watch watcher
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -63,7 +64,10 @@ func OpenLazy(ctx context.Context, url string) (*Store, error) {
 }
 
 // Close releases every connection.
-func (s *Store) Close() { s.pool.Close() }
+func (s *Store) Close() {
+	s.watch.close()
+	s.pool.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

@@ -383,3 +383,35 @@ func TestDispatchDeliveriesHandsEachRowOnOnce(t *testing.T) {
 		}
 	}
 }
+
+// A waiter is woken by Record's notification (with polling switched off),
+// and gives up after its time when the sequence never comes.
+func TestWaitRecordedWakesOnTheCommit(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	defer store.SetWatchPoll(time.Hour)()
+	changes := history(t)
+	got := make(chan bool, 1)
+	go func() { got <- st.WaitRecorded(ctx, "act-1", 2, 20*time.Second) }()
+	time.Sleep(200 * time.Millisecond) // the waiter is listening by now
+	for i := range 2 {
+		if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case ok := <-got:
+		if !ok {
+			t.Fatal("WaitRecorded gave up although seq 2 was recorded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the commit's notification did not wake the waiter")
+	}
+	start := time.Now()
+	if st.WaitRecorded(ctx, "act-1", 99, 300*time.Millisecond) {
+		t.Fatal("WaitRecorded reported a sequence that was never recorded")
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("gave up after %s, want about 300ms", d)
+	}
+}

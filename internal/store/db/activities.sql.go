@@ -477,6 +477,16 @@ func (q *Queries) MarkRead(ctx context.Context, arg MarkReadParams) (int64, erro
 	return result.RowsAffected(), nil
 }
 
+const notifyRecorded = `-- name: NotifyRecorded :exec
+SELECT pg_notify('pacto_recorded', $1::text)
+`
+
+// Delivered at commit to every API process waiting on this activity.
+func (q *Queries) NotifyRecorded(ctx context.Context, activityID string) error {
+	_, err := q.db.Exec(ctx, notifyRecorded, activityID)
+	return err
+}
+
 const upsertActivity = `-- name: UpsertActivity :execrows
 INSERT INTO activities (
     id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,

@@ -113,3 +113,7 @@ WHERE principal_id = $1 AND id = ANY (sqlc.arg(ids)::bigint[]) AND read_at IS NU
 
 -- name: MarkAllRead :execrows
 UPDATE notifications SET read_at = now() WHERE principal_id = $1 AND read_at IS NULL;
+
+-- name: NotifyRecorded :exec
+-- Delivered at commit to every API process waiting on this activity.
+SELECT pg_notify('pacto_recorded', sqlc.arg(activity_id)::text);
