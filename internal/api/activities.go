@@ -644,14 +644,35 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 // burst beyond that waits its turn here instead of failing.
 const perActivityUpdates = 4
 
+// updateSlots are one activity's turns, and how many requests hold or
+// wait for one.
+type updateSlots struct {
+	turns chan struct{}
+	users int
+}
+
 // queue waits for a turn to update an activity, within ctx.
 func (s *Server) queue(ctx context.Context, id string) (release func(), err error) {
-	v, _ := s.inflight.LoadOrStore(id, make(chan struct{}, perActivityUpdates))
-	slots := v.(chan struct{})
+	s.inflightMu.Lock()
+	q := s.inflight[id]
+	if q == nil {
+		q = &updateSlots{turns: make(chan struct{}, perActivityUpdates)}
+		s.inflight[id] = q
+	}
+	q.users++
+	s.inflightMu.Unlock()
+	leave := func() {
+		s.inflightMu.Lock()
+		defer s.inflightMu.Unlock()
+		if q.users--; q.users == 0 {
+			delete(s.inflight, id)
+		}
+	}
 	select {
-	case slots <- struct{}{}:
-		return func() { <-slots }, nil
+	case q.turns <- struct{}{}:
+		return func() { <-q.turns; leave() }, nil
 	case <-ctx.Done():
+		leave()
 		return nil, fmt.Errorf("wait for a turn on activity %s: %w", id, ctx.Err())
 	}
 }

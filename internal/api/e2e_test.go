@@ -38,6 +38,7 @@ type stack struct {
 	base    string
 	st      *store.Store
 	tc      client.Client
+	srv     *Server
 	tokens  map[string]string
 	checker *responseChecker
 }
@@ -78,9 +79,10 @@ func newStackWith(t *testing.T, d app.Delivery) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	hs := httptest.NewServer(New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}}).Handler())
+	srv := New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}})
+	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	s := &stack{t: t, base: hs.URL, st: st, tc: tc, tokens: map[string]string{}, checker: newResponseChecker(t)}
+	s := &stack{t: t, base: hs.URL, st: st, tc: tc, srv: srv, tokens: map[string]string{}, checker: newResponseChecker(t)}
 
 	for _, p := range seedParties {
 		if _, err := st.CreateParty(ctx, p); err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 )
 
 // races sends conflicting requests at the same moment. The workflow takes
@@ -24,6 +25,18 @@ func (s *stack) races(t *testing.T) {
 	}
 	if n := s.countAudit(t, a.ID, "approved"); n != 1 {
 		t.Fatalf("%d approvals in the audit log, want 1", n)
+	}
+	// Once the burst is over, nothing is left queued for the activity.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		s.srv.inflightMu.Lock()
+		left := len(s.srv.inflight)
+		s.srv.inflightMu.Unlock()
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d activities still hold update slots after the burst", left)
+		}
 	}
 
 	// Both approvers at the same instant: both count, activation happens once.

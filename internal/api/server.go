@@ -42,8 +42,10 @@ type Server struct {
 	recordWait time.Duration
 	timeout    time.Duration
 	deliveries DeliveryRetrier
-	// inflight holds, per activity ID, the slots of Updates under way.
-	inflight  sync.Map
+	// inflight holds, per activity ID with Updates under way or waiting,
+	// their slots; an entry goes when its last user leaves.
+	inflightMu sync.Mutex
+	inflight   map[string]*updateSlots
 	registry  *prometheus.Registry
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
@@ -65,7 +67,8 @@ type Options struct {
 
 // New returns a Server over a store and a Temporal client.
 func New(st *store.Store, tc client.Client, opts Options) *Server {
-	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout, deliveries: opts.Deliveries}
+	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout, deliveries: opts.Deliveries,
+		inflight: map[string]*updateSlots{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
