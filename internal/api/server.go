@@ -46,9 +46,9 @@ type Server struct {
 	// their slots; an entry goes when its last user leaves.
 	inflightMu sync.Mutex
 	inflight   map[string]*updateSlots
-	registry  *prometheus.Registry
-	requests  *prometheus.CounterVec
-	durations *prometheus.HistogramVec
+	registry   *prometheus.Registry
+	requests   *prometheus.CounterVec
+	durations  *prometheus.HistogramVec
 }
 
 // Options configure a Server; zero values take sensible defaults.
