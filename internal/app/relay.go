@@ -20,10 +20,16 @@ import (
 // lost).
 type Relay struct {
 	Store   *store.Store
-	Starter Starter
+	Starter BatchStarter
 	Log     *slog.Logger
 	// Every is how often an idle relay looks; zero means RelayEvery.
 	Every time.Duration
+}
+
+// BatchStarter starts the workflow that sends a batch of deliveries;
+// starting the same batch twice starts it once.
+type BatchStarter interface {
+	StartBatch(ctx context.Context, ids []string) error
 }
 
 // RelayEvery is how often an idle relay looks for new outbox rows.
