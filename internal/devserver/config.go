@@ -186,7 +186,7 @@ func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
 
 // dynamicConfig tunes the server for one node with one user. It is held
 // in memory so that forcing search-attribute reads to the database can be
-// switched off once the server is ready (see refreshAttributesUntil).
+// switched off once the server is ready (see stopForcingAttributeReads).
 func dynamicConfig() *dynamicconfig.MemoryClient {
 	c := dynamicconfig.NewMemoryClient()
 	for k, v := range map[dynamicconfig.Key]any{
