@@ -90,8 +90,8 @@ type Memory struct {
 	PostgresMBPer1000 float64 `json:"postgres_mb_per_1000"`
 	ProcessMBPer1000  float64 `json:"process_mb_per_1000"`
 	BaselineRSSMB     float64 `json:"baseline_rss_mb"`
-	// WorkerMB is the Go heap the worker's cache of running workflows
-	// holds (the embedded default runs server, worker and API in one
+	// WorkerMB is the Go heap and stacks the worker's cache of running
+	// workflows holds (the embedded default runs server, worker and API in one
 	// process, so the worker has no RSS of its own).
 	WorkerMB           float64 `json:"worker_cache_mb"`
 	WorkerMBPer1000    float64 `json:"worker_cache_mb_per_1000"`
@@ -308,8 +308,17 @@ func rssMB() float64 {
 	return 0
 }
 
+// heapMB is the Go heap in use.
 func heapMB() float64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return float64(m.HeapInuse) / (1 << 20)
+}
+
+// goMB is the Go heap and goroutine stacks in use: a cached workflow holds
+// both (its coroutines are goroutines).
+func goMB() float64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse+m.StackInuse) / (1 << 20)
 }

@@ -114,14 +114,14 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	}
 	rss := rssMB()
 	runtime.GC()
-	heap := heapMB()
-	// The worker's share: the Go heap its cache of running workflows
-	// holds, measured by stopping it and emptying the cache. The reads
-	// below need no worker.
+	heap, held := heapMB(), goMB()
+	// The worker's share: the Go heap and goroutine stacks its cache of
+	// running workflows holds, measured by stopping it and emptying the
+	// cache. The reads below need no worker.
 	e.worker.Stop()
 	worker.PurgeStickyWorkflowCache()
 	runtime.GC()
-	workerMB := heap - heapMB()
+	workerMB := held - goMB()
 	res.Memory = Memory{OpenActivities: open, ProcessRSSMB: rss, GoHeapMB: heap, BaselineRSSMB: baseRSS, PostgresBaselineMB: pgBase,
 		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000,
 		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000}
@@ -326,7 +326,7 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintf(tw, "\nmemory\t%d open activities\n", m.OpenActivities)
 	fmt.Fprintf(tw, "process RSS\t%.0f MB (%.0f MB at start; %.1f MB per 1,000 open activities)\n", m.ProcessRSSMB, m.BaselineRSSMB, m.ProcessMBPer1000)
 	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
-	fmt.Fprintf(tw, "worker\t%.0f MB of that heap holds its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
+	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
 	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
 	_ = tw.Flush()
 }
