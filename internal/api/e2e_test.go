@@ -547,7 +547,11 @@ func (s *stack) errorClasses(t *testing.T) {
 	want(t, s.call("pa-observer", "GET", "/v1/activities?cursor=%21%21", nil), 422, "invalid-input", "cursor")
 	want(t, s.call("pa-observer", "GET", "/v1/activities?due_before=soon", nil), 422, "invalid-input", "due_before")
 	// 405
-	want(t, s.call("pa-observer", "PUT", path, nil), 405, "method-not-allowed")
+	notAllowed := s.call("pa-observer", "PUT", path, nil)
+	want(t, notAllowed, 405, "method-not-allowed")
+	if got := notAllowed.header.Get("Allow"); got != "GET, PATCH" {
+		t.Fatalf("405 on %s says Allow %q, want \"GET, PATCH\"", path, got)
+	}
 }
 
 func (s *stack) idempotency(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,9 +47,11 @@ type Server struct {
 	// their slots; an entry goes when its last user leaves.
 	inflightMu sync.Mutex
 	inflight   map[string]*updateSlots
-	registry   *prometheus.Registry
-	requests   *prometheus.CounterVec
-	durations  *prometheus.HistogramVec
+	// allowed lists each route pattern's methods, filled by Handler.
+	allowed   map[string][]string
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	durations *prometheus.HistogramVec
 }
 
 // Options configure a Server; zero values take sensible defaults.
@@ -94,6 +97,40 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 	return s
 }
 
+// allowedMethods lists the methods routed for a path, in a fixed order.
+// Every route pattern is literal segments and {name} parameters.
+func (s *Server) allowedMethods(path string) []string {
+	var out []string
+	for pattern, methods := range s.allowed {
+		if routeMatches(pattern, path) {
+			out = append(out, methods...)
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return methodOrder(a) - methodOrder(b) })
+	return slices.Compact(out)
+}
+
+func methodOrder(m string) int {
+	return slices.Index([]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}, m)
+}
+
+func routeMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, p := range ps {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			if xs[i] == "" {
+				return false
+			}
+		} else if p != xs[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // Handler returns the API's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
@@ -102,6 +139,8 @@ func (s *Server) Handler() http.Handler {
 		writeProblem(w, r, fail(probNotFound, "no route for "+r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		// RFC 9110 asks a 405 to say which methods the resource has.
+		w.Header().Set("Allow", strings.Join(s.allowedMethods(r.URL.Path), ", "))
 		writeProblem(w, r, fail(probMethod, r.Method+" is not allowed on "+r.URL.Path))
 	})
 
@@ -149,6 +188,15 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/deliveries", s.handle(s.listDeliveries))
 			r.Post("/deliveries/{did}/retry", s.handle(s.retryDelivery))
 		})
+	})
+	// The methods of each route, for the Allow header of a 405.
+	s.allowed = map[string][]string{}
+	_ = chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if len(route) > 1 {
+			route = strings.TrimSuffix(route, "/") // a sub-router's "/" route
+		}
+		s.allowed[route] = append(s.allowed[route], method)
+		return nil
 	})
 	return r
 }
