@@ -308,17 +308,10 @@ func rssMB() float64 {
 	return 0
 }
 
-// heapMB is the Go heap in use.
-func heapMB() float64 {
+// goMemMB returns the Go heap in use, and the heap and goroutine stacks
+// together: a cached workflow holds both (its coroutines are goroutines).
+func goMemMB() (heap, heapAndStacks float64) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return float64(m.HeapInuse) / (1 << 20)
-}
-
-// goMB is the Go heap and goroutine stacks in use: a cached workflow holds
-// both (its coroutines are goroutines).
-func goMB() float64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return float64(m.HeapInuse+m.StackInuse) / (1 << 20)
+	return float64(m.HeapInuse) / (1 << 20), float64(m.HeapInuse+m.StackInuse) / (1 << 20)
 }

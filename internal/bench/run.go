@@ -114,14 +114,15 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	}
 	rss := rssMB()
 	runtime.GC()
-	heap, held := heapMB(), goMB()
+	heap, held := goMemMB()
 	// The worker's share: the Go heap and goroutine stacks its cache of
 	// running workflows holds, measured by stopping it and emptying the
 	// cache. The reads below need no worker.
 	e.worker.Stop()
 	worker.PurgeStickyWorkflowCache()
 	runtime.GC()
-	workerMB := held - goMB()
+	_, left := goMemMB()
+	workerMB := held - left
 	res.Memory = Memory{OpenActivities: open, ProcessRSSMB: rss, GoHeapMB: heap, BaselineRSSMB: baseRSS, PostgresBaselineMB: pgBase,
 		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000,
 		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000}

@@ -67,14 +67,13 @@ func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(ctx 
 	dispatched := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := s.q.WithTx(tx)
-		rows, err := q.ClaimUndispatched(ctx, int32(max))
+		ids, err := q.ClaimUndispatched(ctx, int32(max))
 		if err != nil {
 			return fmt.Errorf("claim undispatched deliveries: %w", err)
 		}
-		if len(rows) == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-		ids := rows
 		if err := start(ctx, ids); err != nil {
 			return err
 		}
