@@ -82,11 +82,14 @@ type Input struct {
 //	1  Record runs as a local activity in the workflow task of the change.
 //
 // Versioning through the input, rather than workflow.GetVersion, spares
-// every run the search-attribute upsert GetVersion makes.
-const InputVersion = 1
+// every run the search-attribute upsert GetVersion makes. The version is
+// also the core's rule version (lifecycle.State.Rules), so a rule change is
+// gated per run the same way.
+const InputVersion = lifecycle.CurrentRules
 
 // Proposal is the input that starts a new activity's workflow.
 func Proposal(actor lifecycle.Principal, p lifecycle.Propose) Input {
+	p.Rules = InputVersion
 	return Input{Actor: actor, Propose: &p, Version: InputVersion}
 }
 
@@ -116,12 +119,16 @@ func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
 	switch {
 	case in.State != nil:
 		r.state, r.unrecorded = *in.State, in.Unrecorded
+		// A continued run decides under its own version's rules.
+		r.state.Rules = in.Version
 	case in.Propose != nil:
 		if id := workflow.GetInfo(ctx).WorkflowExecution.ID; in.Propose.ActivityID != id {
 			return lifecycle.State{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("activity id %q does not match workflow id %q", in.Propose.ActivityID, id), "invalid_input", nil)
 		}
-		events, err := lifecycle.Decide(lifecycle.State{}, *in.Propose, in.Actor, workflow.Now(ctx))
+		propose := *in.Propose
+		propose.Rules = in.Version // the core decides under the run's version
+		events, err := lifecycle.Decide(lifecycle.State{}, propose, in.Actor, workflow.Now(ctx))
 		if err != nil {
 			return lifecycle.State{}, appError(err)
 		}

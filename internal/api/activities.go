@@ -182,6 +182,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		id = existing
 	}
 	cmd.ActivityID = id
+	cmd.Rules = workflows.InputVersion
 	// Check with the core first, so a bad proposal gets a 4xx naming the
 	// field instead of a workflow that fails.
 	events, err := lifecycle.Decide(lifecycle.State{}, cmd, p.Actor(), s.now())

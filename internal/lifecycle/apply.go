@@ -17,7 +17,7 @@ func Apply(s State, e Event) State {
 		p := e.Proposal
 		s.ID, s.Dialogue, s.Parties = p.ID, p.Dialogue, slices.Clone(p.Parties)
 		s.Proposer, s.ProposerParty, s.Policy = p.Proposer, p.ProposerParty, p.Policy
-		s.ProposedAt, s.ExpiresAt = e.At, p.ExpiresAt
+		s.ProposedAt, s.ExpiresAt, s.Rules = e.At, p.ExpiresAt, p.Rules
 		s.Status = StatusProposed
 		s.setContent(e.Version, e.Content, e.At)
 	case EventAmended:

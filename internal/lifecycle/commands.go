@@ -20,6 +20,8 @@ type Propose struct {
 	Objectives      []string        `json:"objectives,omitempty"`
 	Milestones      []MilestoneSpec `json:"milestones"`
 	Policy          PolicyOverrides `json:"policy,omitzero"`
+	// Rules is the rule version to decide the activity under (see State.Rules).
+	Rules int `json:"rules,omitempty"`
 }
 
 // Amend replaces the proposal's content. BaseVersion must be the current

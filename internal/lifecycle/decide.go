@@ -144,7 +144,7 @@ func (d *decider) propose(c Propose) error {
 	if err != nil {
 		return err
 	}
-	frame := State{Parties: parties}
+	frame := State{Parties: parties, Rules: c.Rules}
 	content, err := buildContent(&frame, c.Title, c.Summary, c.Objectives, c.Milestones, d.now)
 	if err != nil {
 		return err
@@ -161,6 +161,7 @@ func (d *decider) propose(c Propose) error {
 			ProposerParty: d.actor.Party,
 			Policy:        policy,
 			ExpiresAt:     d.now.Add(policy.ApprovalWindow),
+			Rules:         c.Rules,
 		},
 		Content: content,
 	})

@@ -67,6 +67,7 @@ type Proposal struct {
 	ProposerParty PartyCode `json:"proposer_party"`
 	Policy        Policy    `json:"policy"`
 	ExpiresAt     time.Time `json:"expires_at"`
+	Rules         int       `json:"rules,omitempty"`
 }
 
 // Content is the material, amendable part of a proposal.

@@ -209,7 +209,17 @@ type State struct {
 	ClosedAt               time.Time `json:"closed_at,omitzero"`
 	// Reason is the last reason given for a suspend, resume, cancel or decline.
 	Reason string `json:"reason,omitempty"`
+	// Rules is the version of the rules this activity is decided under: the
+	// workflow run's version, so a rule change applies to runs started after
+	// it and histories recorded before it replay as they ran.
+	Rules int `json:"rules,omitempty"`
 }
+
+// CurrentRules is the rule version new activities are decided under.
+// Versions:
+//
+//	0, 1  the rules as first released.
+const CurrentRules = 1
 
 // Policy holds the clock's cadences for one activity.
 type Policy struct {
