@@ -17,6 +17,9 @@ const RecordName = "Record"
 type RecordInput struct {
 	Snapshot lifecycle.State   `json:"snapshot"`
 	Events   []lifecycle.Event `json:"events"`
+	// Refusable says the workflow handles a refusal that retrying cannot
+	// cure (ErrRecordRefused); runs of older versions retry for ever.
+	Refusable bool `json:"refusable,omitempty"`
 }
 
 // Recorder writes an activity's new state, its audit events and its

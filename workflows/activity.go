@@ -5,6 +5,9 @@ package workflows
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,12 +26,31 @@ import (
 
 // Names under which the workflow and its handlers are registered.
 const (
-	// WorkflowName is the registered workflow type.
-	WorkflowName = "Activity"
+	// WorkflowName is the registered workflow type of a cooperation
+	// activity.
+	WorkflowName = "Cooperation"
+	// LegacyWorkflowName is the type runs started before the rename carry;
+	// the same code serves them, and continuing as new moves them to
+	// WorkflowName.
+	LegacyWorkflowName = "Activity"
 	// TaskQueue is where Pacto's workers poll.
 	TaskQueue = "pacto"
 	// QueryState returns the current lifecycle.State.
 	QueryState = "state"
+	// SignalRetryRecord asks a run whose change the read model refused to
+	// try recording it again now (see ErrRecordBlocked).
+	SignalRetryRecord = "retry_record"
+)
+
+// Application error types of refusals that are not the core's.
+const (
+	// ErrRecordBlocked refuses a command while the activity's last change
+	// waits to be recorded: the read model refused it, an administrator
+	// has been told, and nothing more is accepted until it is recorded.
+	ErrRecordBlocked = "record_blocked"
+	// ErrBusy refuses a command for a moment while the run hands over to
+	// its continuation; trying again shortly succeeds.
+	ErrBusy = "busy"
 )
 
 // Update names, one per command; each takes a Request of that command.
@@ -80,6 +102,10 @@ type Input struct {
 //
 //	0  Record runs as an ordinary activity.
 //	1  Record runs as a local activity in the workflow task of the change.
+//	2  Commands apply one at a time, each answered once recorded with a
+//	   compact UpdateResult; a change the read model refuses blocks the
+//	   activity instead of being retried for ever; continue-as-new records
+//	   everything first; the core's rules 2 (bounded state).
 //
 // Versioning through the input, rather than workflow.GetVersion, spares
 // every run the search-attribute upsert GetVersion makes. The version is
@@ -91,6 +117,29 @@ const InputVersion = lifecycle.CurrentRules
 func Proposal(actor lifecycle.Principal, p lifecycle.Propose) Input {
 	p.Rules = InputVersion
 	return Input{Actor: actor, Propose: &p, Version: InputVersion}
+}
+
+// UpdateResult answers an accepted command (runs of version 2 on): where
+// the activity stands after it, and whether the read model holds that,
+// rather than the whole state, which the API reads from the read model.
+type UpdateResult struct {
+	Seq     int64            `json:"seq"`
+	Version int              `json:"version"`
+	Status  lifecycle.Status `json:"status"`
+	// Recorded is false when the read model refused the change; it is
+	// absent in answers from runs of older versions, which carry the
+	// whole state instead.
+	Recorded *bool `json:"recorded,omitempty"`
+	// StateHash is the SHA-256 of the state after the command, as JSON, so
+	// a replay that reaches another state fails.
+	StateHash string `json:"state_hash,omitempty"`
+}
+
+// StateHash is the SHA-256 of a state as JSON, hex-encoded.
+func StateHash(st lifecycle.State) string {
+	b, _ := json.Marshal(st)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Request is the argument of every Update: who asks, and what.
@@ -110,11 +159,22 @@ type runner struct {
 	// version is the run's Input.Version.
 	version int
 	attrs   searchAttrs
+
+	// From version 2: recordedSeq is the last seq the read model holds from
+	// this run; flushing is set while Record runs; blocked is set while the
+	// read model refuses the unrecorded events; retry is an admin's request
+	// to try again; draining refuses new commands while the run hands over
+	// to its continuation.
+	recordedSeq int64
+	flushing    bool
+	blocked     bool
+	retry       bool
+	draining    bool
 }
 
-// Activity is the workflow of one cooperation activity; its ID is the
+// Cooperation is the workflow of one cooperation activity; its ID is the
 // activity's ID. It returns the final state when the activity ends.
-func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
+func Cooperation(ctx workflow.Context, in Input) (lifecycle.State, error) {
 	r := &runner{version: in.Version}
 	switch {
 	case in.State != nil:
@@ -140,7 +200,25 @@ func Activity(ctx workflow.Context, in Input) (lifecycle.State, error) {
 	if err := r.register(ctx); err != nil {
 		return lifecycle.State{}, err
 	}
+	if r.version >= 2 {
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			ch := workflow.GetSignalChannel(ctx, SignalRetryRecord)
+			for ch.Receive(ctx, nil) {
+				r.retry = true
+			}
+		})
+	}
 	return r.run(ctx)
+}
+
+// Register registers the activity workflow under its name and its legacy
+// name, and the delivery workflow, on a worker or replayer.
+func Register(w interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+}) {
+	w.RegisterWorkflowWithOptions(Cooperation, workflow.RegisterOptions{Name: WorkflowName})
+	w.RegisterWorkflowWithOptions(Cooperation, workflow.RegisterOptions{Name: LegacyWorkflowName})
+	w.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
 }
 
 func (r *runner) register(ctx workflow.Context) error {
@@ -164,24 +242,63 @@ func (r *runner) register(ctx workflow.Context) error {
 
 // handle registers the Update for command type C. Its validator runs the
 // core's Decide without applying anything, so a refused command never
-// enters history; the handler decides again on the state it finds and
-// returns the new state, so the caller reads its own write.
+// enters history; the handler decides again on the state it finds.
+//
+// From version 2 a handler waits until the changes before it are recorded,
+// applies its command, and answers once its own change is recorded (or
+// refused), so a change is never acknowledged before the read model holds
+// it and the Record input carries one command's events at a time. Older
+// runs answer at once with the whole state.
 func handle[C lifecycle.Command](ctx workflow.Context, r *runner, name string) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
-		func(ctx workflow.Context, req Request[C]) (lifecycle.State, error) {
+		func(ctx workflow.Context, req Request[C]) (any, error) {
+			if r.version < 2 {
+				events, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
+				if err != nil {
+					return nil, appError(err)
+				}
+				r.apply(events)
+				return r.state, nil
+			}
+			if err := workflow.Await(ctx, func() bool { return r.blocked || (len(r.unrecorded) == 0 && !r.flushing) }); err != nil {
+				return nil, err
+			}
+			if r.blocked {
+				return nil, blockedError()
+			}
 			events, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
 			if err != nil {
-				return lifecycle.State{}, appError(err)
+				return nil, appError(err)
 			}
 			r.apply(events)
-			return r.state, nil
+			res := UpdateResult{Seq: r.state.Seq, Version: r.state.Version, Status: r.state.Status, StateHash: StateHash(r.state)}
+			if err := workflow.Await(ctx, func() bool { return r.recordedSeq >= res.Seq || r.blocked }); err != nil {
+				return nil, err
+			}
+			recorded := r.recordedSeq >= res.Seq
+			res.Recorded = &recorded
+			return res, nil
 		},
 		workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, req Request[C]) error {
+				if r.version >= 2 {
+					switch {
+					case r.blocked:
+						return blockedError()
+					case r.draining:
+						return temporal.NewNonRetryableApplicationError("the activity is handing over to a new run; try again in a moment", ErrBusy, nil)
+					}
+				}
 				_, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
 				return appError(err)
 			},
 		})
+}
+
+func blockedError() error {
+	return temporal.NewNonRetryableApplicationError(
+		"the activity's last change could not be recorded; an administrator has been told, and no further change is accepted until it is",
+		ErrRecordBlocked, nil)
 }
 
 func (r *runner) apply(events []lifecycle.Event) {
@@ -198,23 +315,25 @@ func (r *runner) run(ctx workflow.Context) (lifecycle.State, error) {
 	changed := func() bool { return len(r.unrecorded) > 0 }
 	for {
 		if r.continueAsNewDue(ctx) && !r.state.Status.Terminal() {
-			// Handlers finish synchronously, so this wait is short; whatever
-			// they applied travels to the next run, which records it first.
-			// Recording here instead could be starved by a steady stream of
-			// Updates arriving while Record runs.
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			return r.state, r.continueAsNew(ctx)
+		}
+		if r.blocked {
+			// The read model refused the unrecorded events: try again on
+			// an admin's request or after a while, and meanwhile neither
+			// accept commands nor let the clock act.
+			if _, err := workflow.AwaitWithTimeout(ctx, blockedRetryEvery, func() bool { return r.retry }); err != nil {
 				return r.state, err
 			}
-			return r.state, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &r.state, Unrecorded: r.unrecorded, Version: InputVersion})
+			r.retry, r.blocked = false, false
 		}
 		if err := r.flush(ctx); err != nil {
 			return r.state, err
 		}
 		if changed() {
-			continue // more arrived while recording
+			continue // more arrived while recording, or the record was refused
 		}
 		if r.state.Status.Terminal() {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || changed() }); err != nil {
 				return r.state, err
 			}
 			if changed() {
@@ -252,6 +371,36 @@ func (r *runner) run(ctx workflow.Context) (lifecycle.State, error) {
 		}
 		r.apply(events)
 	}
+}
+
+// blockedRetryEvery is how often a run whose change the read model refused
+// tries again by itself; an admin's retry signal tries at once.
+const blockedRetryEvery = time.Hour
+
+// continueAsNew hands the activity to a fresh run. Version 2 refuses new
+// commands meanwhile and records everything first, so the next run's
+// input is the state alone (unless the read model refuses, in which case
+// the unrecorded events travel with it). Older versions wait for handlers
+// and carry what is unrecorded: handlers finish synchronously there.
+func (r *runner) continueAsNew(ctx workflow.Context) error {
+	if r.version >= 2 {
+		r.draining = true
+		for !r.blocked {
+			if err := r.flush(ctx); err != nil {
+				return err
+			}
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) || len(r.unrecorded) > 0 }); err != nil {
+				return err
+			}
+			if len(r.unrecorded) == 0 {
+				break
+			}
+		}
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, WorkflowName, Input{State: &r.state, Unrecorded: r.unrecorded, Version: InputVersion})
 }
 
 func (r *runner) continueAsNewDue(ctx workflow.Context) bool {
@@ -299,7 +448,7 @@ var localRecordOptions = workflow.LocalActivityOptions{
 // would otherwise put off for ever.
 func (r *runner) flush(ctx workflow.Context) error {
 	if len(r.unrecorded) > 0 {
-		in := activities.RecordInput{Snapshot: r.state, Events: r.unrecorded}
+		in := activities.RecordInput{Snapshot: r.state, Events: r.unrecorded, Refusable: r.version >= 2}
 		r.unrecorded = nil
 		var f workflow.Future
 		if r.version >= 1 {
@@ -307,7 +456,22 @@ func (r *runner) flush(ctx workflow.Context) error {
 		} else {
 			f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, recordOptions), activities.RecordName, in)
 		}
-		if err := f.Get(ctx, nil); err != nil {
+		r.flushing = true
+		err := f.Get(ctx, nil)
+		r.flushing = false
+		var ae *temporal.ApplicationError
+		switch {
+		case err == nil:
+			r.recordedSeq = in.Snapshot.Seq
+		case r.version >= 2 && errors.As(err, &ae) && ae.Type() == activities.ErrRecordRefused:
+			// Keep the events to record later; the activity takes no
+			// more commands until they are (see ErrRecordBlocked).
+			r.unrecorded = append(in.Events, r.unrecorded...)
+			r.blocked = true
+			workflow.GetLogger(ctx).Error("the read model refused a change; the activity is blocked until it is recorded",
+				"activity", r.state.ID, "seq", in.Snapshot.Seq, "error", err)
+			return nil
+		default:
 			return fmt.Errorf("record activity %s up to seq %d: %w", r.state.ID, in.Snapshot.Seq, err)
 		}
 	}

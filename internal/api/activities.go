@@ -18,6 +18,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
@@ -102,9 +103,30 @@ func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
 	return false
 }
 
-func (s *Server) respondActivity(w http.ResponseWriter, status int, st lifecycle.State) error {
+func (s *Server) respondActivity(w http.ResponseWriter, r *http.Request, status int, st lifecycle.State) error {
+	v := viewOf(st, s.now())
+	behind, err := s.readModelBehind(r.Context(), st)
+	if err != nil {
+		return err
+	}
+	v.ReadModel = behind
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(st.Version)))
-	return writeJSON(w, status, viewOf(st, s.now()))
+	return writeJSON(w, status, v)
+}
+
+// readModelBehind says whether the read model is behind an activity's
+// workflow because it refused a change, or nil.
+func (s *Server) readModelBehind(ctx context.Context, st lifecycle.State) (*ReadModelView, error) {
+	f, err := s.store.RecordFailureOf(ctx, st.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &ReadModelView{Behind: true, RecordedSeq: f.RecordedSeq, Since: f.FirstFailedAt,
+		Detail: "the read model refused this activity's change " + strconv.FormatInt(f.Seq, 10) +
+			"; an administrator has been told, and the activity takes no further change until it is recorded"}, nil
 }
 
 func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
@@ -123,7 +145,7 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return failField(probInvalid, "consistent", "consistent must be true or false")
 	}
-	return s.respondActivity(w, http.StatusOK, st)
+	return s.respondActivity(w, r, http.StatusOK, st)
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -218,7 +240,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.Header().Set("Location", "/v1/activities/"+id)
-	return s.respondActivity(w, http.StatusCreated, st)
+	return s.respondActivity(w, r, http.StatusCreated, st)
 }
 
 func includes(ps []lifecycle.Party, code string) bool {
@@ -318,25 +340,70 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		sum := sha256.Sum256(b)
 		opts.UpdateID = fmt.Sprintf("%s/%s/%s/%x", p.ID, name, key, sum[:8])
 	}
-	release, err := s.queue(ctx, id)
-	if err != nil {
-		return err
+	// A command too large to be a legal change of one activity is refused
+	// here, before it becomes a Temporal payload.
+	if n := lifecycle.EncodedSize(opts.Args[0]); n > lifecycle.StateBudget {
+		return fail(probInvalid, fmt.Sprintf("the request is %d KiB once encoded, more than an activity may hold (%d KiB)", n>>10, lifecycle.StateBudget>>10))
 	}
-	h, err := s.temporal.UpdateWorkflow(ctx, opts)
-	var next lifecycle.State
-	if err == nil {
-		err = h.Get(ctx, &next)
-	}
-	release() // the next in line need not wait for our read-model wait
+	res, err := s.sendUpdate(ctx, id, opts)
 	if err != nil {
 		return s.updateError(ctx, id, err)
 	}
-	s.waitRecorded(ctx, id, next.Seq)
-	return s.respondActivity(w, http.StatusOK, next)
+	// Runs of version 2 answer once the change is recorded (or refused);
+	// older runs answer at once with the whole state.
+	recorded := res.Recorded != nil && *res.Recorded
+	if res.Recorded == nil {
+		recorded = s.waitRecorded(ctx, id, res.Seq)
+	}
+	var next lifecycle.State
+	if recorded {
+		next, err = s.store.Activity(ctx, id)
+	}
+	if !recorded || err != nil || next.Seq < res.Seq {
+		// Not in the read model: answer with the workflow's own state.
+		if next, err = s.queryState(ctx, id); err != nil {
+			return err
+		}
+	}
+	return s.respondActivity(w, r, http.StatusOK, next)
+}
+
+// busyRetryEvery paces retries of a command refused while its activity
+// hands over to a new run, which takes a moment.
+const busyRetryEvery = 50 * time.Millisecond
+
+// sendUpdate sends one Update in the activity's queue and returns its
+// result, trying again while the workflow is briefly busy.
+func (s *Server) sendUpdate(ctx context.Context, id string, opts client.UpdateWorkflowOptions) (workflows.UpdateResult, error) {
+	release, err := s.queue(ctx, id)
+	if err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	defer release()
+	for {
+		var res workflows.UpdateResult
+		h, err := s.temporal.UpdateWorkflow(ctx, opts)
+		if err == nil {
+			err = h.Get(ctx, &res)
+		}
+		var ae *temporal.ApplicationError
+		if !errors.As(err, &ae) || ae.Type() != workflows.ErrBusy {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("activity %s stayed busy: %w", id, ctx.Err())
+		case <-time.After(busyRetryEvery):
+		}
+	}
 }
 
 // updateError explains why an Update failed.
 func (s *Server) updateError(ctx context.Context, id string, err error) error {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae.Type() == workflows.ErrRecordBlocked {
+		return &apiError{class: probUnavailable, detail: ae.Message(), retryAfter: 3600}
+	}
 	if ce, ok := workflows.CoreError(err); ok {
 		return coreProblem(ce)
 	}

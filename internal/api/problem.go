@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -57,6 +58,8 @@ type apiError struct {
 	class  problemClass
 	detail string
 	field  string
+	// retryAfter, in seconds, is sent as Retry-After when set.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.detail }
@@ -92,6 +95,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 		Instance:  r.URL.Path,
 		Field:     e.field,
 		RequestID: middleware.GetReqID(r.Context()),
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

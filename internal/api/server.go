@@ -389,7 +389,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return fail(probMalformed, "the body must hold a single JSON object")
 	}
-	return nil
+	return checkStorableText(v)
 }
 
 func decodeError(err error) error {

@@ -114,6 +114,19 @@ type ActivityView struct {
 	SuspendedAt       *time.Time            `json:"suspended_at,omitempty"`
 	ClosedAt          *time.Time            `json:"closed_at,omitempty"`
 	Reason            string                `json:"reason,omitempty"`
+	// ReadModel is set when the read model is behind the activity's
+	// workflow because it refused a change (see /v1/admin/record-failures).
+	ReadModel *ReadModelView `json:"read_model,omitempty"`
+}
+
+// ReadModelView says the read model is behind an activity's workflow: the
+// response shows the workflow's own state, but lists, the audit log and
+// inboxes do not hold the change yet.
+type ReadModelView struct {
+	Behind      bool      `json:"behind"`
+	RecordedSeq int64     `json:"recorded_seq"`
+	Since       time.Time `json:"since"`
+	Detail      string    `json:"detail"`
 }
 
 // ApprovalView is one party's standing decision.
@@ -128,19 +141,23 @@ type ApprovalView struct {
 
 // MilestoneView is a milestone with its derived colour.
 type MilestoneView struct {
-	ID          string               `json:"id"`
-	Title       string               `json:"title"`
-	Horizon     string               `json:"horizon"`
-	Owner       string               `json:"owner"`
-	Due         string               `json:"due"`
-	DueAt       *time.Time           `json:"due_at,omitempty"`
-	Status      string               `json:"status"`
-	Colour      string               `json:"colour"`
-	Overdue     bool                 `json:"overdue"`
-	Indicator   *lifecycle.Indicator `json:"indicator,omitempty"`
-	Evidence    []string             `json:"evidence"`
-	Notes       []lifecycle.Note     `json:"notes"`
-	CompletedAt *time.Time           `json:"completed_at,omitempty"`
+	ID        string               `json:"id"`
+	Title     string               `json:"title"`
+	Horizon   string               `json:"horizon"`
+	Owner     string               `json:"owner"`
+	Due       string               `json:"due"`
+	DueAt     *time.Time           `json:"due_at,omitempty"`
+	Status    string               `json:"status"`
+	Colour    string               `json:"colour"`
+	Overdue   bool                 `json:"overdue"`
+	Indicator *lifecycle.Indicator `json:"indicator,omitempty"`
+	Evidence  []string             `json:"evidence"`
+	Notes     []lifecycle.Note     `json:"notes"`
+	// EvidenceCount and NoteCount count every link and note reported;
+	// Evidence and Notes hold only the latest (the audit log has all).
+	EvidenceCount int        `json:"evidence_count"`
+	NoteCount     int        `json:"note_count"`
+	CompletedAt   *time.Time `json:"completed_at,omitempty"`
 }
 
 // PolicyView is the clock's policy with ISO-8601 durations.
@@ -185,6 +202,7 @@ func viewOf(s lifecycle.State, now time.Time) ActivityView {
 			ID: m.ID, Title: m.Title, Horizon: string(m.Term), Owner: string(m.Owner), Due: m.Due, DueAt: timePtr(m.DueAt),
 			Status: string(m.Status), Colour: colourName(lifecycle.MilestoneColour(s.Policy, m, now)), Overdue: m.Overdue(now),
 			Indicator: m.Indicator, Evidence: orEmpty(m.Evidence), Notes: m.Notes, CompletedAt: timePtr(m.CompletedAt),
+			EvidenceCount: max(m.EvidenceCount, len(m.Evidence)), NoteCount: max(m.NoteCount, len(m.Notes)),
 		}
 		if v.Milestones[i].Notes == nil {
 			v.Milestones[i].Notes = []lifecycle.Note{}

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"slices"
 	"time"
+	"unicode/utf8"
 )
 
 // Apply returns the state after event e. It never mutates s and never
@@ -41,12 +42,12 @@ func Apply(s State, e Event) State {
 		s.close(StatusExpired, e)
 	case EventProgressReported:
 		if i := s.milestoneIndex(e.Milestone); i >= 0 {
-			s.Milestones[i].addProgress(e)
+			s.Milestones[i].addProgress(e, s.Rules)
 		}
 	case EventMilestoneCompleted:
 		if i := s.milestoneIndex(e.Milestone); i >= 0 {
 			m := &s.Milestones[i]
-			m.addProgress(e)
+			m.addProgress(e, s.Rules)
 			m.Status, m.CompletedAt = MilestoneCompleted, e.At
 			for j := range s.Extensions {
 				if x := &s.Extensions[j]; x.MilestoneID == m.ID && x.Status == ExtensionPending {
@@ -60,6 +61,10 @@ func Apply(s State, e Event) State {
 		x := *e.Request
 		x.Decisions = slices.Clone(x.Decisions)
 		s.Extensions = append(s.Extensions, x)
+		if s.Rules >= 2 {
+			// A run continued from older rules may hold more than it counted.
+			s.ExtensionsRequested = max(s.ExtensionsRequested+1, len(s.Extensions))
+		}
 	case EventExtensionDecided:
 		if i := s.extensionIndex(e.Extension); i >= 0 {
 			x := &s.Extensions[i]
@@ -105,6 +110,10 @@ func Apply(s State, e Event) State {
 	case EventCancelled:
 		s.close(StatusCancelled, e)
 	}
+	switch e.Type {
+	case EventExtensionApproved, EventExtensionDeclined, EventMilestoneCompleted:
+		s.pruneExtensions()
+	}
 	return s
 }
 
@@ -142,23 +151,47 @@ func (s *State) close(st Status, e Event) {
 
 // The state keeps only the latest notes and evidence links of a milestone,
 // so an activity reported on weekly for years stays far below Temporal's
-// payload limits; the audit log keeps every report.
+// payload limits; the audit log keeps every report. Rules 2 keeps bounded
+// summaries (fewer, shortened notes, and counts) so that even an activity
+// with every milestone reported on fits the state budget.
 const (
 	keptNotes    = 20
 	keptEvidence = 100
+
+	keptNotesV2    = 3
+	keptEvidenceV2 = 10
+	noteSummary    = 500 // runes of a note kept in the state under rules 2
 )
 
-func (m *Milestone) addProgress(e Event) {
+func (m *Milestone) addProgress(e Event, rules int) {
 	if e.Progress == nil {
 		return
 	}
-	m.Evidence = latest(append(m.Evidence, e.Progress.Evidence...), keptEvidence)
 	if e.Progress.Actual != nil && m.Indicator != nil {
 		m.Indicator.Actual = cloneFloat(e.Progress.Actual)
 	}
-	if e.Progress.Note != "" {
-		m.Notes = latest(append(m.Notes, Note{By: e.Actor, At: e.At, Text: e.Progress.Note}), keptNotes)
+	if rules < 2 {
+		m.Evidence = latest(append(m.Evidence, e.Progress.Evidence...), keptEvidence)
+		if e.Progress.Note != "" {
+			m.Notes = latest(append(m.Notes, Note{By: e.Actor, At: e.At, Text: e.Progress.Note}), keptNotes)
+		}
+		return
 	}
+	m.Evidence = latest(append(m.Evidence, e.Progress.Evidence...), keptEvidenceV2)
+	m.EvidenceCount += len(e.Progress.Evidence)
+	if e.Progress.Note != "" {
+		m.Notes = latest(append(m.Notes, Note{By: e.Actor, At: e.At, Text: summarise(e.Progress.Note, noteSummary)}), keptNotesV2)
+		m.NoteCount++
+	}
+}
+
+// summarise shortens text to at most n runes, marking the cut.
+func summarise(text string, n int) string {
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	runes := []rune(text)
+	return string(runes[:n-1]) + "…"
 }
 
 func latest[T any](s []T, n int) []T {
@@ -166,4 +199,44 @@ func latest[T any](s []T, n int) []T {
 		return s
 	}
 	return slices.Clone(s[len(s)-n:])
+}
+
+// keptDecidedExtensions bounds, under rules 2, how many decided extensions
+// the state keeps; pending ones are always kept, and the audit log keeps
+// every decision.
+const keptDecidedExtensions = 20
+
+// nextExtensionNumber numbers a new extension request: past every request
+// made, including those pruned from the state.
+func (s *State) nextExtensionNumber() int {
+	if s.Rules < 2 {
+		return len(s.Extensions) + 1
+	}
+	return max(s.ExtensionsRequested, len(s.Extensions)) + 1
+}
+
+// pruneExtensions drops the oldest decided extensions beyond the bound.
+func (s *State) pruneExtensions() {
+	if s.Rules < 2 {
+		return
+	}
+	decided := 0
+	for _, x := range s.Extensions {
+		if x.Status != ExtensionPending {
+			decided++
+		}
+	}
+	drop := decided - keptDecidedExtensions
+	if drop <= 0 {
+		return
+	}
+	kept := s.Extensions[:0:0]
+	for _, x := range s.Extensions {
+		if x.Status != ExtensionPending && drop > 0 {
+			drop--
+			continue
+		}
+		kept = append(kept, x)
+	}
+	s.Extensions = kept
 }

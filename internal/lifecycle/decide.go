@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,9 @@ func Decide(s State, cmd Command, actor Principal, now time.Time) ([]Event, erro
 		err = invalid("command", "unknown command %T", cmd)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := d.checkBudget(); err != nil {
 		return nil, err
 	}
 	return d.events, nil
@@ -363,10 +367,9 @@ func (d *decider) requestExtension(c RequestExtension) error {
 	if err != nil {
 		return invalid("new_due", "%v", err)
 	}
-	if due.Kind == DueOffset {
-		return invalid("new_due", "give the new due time as a timestamp or a date, not a duration")
-	}
-	at, _ := due.Resolve(d.s.ownerLocation(m.Owner), d.s.ActivatedAt)
+	// A duration moves the due time on from where it stands now: P3M is
+	// three months more than the current due time.
+	at, _ := due.Resolve(d.s.ownerLocation(m.Owner), m.DueAt)
 	if !at.After(d.now) {
 		return invalid("new_due", "the new due time %s is not in the future", at.Format(time.RFC3339))
 	}
@@ -381,7 +384,7 @@ func (d *decider) requestExtension(c RequestExtension) error {
 		decisions[i] = Approval{Party: p.Code, Decision: DecisionPending}
 	}
 	x := Extension{
-		ID:          fmt.Sprintf("x%d", len(d.s.Extensions)+1),
+		ID:          fmt.Sprintf("x%d", d.s.nextExtensionNumber()),
 		MilestoneID: m.ID,
 		NewDue:      c.NewDue,
 		NewDueAt:    at,
@@ -476,7 +479,10 @@ func (d *decider) control(what, reason string, t EventType, from ...Status) erro
 	if err := d.requireRole(RoleApprover, what+" an activity"); err != nil {
 		return err
 	}
-	if err := checkText("reason", reason, maxComment, true); err != nil {
+	if err := checkText("reason", reason, maxComment, false); err != nil {
+		return err
+	}
+	if strings.TrimSpace(reason) == "" {
 		return invalid("reason", "a reason is required to %s an activity", what)
 	}
 	d.emit(Event{Type: t, Party: d.actor.Party, Comment: reason})

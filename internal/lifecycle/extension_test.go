@@ -175,7 +175,7 @@ func TestRequestExtensionRefusals(t *testing.T) {
 		{"observer", extend(), observer("PA"), lc.KindForbidden, ""},
 		{"outsider", extend(), coord("ES"), lc.KindForbidden, ""},
 		{"unknown milestone", lc.RequestExtension{MilestoneID: "zz", NewDue: newDue, Reason: "r"}, coord("PA"), lc.KindNotFound, "milestone_id"},
-		{"offset", req("P1M", "r"), coord("PA"), lc.KindInvalidInput, "new_due"},
+		{"offset still in the past", req("PT1H", "r"), coord("PA"), lc.KindInvalidInput, "new_due"},
 		{"unparsable", req("soon", "r"), coord("PA"), lc.KindInvalidInput, "new_due"},
 		{"empty", req("", "r"), coord("PA"), lc.KindInvalidInput, "new_due"},
 		{"past", req(now.Add(-time.Hour).Format(time.RFC3339), "r"), coord("PA"), lc.KindInvalidInput, "new_due"},
@@ -189,6 +189,15 @@ func TestRequestExtensionRefusals(t *testing.T) {
 			refuse(t, s, tt.cmd, tt.actor, now, tt.kind, tt.field)
 		})
 	}
+	t.Run("a duration counts from the current due time", func(t *testing.T) {
+		m := milestone(t, s, "m1")
+		_, evs := run(t, s, req("P3M", "rain"), coord("PA"), now)
+		loc, _ := time.LoadLocation("America/Panama")
+		want := m.DueAt.In(loc).AddDate(0, 3, 0)
+		if !evs[0].Due.Equal(want) || !evs[0].Request.NewDueAt.Equal(want) {
+			t.Fatalf("P3M from %s resolved to %s, want %s", m.DueAt, evs[0].Due, want)
+		}
+	})
 	t.Run("same due", func(t *testing.T) {
 		future := activeAt(t, proposed(t, proposal()), t0)
 		refuse(t, future, req(due.Format(time.RFC3339), "r"), coord("PA"), t0, lc.KindInvalidInput, "new_due")

@@ -136,6 +136,10 @@ type Milestone struct {
 	OverdueNotices int       `json:"overdue_notices,omitempty"`
 	LastOverdueAt  time.Time `json:"last_overdue_at,omitzero"`
 	Escalated      bool      `json:"escalated,omitempty"`
+	// NoteCount and EvidenceCount count every note and link reported,
+	// under rules 2; Notes and Evidence keep only the latest of them.
+	NoteCount     int `json:"note_count,omitempty"`
+	EvidenceCount int `json:"evidence_count,omitempty"`
 }
 
 // Note is a progress report on a milestone.
@@ -213,13 +217,19 @@ type State struct {
 	// workflow run's version, so a rule change applies to runs started after
 	// it and histories recorded before it replay as they ran.
 	Rules int `json:"rules,omitempty"`
+	// ExtensionsRequested counts extension requests under rules 2, which
+	// prune decided extensions, so a new request never reuses an ID.
+	ExtensionsRequested int `json:"extensions_requested,omitempty"`
 }
 
 // CurrentRules is the rule version new activities are decided under.
 // Versions:
 //
 //	0, 1  the rules as first released.
-const CurrentRules = 1
+//	2     bounded state: a byte budget (StateBudget, EventBudget), the
+//	      latest notes and links kept as summaries with counts, decided
+//	      extensions pruned.
+const CurrentRules = 2
 
 // Policy holds the clock's cadences for one activity.
 type Policy struct {

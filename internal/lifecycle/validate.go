@@ -44,11 +44,33 @@ func checkID(field, v string) error {
 	return nil
 }
 
-// checkText validates a free-text field: valid UTF-8, within max runes,
-// and present when required.
-func checkText(field, v string, max int, required bool) error {
+// CheckText reports why v cannot be stored and shown as text, or nil.
+// Refused: invalid UTF-8 and NUL, which PostgreSQL cannot store in a text
+// column; the other C0 control characters but tab, line feed and carriage
+// return, which no person types and which XML 1.0 (the IATI exports)
+// cannot carry; and U+FFFE and U+FFFF, which XML cannot carry either.
+func CheckText(v string) error {
 	if !utf8.ValidString(v) {
-		return invalid(field, "is not valid UTF-8")
+		return fmt.Errorf("is not valid UTF-8")
+	}
+	for i, r := range v {
+		switch {
+		case r == 0:
+			return fmt.Errorf("contains a NUL character (U+0000) at byte %d", i)
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r':
+			return fmt.Errorf("contains the control character U+%04X at byte %d", r, i)
+		case r == 0xFFFE || r == 0xFFFF:
+			return fmt.Errorf("contains the non-character U+%04X at byte %d", r, i)
+		}
+	}
+	return nil
+}
+
+// checkText validates a free-text field: text that can be stored (see
+// CheckText), within max runes, and present when required.
+func checkText(field, v string, max int, required bool) error {
+	if err := CheckText(v); err != nil {
+		return invalid(field, "%v", err)
 	}
 	if required && strings.TrimSpace(v) == "" {
 		return invalid(field, "is required")
@@ -209,6 +231,9 @@ func checkProgress(m Milestone, p Progress, complete bool) error {
 }
 
 func checkURL(field, link string) error {
+	if err := CheckText(link); err != nil {
+		return invalid(field, "%v", err)
+	}
 	if len(link) > maxURL {
 		return invalid(field, "link is longer than %d characters", maxURL)
 	}

@@ -48,6 +48,9 @@ func (s *Store) Record(ctx context.Context, snap lifecycle.State, events []lifec
 		if err := enqueueDeliveries(ctx, q, snap, appended); err != nil {
 			return err
 		}
+		if err := q.ClearRecordFailure(ctx, db.ClearRecordFailureParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
+			return fmt.Errorf("clear record failure of %s: %w", snap.ID, err)
+		}
 		if err := q.NotifyRecorded(ctx, snap.ID); err != nil {
 			return fmt.Errorf("announce record of %s: %w", snap.ID, err)
 		}
