@@ -135,6 +135,9 @@ type UpdateResult struct {
 	StateHash string `json:"state_hash,omitempty"`
 }
 
+// IsRecorded reports whether the read model holds the change.
+func (u UpdateResult) IsRecorded() bool { return u.Recorded != nil && *u.Recorded }
+
 // StateHash is the SHA-256 of a state as JSON, hex-encoded.
 func StateHash(st lifecycle.State) string {
 	b, _ := json.Marshal(st)
@@ -179,15 +182,22 @@ func Cooperation(ctx workflow.Context, in Input) (lifecycle.State, error) {
 	switch {
 	case in.State != nil:
 		r.state, r.unrecorded = *in.State, in.Unrecorded
-		// A continued run decides under its own version's rules.
-		r.state.Rules = in.Version
+		if in.Version >= 2 {
+			// A continued run decides under its own version's rules.
+			// (Older runs never carried the field; their states replay
+			// byte for byte without it.)
+			r.state.Rules = in.Version
+		}
 	case in.Propose != nil:
 		if id := workflow.GetInfo(ctx).WorkflowExecution.ID; in.Propose.ActivityID != id {
 			return lifecycle.State{}, temporal.NewNonRetryableApplicationError(
 				fmt.Sprintf("activity id %q does not match workflow id %q", in.Propose.ActivityID, id), "invalid_input", nil)
 		}
 		propose := *in.Propose
-		propose.Rules = in.Version // the core decides under the run's version
+		propose.Rules = 0
+		if in.Version >= 2 {
+			propose.Rules = in.Version // the core decides under the run's version
+		}
 		events, err := lifecycle.Decide(lifecycle.State{}, propose, in.Actor, workflow.Now(ctx))
 		if err != nil {
 			return lifecycle.State{}, appError(err)

@@ -1,9 +1,14 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"pacto/internal/lifecycle"
 )
@@ -300,15 +305,17 @@ func TestThreePartiesNeedThreeApprovals(t *testing.T) {
 }
 
 // With the read model down for minutes, Record retries (locally at first,
-// then on durable timers) until it succeeds; an Update in the meantime is
-// still answered, and nothing is recorded twice or out of order.
+// then on durable timers) until it succeeds; an Update in the meantime
+// waits its turn and is answered once it is recorded, and nothing is
+// recorded twice or out of order.
 func TestRecordRetriesThroughAnOutage(t *testing.T) {
 	// 1+2+4+8+16+32+60+60 s of backoff: well past a workflow task.
 	rec := &recorder{failFirst: 8}
 	h := newHarness(t, t0, rec)
 	a1 := send(h, time.Minute, UpdateDecide, paApprover, approve(1))
 	var during lifecycle.State
-	h.at(2*time.Minute, func() { during = h.query() })
+	var answeredDuring bool
+	h.at(2*time.Minute, func() { during, answeredDuring = h.query(), a1.done })
 	cancel := send(h, time.Hour, UpdateCancel, usApprover, lifecycle.Cancel{Reason: "postponed"})
 	final := h.run(start("act-outage"))
 
@@ -316,8 +323,11 @@ func TestRecordRetriesThroughAnOutage(t *testing.T) {
 	if rec.failed != 8 {
 		t.Fatalf("Record failed %d times, want 8", rec.failed)
 	}
-	if !slices.Equal(lifecycle.PendingParties(during), []lifecycle.PartyCode{"US"}) {
-		t.Fatalf("during the outage the workflow's state has pending %v, want [US]", lifecycle.PendingParties(during))
+	if !slices.Equal(lifecycle.PendingParties(during), []lifecycle.PartyCode{"PA", "US"}) || answeredDuring || !a1.accepted {
+		t.Fatalf("during the outage: pending %v, approval answered %v; want it accepted but waiting behind the unrecorded proposal", lifecycle.PendingParties(during), answeredDuring)
+	}
+	if !a1.result.IsRecorded() {
+		t.Fatalf("the approval was answered as not recorded: %+v", a1.result)
 	}
 	if got := rec.calls[0].Events[0].Type; got != lifecycle.EventProposed {
 		t.Fatalf("first recorded event %s, want proposed", got)
@@ -325,4 +335,51 @@ func TestRecordRetriesThroughAnOutage(t *testing.T) {
 	if final.Status != lifecycle.StatusCancelled {
 		t.Fatalf("final status %s", final.Status)
 	}
+}
+
+// A change the read model refuses for good blocks the activity instead of
+// being retried for ever: its Update is answered as not recorded, further
+// commands are refused and the clock waits, until an admin's retry (after
+// the cause is removed) records it; then everything goes on.
+func TestRefusedRecordBlocksUntilRetried(t *testing.T) {
+	rec := &recorder{refuseSeq: 2, refusing: true}
+	h := newHarness(t, t0, rec)
+	a1 := send(h, time.Minute, UpdateDecide, paApprover, approve(1))
+	early := send(h, time.Hour, UpdateDecide, usApprover, approve(1))
+	var during lifecycle.State
+	h.at(2*time.Hour, func() {
+		during = h.query()
+		rec.mu.Lock()
+		rec.refusing = false
+		rec.mu.Unlock()
+		h.env.SignalWorkflow(SignalRetryRecord, nil)
+	})
+	a2 := send(h, 3*time.Hour, UpdateDecide, usApprover, approve(1))
+	cancel := send(h, 4*time.Hour, UpdateCancel, usApprover, lifecycle.Cancel{Reason: "postponed"})
+	final := h.run(start("act-refused"))
+
+	wantAccepted(t, a1, a2, cancel)
+	if a1.result.Recorded == nil || *a1.result.Recorded {
+		t.Fatalf("the refused approval was answered %+v; want recorded=false", a1.result)
+	}
+	if !a2.result.IsRecorded() {
+		t.Fatalf("the approval after the retry was answered %+v; want recorded", a2.result)
+	}
+	if early.accepted || !strings.Contains(fmt.Sprint(early.rejected), "could not be recorded") {
+		t.Fatalf("a command while blocked: accepted=%v rejected=%v; want refused as blocked", early.accepted, early.rejected)
+	}
+	var ae *temporal.ApplicationError
+	if !errors.As(early.rejected, &ae) || ae.Type() != ErrRecordBlocked {
+		t.Fatalf("the refusal %v is not of type %s", early.rejected, ErrRecordBlocked)
+	}
+	if during.Seq != 2 || lifecycle.PendingParties(during)[0] != "US" {
+		t.Fatalf("while blocked the workflow holds seq %d pending %v; want the refused approval kept (seq 2, US pending)", during.Seq, lifecycle.PendingParties(during))
+	}
+	if rec.refused != 2 {
+		t.Fatalf("the refused record was tried %d times before the admin's retry; want twice (at once, then an hour later)", rec.refused)
+	}
+	if final.Status != lifecycle.StatusCancelled {
+		t.Fatalf("final status %s", final.Status)
+	}
+	// Every event reached the read model once, in order (checked by run).
 }

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -80,6 +81,11 @@ type recorder struct {
 	calls     []activities.RecordInput
 	failFirst int
 	failed    int
+	// refuseSeq, while refusing is set, makes the Record reaching that seq
+	// fail as the read model refusing the data would.
+	refuseSeq int64
+	refusing  bool
+	refused   int
 }
 
 func (r *recorder) Record(_ context.Context, in activities.RecordInput) error {
@@ -88,6 +94,13 @@ func (r *recorder) Record(_ context.Context, in activities.RecordInput) error {
 	if r.failed < r.failFirst {
 		r.failed++
 		return errors.New("read model unavailable")
+	}
+	if r.refusing && in.Snapshot.Seq == r.refuseSeq {
+		r.refused++
+		if !in.Refusable {
+			return errors.New("invalid byte sequence for encoding \"UTF8\": 0x00")
+		}
+		return temporal.NewNonRetryableApplicationError("invalid byte sequence", activities.ErrRecordRefused, nil)
 	}
 	r.calls = append(r.calls, in)
 	return nil
@@ -109,6 +122,7 @@ type outcome struct {
 	accepted bool
 	rejected error
 	state    lifecycle.State
+	result   UpdateResult
 	err      error
 	done     bool
 }
@@ -126,7 +140,7 @@ func newHarness(t *testing.T, start time.Time, rec *recorder) *harness {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
+	env.RegisterWorkflowWithOptions(Cooperation, workflow.RegisterOptions{Name: WorkflowName})
 	env.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
 	env.SetStartTime(start)
 	env.SetTestTimeout(30 * time.Second)
@@ -149,8 +163,17 @@ func send[C lifecycle.Command](h *harness, d time.Duration, name string, actor l
 			OnComplete: func(res any, err error) {
 				o.done = true
 				o.err = err
-				if s, ok := res.(lifecycle.State); ok {
-					o.state = s
+				switch r := res.(type) {
+				case lifecycle.State:
+					o.state = r
+				case UpdateResult:
+					// Runs of version 2 answer compactly; the state the
+					// answer speaks of is the workflow's at this moment.
+					o.result = r
+					o.state = h.query()
+					if o.state.Seq < r.Seq || (o.state.Seq == r.Seq && StateHash(o.state) != r.StateHash) {
+						h.t.Errorf("update %s answered seq %d hash %.8s; the workflow holds seq %d hash %.8s", name, r.Seq, r.StateHash, o.state.Seq, StateHash(o.state))
+					}
 				}
 			},
 		}, Request[C]{Actor: actor, Command: cmd})

@@ -16,11 +16,14 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -42,14 +45,129 @@ func quietLogger() sdklog.Logger {
 }
 
 // replay replays one run's history with the current workflow code. The
-// workflow checks its own ID, so the replay uses the original one.
+// workflow checks its own ID, so the replay uses the original one. Beyond
+// the commands the SDK checks, it compares what the replayed code answered
+// with what the recorded run answered: every Update's result (the whole
+// state in runs before version 2, a state hash from version 2) and the
+// run's final state or continue-as-new input, so a change that alters
+// only the state fails replay too.
 func replay(id string, h *historypb.History) error {
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
-	r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
-	return r.ReplayWorkflowHistoryWithOptions(quietLogger(), h, worker.ReplayWorkflowHistoryOptions{
+	c := &capture{updates: map[string]*commonpb.Payloads{}}
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: []interceptor.WorkerInterceptor{c}})
+	if err != nil {
+		return err
+	}
+	Register(r)
+	if err := r.ReplayWorkflowHistoryWithOptions(quietLogger(), h, worker.ReplayWorkflowHistoryOptions{
 		OriginalExecution: workflow.Execution{ID: id},
-	})
+	}); err != nil {
+		return err
+	}
+	return c.compare(h)
+}
+
+// capture keeps what the replayed workflow code answered.
+type capture struct {
+	interceptor.WorkerInterceptorBase
+	mu      sync.Mutex
+	updates map[string]*commonpb.Payloads
+	result  *commonpb.Payloads
+	errs    []error
+}
+
+func (c *capture) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	i := &captureInbound{c: c}
+	i.Next = next
+	return i
+}
+
+type captureInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	c *capture
+}
+
+func (i *captureInbound) ExecuteUpdate(ctx workflow.Context, in *interceptor.UpdateInput) (any, error) {
+	res, err := i.Next.ExecuteUpdate(ctx, in)
+	if err == nil {
+		i.c.keep(workflow.GetCurrentUpdateInfo(ctx).ID, res)
+	}
+	return res, err
+}
+
+func (i *captureInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	res, err := i.Next.ExecuteWorkflow(ctx, in)
+	var can *workflow.ContinueAsNewError
+	switch {
+	case errors.As(err, &can):
+		i.c.mu.Lock()
+		i.c.result = can.Input
+		i.c.mu.Unlock()
+	case err == nil:
+		i.c.keep("", res)
+	}
+	return res, err
+}
+
+// keep encodes a replayed answer as the recorded one was encoded; "" is
+// the run's result.
+func (c *capture) keep(updateID string, v any) {
+	p, err := converter.GetDefaultDataConverter().ToPayloads(v)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.errs = append(c.errs, err)
+		return
+	}
+	if updateID == "" {
+		c.result = p
+		return
+	}
+	c.updates[updateID] = p
+}
+
+// compare checks the replayed answers against the history's.
+func (c *capture) compare(h *historypb.History) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := errors.Join(c.errs...); err != nil {
+		return err
+	}
+	same := func(what string, recorded, replayed *commonpb.Payloads) error {
+		a, b := payloadData(recorded), payloadData(replayed)
+		if !bytes.Equal(a, b) {
+			return fmt.Errorf("%s differs on replay:\nrecorded %s\nreplayed %s", what, a, b)
+		}
+		return nil
+	}
+	for _, e := range h.Events {
+		if a := e.GetWorkflowExecutionUpdateCompletedEventAttributes(); a != nil {
+			id := a.GetMeta().GetUpdateId()
+			if ok := a.GetOutcome().GetSuccess(); ok != nil {
+				if err := same("update "+id, ok, c.updates[id]); err != nil {
+					return err
+				}
+			}
+		}
+		if a := e.GetWorkflowExecutionCompletedEventAttributes(); a != nil {
+			if err := same("the final state", a.GetResult(), c.result); err != nil {
+				return err
+			}
+		}
+		if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+			if err := same("the continue-as-new input", a.GetInput(), c.result); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func payloadData(p *commonpb.Payloads) []byte {
+	var out []byte
+	for _, x := range p.GetPayloads() {
+		out = append(out, x.GetData()...)
+	}
+	return out
 }
 
 // Histories recorded from earlier versions of the workflow must still
@@ -133,9 +251,8 @@ func startLive(t *testing.T) *live {
 	rec := &recorder{}
 	snd := &sender{attempts: map[string]int{}, failed: map[string]string{}}
 	ts.NewWorker(TaskQueue, func(r worker.Registry) {
-		r.RegisterWorkflowWithOptions(Activity, workflow.RegisterOptions{Name: WorkflowName})
+		Register(r)
 		r.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: "Record"})
-		r.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
 		r.RegisterActivityWithOptions(snd.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 		r.RegisterActivityWithOptions(snd.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	})
@@ -163,9 +280,26 @@ func update[C lifecycle.Command](l *live, id, name string, actor lifecycle.Princ
 	if err != nil {
 		return lifecycle.State{}, err
 	}
+	var res UpdateResult
+	if err := h.Get(ctx, &res); err != nil {
+		return lifecycle.State{}, err
+	}
+	if !res.IsRecorded() {
+		return lifecycle.State{}, fmt.Errorf("%s on %s answered as not recorded: %+v", name, id, res)
+	}
+	// The answer is compact: read the state it speaks of from the workflow.
+	v, err := l.c.QueryWorkflow(ctx, id, "", QueryState)
+	if err != nil {
+		return lifecycle.State{}, err
+	}
 	var s lifecycle.State
-	err = h.Get(ctx, &s)
-	return s, err
+	if err := v.Get(&s); err != nil {
+		return lifecycle.State{}, err
+	}
+	if s.Seq < res.Seq {
+		return lifecycle.State{}, fmt.Errorf("%s on %s answered seq %d, the workflow holds %d", name, id, res.Seq, s.Seq)
+	}
+	return s, nil
 }
 
 func must[C lifecycle.Command](l *live, id, name string, actor lifecycle.Principal, cmd C) lifecycle.State {

@@ -351,7 +351,7 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	}
 	// Runs of version 2 answer once the change is recorded (or refused);
 	// older runs answer at once with the whole state.
-	recorded := res.Recorded != nil && *res.Recorded
+	recorded := res.IsRecorded()
 	if res.Recorded == nil {
 		recorded = s.waitRecorded(ctx, id, res.Seq)
 	}

@@ -92,6 +92,9 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 		Name: "pacto_http_request_duration_seconds", Help: "HTTP request latency by route and method.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 	}, []string{"route", "method"})
+	if st != nil {
+		s.registry.MustRegister(newBehindCollector(st))
+	}
 	s.registry.MustRegister(s.requests, s.durations,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return s
@@ -187,6 +190,8 @@ func (s *Server) Handler() http.Handler {
 			r.Delete("/webhooks/{wid}", s.handle(s.deleteWebhook))
 			r.Get("/deliveries", s.handle(s.listDeliveries))
 			r.Post("/deliveries/{did}/retry", s.handle(s.retryDelivery))
+			r.Get("/record-failures", s.handle(s.listRecordFailures))
+			r.Post("/record-failures/{id}/retry", s.handle(s.retryRecord))
 		})
 	})
 	// The methods of each route, for the Allow header of a 405.

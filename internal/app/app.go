@@ -20,7 +20,6 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"pacto/activities"
 	"pacto/internal/delivery"
@@ -78,8 +77,7 @@ type Delivery struct {
 // that sets the outbox's deliveries under way.
 func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.Activity, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	w.RegisterWorkflowWithOptions(workflows.Delivery, workflow.RegisterOptions{Name: workflows.DeliveryWorkflowName})
+	workflows.Register(w)
 	rec := &activities.Recording{Store: st}
 	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
 	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}

@@ -73,7 +73,8 @@ func (s *Store) RecordFailureOf(ctx context.Context, id string) (RecordFailure, 
 	if err != nil {
 		return RecordFailure{}, notFound(err)
 	}
-	return RecordFailure(row), nil
+	return RecordFailure{ActivityID: row.ActivityID, Seq: row.Seq, RecordedSeq: row.RecordedSeq, SQLState: row.Sqlstate, Message: row.Message,
+		Attempts: int(row.Attempts), FirstFailedAt: row.FirstFailedAt, LastFailedAt: row.LastFailedAt}, nil
 }
 
 // RecordFailures lists the open record failures, oldest first.
@@ -84,7 +85,8 @@ func (s *Store) RecordFailures(ctx context.Context, limit int) ([]RecordFailure,
 	}
 	out := make([]RecordFailure, len(rows))
 	for i, r := range rows {
-		out[i] = RecordFailure(r)
+		out[i] = RecordFailure{ActivityID: r.ActivityID, Seq: r.Seq, RecordedSeq: r.RecordedSeq, SQLState: r.Sqlstate, Message: r.Message,
+			Attempts: int(r.Attempts), FirstFailedAt: r.FirstFailedAt, LastFailedAt: r.LastFailedAt}
 	}
 	return out, nil
 }
