@@ -266,6 +266,8 @@ func TestAPI(t *testing.T) {
 		{"races", (*stack).races},
 		{"delivery-admin", (*stack).deliveryAdmin},
 		{"operations", (*stack).operations},
+		{"unstorable-text", (*stack).unstorableText},
+		{"refused-record", (*stack).refusedRecord},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t
