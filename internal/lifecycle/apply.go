@@ -24,9 +24,9 @@ func Apply(s State, e Event) State {
 	case EventAmended:
 		s.setContent(e.Version, e.Content, e.At)
 	case EventApproved, EventChangesRequested:
-		s.setApproval(Approval{Party: e.Party, Decision: e.Decision, Version: e.Version, By: e.Actor, At: e.At, Comment: e.Comment})
+		s.setApproval(Approval{Party: e.Party, Decision: e.Decision, Version: e.Version, By: e.Actor, At: e.At, Comment: s.kept(e.Comment)})
 	case EventDeclined:
-		s.setApproval(Approval{Party: e.Party, Decision: e.Decision, Version: e.Version, By: e.Actor, At: e.At, Comment: e.Comment})
+		s.setApproval(Approval{Party: e.Party, Decision: e.Decision, Version: e.Version, By: e.Actor, At: e.At, Comment: s.kept(e.Comment)})
 		s.close(StatusDeclined, e)
 	case EventActivated:
 		s.Status, s.ActivatedAt = StatusActive, e.At
@@ -60,6 +60,7 @@ func Apply(s State, e Event) State {
 	case EventExtensionRequested:
 		x := *e.Request
 		x.Decisions = slices.Clone(x.Decisions)
+		x.Reason = s.kept(x.Reason)
 		s.Extensions = append(s.Extensions, x)
 		if s.Rules >= 2 {
 			// A run continued from older rules may hold more than it counted.
@@ -70,7 +71,7 @@ func Apply(s State, e Event) State {
 			x := &s.Extensions[i]
 			for j := range x.Decisions {
 				if x.Decisions[j].Party == e.Party {
-					x.Decisions[j] = Approval{Party: e.Party, Decision: e.Decision, By: e.Actor, At: e.At, Comment: e.Comment}
+					x.Decisions[j] = Approval{Party: e.Party, Decision: e.Decision, By: e.Actor, At: e.At, Comment: s.kept(e.Comment)}
 				}
 			}
 		}
@@ -104,9 +105,9 @@ func Apply(s State, e Event) State {
 			m.Escalated, m.LastOverdueAt = true, e.At
 		}
 	case EventSuspended:
-		s.Status, s.SuspendedAt, s.Reason = StatusSuspended, e.At, e.Comment
+		s.Status, s.SuspendedAt, s.Reason = StatusSuspended, e.At, s.kept(e.Comment)
 	case EventResumed:
-		s.Status, s.SuspendedAt, s.Reason = StatusActive, time.Time{}, e.Comment
+		s.Status, s.SuspendedAt, s.Reason = StatusActive, time.Time{}, s.kept(e.Comment)
 	case EventCancelled:
 		s.close(StatusCancelled, e)
 	}
@@ -145,7 +146,7 @@ func (s *State) setApproval(a Approval) {
 func (s *State) close(st Status, e Event) {
 	s.Status, s.ClosedAt = st, e.At
 	if e.Comment != "" {
-		s.Reason = e.Comment
+		s.Reason = s.kept(e.Comment)
 	}
 }
 
@@ -158,9 +159,9 @@ const (
 	keptNotes    = 20
 	keptEvidence = 100
 
-	keptNotesV2    = 3
-	keptEvidenceV2 = 10
-	noteSummary    = 500 // runes of a note kept in the state under rules 2
+	keptNotesV2    = 2
+	keptEvidenceV2 = 5
+	noteSummary    = 280 // runes of a note kept in the state under rules 2
 )
 
 func (m *Milestone) addProgress(e Event, rules int) {
@@ -183,6 +184,16 @@ func (m *Milestone) addProgress(e Event, rules int) {
 		m.Notes = latest(append(m.Notes, Note{By: e.Actor, At: e.At, Text: summarise(e.Progress.Note, noteSummary)}), keptNotesV2)
 		m.NoteCount++
 	}
+}
+
+// kept is what the state keeps of a comment or reason: all of it under
+// older rules, a summary under rules 2 (the audit log and the
+// notifications carry every word).
+func (s *State) kept(text string) string {
+	if s.Rules < 2 {
+		return text
+	}
+	return summarise(text, noteSummary)
 }
 
 // summarise shortens text to at most n runes, marking the cut.

@@ -30,13 +30,13 @@ func TestRules2KeepsBoundedSummariesOfReports(t *testing.T) {
 	if m.NoteCount != 30 || m.EvidenceCount != 60 {
 		t.Fatalf("counts = %d notes, %d links; want 30 and 60", m.NoteCount, m.EvidenceCount)
 	}
-	if len(m.Notes) != 3 || len(m.Evidence) != 10 {
-		t.Fatalf("kept %d notes and %d links; want the latest 3 and 10", len(m.Notes), len(m.Evidence))
+	if len(m.Notes) != 2 || len(m.Evidence) != 5 {
+		t.Fatalf("kept %d notes and %d links; want the latest 2 and 5", len(m.Notes), len(m.Evidence))
 	}
-	if !strings.HasPrefix(m.Notes[2].Text, "29 ") || len([]rune(m.Notes[2].Text)) != 500 || !strings.HasSuffix(m.Notes[2].Text, "…") {
-		t.Fatalf("latest note kept as %q…, %d runes; want the 29th, cut to 500 runes", m.Notes[2].Text[:10], len([]rune(m.Notes[2].Text)))
+	if !strings.HasPrefix(m.Notes[1].Text, "29 ") || len([]rune(m.Notes[1].Text)) != 280 || !strings.HasSuffix(m.Notes[1].Text, "…") {
+		t.Fatalf("latest note kept as %q…, %d runes; want the 29th, cut to 280 runes", m.Notes[1].Text[:10], len([]rune(m.Notes[1].Text)))
 	}
-	if m.Evidence[9] != "https://example.org/29/b" {
+	if m.Evidence[4] != "https://example.org/29/b" {
 		t.Fatalf("latest link = %q", m.Evidence[9])
 	}
 

@@ -49,7 +49,7 @@ func Decide(s State, cmd Command, actor Principal, now time.Time) ([]Event, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := d.checkBudget(); err != nil {
+	if err := d.checkBudget(cmd); err != nil {
 		return nil, err
 	}
 	return d.events, nil
