@@ -268,6 +268,7 @@ func TestAPI(t *testing.T) {
 		{"operations", (*stack).operations},
 		{"unstorable-text", (*stack).unstorableText},
 		{"refused-record", (*stack).refusedRecord},
+		{"oversized", (*stack).oversized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

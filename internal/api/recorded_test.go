@@ -124,3 +124,17 @@ func (s *stack) refusedRecord(t *testing.T) {
 		t.Fatalf("after the retry and both approvals: %s", v.Status)
 	}
 }
+
+// oversized sends an amendment whose body is within the 1 MiB limit but
+// whose encoding as a Temporal payload (JSON writes '<' as six bytes)
+// would be far over Temporal's 2 MB limit: it is refused with 422 before
+// it reaches Temporal, not answered 500.
+func (s *stack) oversized(t *testing.T) {
+	a := s.propose(proposal())
+	summary := strings.Repeat("<", 900_000)
+	r := s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Summary: &summary}, opts{headers: []string{"If-Match", `"1"`}})
+	want(t, r, 422, "invalid-input")
+	if !strings.Contains(r.problem(t).Detail, "KiB") {
+		t.Fatalf("detail %q does not say how large", r.problem(t).Detail)
+	}
+}
