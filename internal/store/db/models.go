@@ -29,6 +29,7 @@ type Activity struct {
 	ActivatedAt    *time.Time
 	ClosedAt       *time.Time
 	RecordedAt     time.Time
+	Search         string
 }
 
 type ApiToken struct {
