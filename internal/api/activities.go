@@ -129,6 +129,19 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 200
 
+// checkIdempotencyKey refuses a key that is too long, or is not text that
+// PostgreSQL and Temporal can hold (net/http lets bytes of any value
+// through in a header).
+func checkIdempotencyKey(key string) error {
+	if len(key) > maxIdempotencyKey {
+		return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+	}
+	if !isText(key) {
+		return failField(probInvalid, "Idempotency-Key", "the Idempotency-Key header must be UTF-8 text")
+	}
+	return nil
+}
+
 // newActivityID returns a random, URL-safe activity ID.
 func newActivityID() (string, error) {
 	b := make([]byte, 16)
@@ -167,8 +180,8 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
-			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
 		}
 		body, _ := json.Marshal(req)
 		sum := sha256.Sum256(body)
@@ -307,8 +320,8 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		Args: []any{workflows.Request[C]{Actor: p.Actor(), Command: cmd}},
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
-			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
 		}
 		// Temporal keeps one result per update ID: a retried request with
 		// the same key and command gets the first answer instead of acting
@@ -538,6 +551,11 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 		f.After = &store.Cursor{}
 		if err := decodeCursor(c, f.After); err != nil {
 			return err
+		}
+		// A cursor names an activity; anything else (a NUL, say) was not
+		// made here and must not reach the database.
+		if !idPattern.MatchString(f.After.ID) {
+			return failField(probInvalid, "cursor", "cursor is not one this API returned")
 		}
 	}
 	states, next, err := s.store.ListActivities(r.Context(), f)

@@ -134,7 +134,7 @@ func routeMatches(pattern, path string) bool {
 // Handler returns the API's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, s.recoverer, s.deadline)
+	r.Use(middleware.RequestID, s.observe, s.recoverer, limits, s.deadline)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, fail(probNotFound, "no route for "+r.URL.Path))
 	})
@@ -151,7 +151,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/docs", s.docs)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, textQuery)
 		r.Post("/activities", s.handle(s.propose))
 		r.Get("/activities", s.handle(s.listActivities))
 		r.Route("/activities/{id}", func(r chi.Router) {
@@ -205,9 +205,14 @@ func (s *Server) Handler() http.Handler {
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle writes a handler's error as problem JSON: known classes as they
-// are, unavailable dependencies as 503, anything else as 500 (logged).
+// are, unavailable dependencies as 503, anything else as 500 (logged). A
+// path parameter that cannot be an id is a 404 before the handler runs.
 func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if ae := badPathID(r); ae != nil {
+			writeProblem(w, r, ae)
+			return
+		}
 		err := h(w, r)
 		if err == nil {
 			return
