@@ -102,9 +102,49 @@ func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
 	return false
 }
 
-func (s *Server) respondActivity(w http.ResponseWriter, status int, st lifecycle.State) error {
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(st.Version)))
-	return writeJSON(w, status, viewOf(st, s.now()))
+// respondActivity writes an activity with its ETag; a GET whose
+// If-None-Match names that ETag is answered 304 without a body.
+func (s *Server) respondActivity(w http.ResponseWriter, r *http.Request, status int, st lifecycle.State) error {
+	body, err := json.Marshal(viewOf(st, s.now()))
+	if err != nil {
+		return fmt.Errorf("encode activity %s: %w", st.ID, err)
+	}
+	body = append(body, '\n')
+	tag := etag(st, body)
+	w.Header().Set("ETag", tag)
+	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) && noneMatch(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(body)
+	return err
+}
+
+// etag names one representation of an activity: "<version>.<seq>.<digest>".
+// The proposal version leads because it is what If-Match on an amendment
+// is checked against; the sequence changes with every recorded change
+// (approvals, status); the digest of the body changes too when only the
+// clock moved (colours, overdue milestones).
+func etag(st lifecycle.State, body []byte) string {
+	sum := sha256.Sum256(body)
+	return fmt.Sprintf(`"%d.%d.%x"`, st.Version, st.Seq, sum[:4])
+}
+
+// noneMatch reports whether an If-None-Match header names the ETag, or is
+// "*", with the weak comparison RFC 9110 asks of it.
+func noneMatch(header, tag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
@@ -123,7 +163,7 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return failField(probInvalid, "consistent", "consistent must be true or false")
 	}
-	return s.respondActivity(w, http.StatusOK, st)
+	return s.respondActivity(w, r, http.StatusOK, st)
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -231,7 +271,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.Header().Set("Location", "/v1/activities/"+id)
-	return s.respondActivity(w, http.StatusCreated, st)
+	return s.respondActivity(w, r, http.StatusCreated, st)
 }
 
 func includes(ps []lifecycle.Party, code string) bool {
@@ -304,7 +344,7 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	ctx := r.Context()
 	p := principalOf(r)
 	if !hasRole(p, role) {
-		return fail(probForbidden, fmt.Sprintf("only a %s may do this", role))
+		return fail(probForbidden, fmt.Sprintf("only %s %s may do this", article(role), role))
 	}
 	id := chi.URLParam(r, "id")
 	st, err := s.visible(ctx, p, id)
@@ -345,7 +385,7 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		return s.updateError(ctx, id, err)
 	}
 	s.waitRecorded(ctx, id, next.Seq)
-	return s.respondActivity(w, http.StatusOK, next)
+	return s.respondActivity(w, r, http.StatusOK, next)
 }
 
 // updateError explains why an Update failed.
@@ -364,13 +404,25 @@ func (s *Server) updateError(ctx context.Context, id string, err error) error {
 	return fmt.Errorf("update activity %s: %w", id, err)
 }
 
+// article is the indefinite article for a role's name.
+func article(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an"
+	}
+	return "a"
+}
+
 // ifMatchVersion reads the version an amendment is based on from If-Match
-// ("3", W/"3" or 3) or from the body.
+// or from the body. If-Match may be the activity's ETag ("3.17.9f2c1a0b")
+// or, as before ETags named the whole representation, the bare version
+// ("3", W/"3" or 3): either way only the version is checked, since that is
+// what an amendment replaces.
 func ifMatchVersion(r *http.Request, body *int) (int, error) {
 	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" {
-		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+		version, _, _ := strings.Cut(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), ".")
+		v, err := strconv.Atoi(version)
 		if err != nil {
-			return 0, failField(probInvalid, "If-Match", "If-Match must be the activity's version as given in its ETag, e.g. \"3\"")
+			return 0, failField(probInvalid, "If-Match", "If-Match must be the activity's ETag, e.g. \"3.17.9f2c1a0b\", or its version, e.g. \"3\"")
 		}
 		return v, nil
 	}

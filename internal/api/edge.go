@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -8,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // What the API accepts of a request before any handler looks at it. They
@@ -41,6 +45,79 @@ func limits(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// headAsGet routes HEAD as GET: a HEAD is the GET without its body (RFC
+// 9110), and net/http drops the body the GET handler writes. No route
+// registers HEAD itself. (chi's GetHead looks for a HEAD route first and
+// takes the mount of a sub-router such as /activities/{id} for one.)
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rc := chi.RouteContext(r.Context()); rc != nil && r.Method == http.MethodHead {
+			rc.RouteMethod = http.MethodGet
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// maxRequestID bounds an X-Request-Id the client chooses.
+const maxRequestID = 128
+
+// requestID gives every request an id, answered in X-Request-Id and
+// written in every log line and problem about it: the client's own, if it
+// sent a usable one (visible ASCII, at most maxRequestID bytes, so it is
+// safe in logs and headers), or a new random one.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(middleware.RequestIDHeader)
+		if !usableRequestID(id) {
+			b := make([]byte, 10)
+			_, _ = rand.Read(b) // crypto/rand does not fail on supported platforms
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set(middleware.RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), middleware.RequestIDKey, id)))
+	})
+}
+
+func usableRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '!' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// apiCSP is the Content-Security-Policy of everything but /docs: the API
+// serves data, never a page, so nothing may load and nobody may frame it.
+const apiCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// securityHeaders tells browsers not to sniff content types and not to run
+// or frame anything from an API response.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", apiCSP)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// knownMethods are the methods the metrics name; any other is counted as
+// "OTHER", so a client cannot add label values at will.
+var knownMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
+
+func methodLabel(m string) string {
+	for _, k := range knownMethods {
+		if m == k {
+			return m
+		}
+	}
+	return "OTHER"
 }
 
 // textQuery refuses query parameters that are not text PostgreSQL can

@@ -51,6 +51,9 @@ var (
 		probURITooLong, probHeadersTooLarge, probUnavailable, probInternal}
 )
 
+// retryAfterSeconds is the Retry-After of every 503.
+const retryAfterSeconds = "5"
+
 // problemTypeBase prefixes every problem type; /docs#problems explains each.
 const problemTypeBase = "/docs#problem-"
 
@@ -97,6 +100,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if p.Status == http.StatusServiceUnavailable {
+		// What is missing is usually back within seconds (a restart, a
+		// failover); say when a retry is worth it (RFC 9110).
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -134,7 +134,10 @@ func routeMatches(pattern, path string) bool {
 // Handler returns the API's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, s.recoverer, limits, s.deadline)
+	// The request id and the security headers come first, so that every
+	// answer carries them, even a refusal by the limits. HEAD is served by
+	// each GET route (RFC 9110); net/http drops the body it writes.
+	r.Use(requestID, securityHeaders, s.observe, s.recoverer, limits, headAsGet, s.deadline)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, fail(probNotFound, "no route for "+r.URL.Path))
 	})
@@ -196,6 +199,9 @@ func (s *Server) Handler() http.Handler {
 			route = strings.TrimSuffix(route, "/") // a sub-router's "/" route
 		}
 		s.allowed[route] = append(s.allowed[route], method)
+		if method == http.MethodGet {
+			s.allowed[route] = append(s.allowed[route], http.MethodHead)
+		}
 		return nil
 	})
 	return r
@@ -290,8 +296,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route = rc.RoutePattern()
 		}
 		elapsed := time.Since(start)
-		s.requests.WithLabelValues(route, r.Method, fmt.Sprint(rec.status)).Inc()
-		s.durations.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		method := methodLabel(r.Method)
+		s.requests.WithLabelValues(route, method, fmt.Sprint(rec.status)).Inc()
+		s.durations.WithLabelValues(route, method).Observe(elapsed.Seconds())
 		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path, "route", route,
 			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
 			"request_id", middleware.GetReqID(r.Context()))
