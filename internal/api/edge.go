@@ -60,6 +60,17 @@ func headAsGet(next http.Handler) http.Handler {
 	})
 }
 
+// maxEchoedPath bounds how much of a request's path a problem or a log
+// line repeats: a path refused for its length is not worth echoing whole.
+const maxEchoedPath = 1024
+
+func clip(path string) string {
+	if len(path) <= maxEchoedPath {
+		return path
+	}
+	return strings.ToValidUTF8(path[:maxEchoedPath], "") + "..."
+}
+
 // maxRequestID bounds an X-Request-Id the client chooses.
 const maxRequestID = 128
 

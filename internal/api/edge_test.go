@@ -82,6 +82,10 @@ func (s *stack) badPathIDs(t *testing.T) {
 				continue
 			}
 			want(t, r, http.StatusNotFound, "not-found")
+			// The problem names the path as it was sent, escaped.
+			if inst := r.problem(t).Instance; !escapedPath.MatchString(inst) {
+				t.Errorf("%s %s: instance %q is not an escaped path", c.method, c.path, inst)
+			}
 		}
 	}
 }
@@ -176,6 +180,8 @@ func (s *stack) head(t *testing.T) {
 		t.Errorf("HEAD on a POST-only route: %d Allow %q", r.status, r.header.Get("Allow"))
 	}
 }
+
+var escapedPath = regexp.MustCompile(`^(/[A-Za-z0-9_.:%-]*)+$`)
 
 var etagForm = regexp.MustCompile(`^"([0-9]+)\.([0-9]+)\.[0-9a-f]{8}"$`)
 
@@ -422,6 +428,7 @@ func TestEdgeRequestLimits(t *testing.T) {
 		{"URI at the limit", query(MaxURIBytes), nil, 200, ""},
 		{"URI over the limit", query(MaxURIBytes + 1), nil, 414, "uri-too-long"},
 		{"URI over net/http's default cap", query(2 << 20), nil, 414, "uri-too-long"},
+		{"path over the limit", "/" + strings.Repeat("p", 1<<20), nil, 414, "uri-too-long"},
 		{"headers under the limit", "/healthz", big(MaxHeaderBytes / 2), 200, ""},
 		{"headers over the limit", "/healthz", big(MaxHeaderBytes), 431, "header-fields-too-large"},
 		{"headers over net/http's default cap", "/healthz", big(2 << 20), 431, "header-fields-too-large"},
@@ -444,6 +451,9 @@ func TestEdgeRequestLimits(t *testing.T) {
 		}
 		for _, msg := range problemMismatches(resp.StatusCode, body) {
 			t.Errorf("%s: %s", c.name, msg)
+		}
+		if len(body) > 2<<10 {
+			t.Errorf("%s: a problem of %d bytes echoes too much of the request", c.name, len(body))
 		}
 	}
 }

@@ -94,7 +94,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 		Title:     e.class.title,
 		Status:    e.class.status,
 		Detail:    e.detail,
-		Instance:  r.URL.Path,
+		Instance:  clip(r.URL.EscapedPath()),
 		Field:     e.field,
 		RequestID: middleware.GetReqID(r.Context()),
 	}

@@ -299,7 +299,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		method := methodLabel(r.Method)
 		s.requests.WithLabelValues(route, method, fmt.Sprint(rec.status)).Inc()
 		s.durations.WithLabelValues(route, method).Observe(elapsed.Seconds())
-		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path, "route", route,
+		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", clip(r.URL.Path), "route", route,
 			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
 			"request_id", middleware.GetReqID(r.Context()))
 	})
