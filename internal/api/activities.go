@@ -103,6 +103,8 @@ func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
 	return false
 }
 
+// respondActivity writes an activity with its ETag; a GET whose
+// If-None-Match names that ETag is answered 304 without a body.
 func (s *Server) respondActivity(w http.ResponseWriter, r *http.Request, status int, st lifecycle.State) error {
 	v := viewOf(st, s.now())
 	behind, err := s.readModelBehind(r.Context(), st)
@@ -110,8 +112,46 @@ func (s *Server) respondActivity(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	v.ReadModel = behind
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(st.Version)))
-	return writeJSON(w, status, v)
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode activity %s: %w", st.ID, err)
+	}
+	body = append(body, '\n')
+	tag := etag(st, body)
+	w.Header().Set("ETag", tag)
+	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) && noneMatch(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, err = w.Write(body)
+	return err
+}
+
+// etag names one representation of an activity: "<version>.<seq>.<digest>".
+// The proposal version leads because it is what If-Match on an amendment
+// is checked against; the sequence changes with every recorded change
+// (approvals, status); the digest of the body changes too when only the
+// clock moved (colours, overdue milestones).
+func etag(st lifecycle.State, body []byte) string {
+	sum := sha256.Sum256(body)
+	return fmt.Sprintf(`"%d.%d.%x"`, st.Version, st.Seq, sum[:4])
+}
+
+// noneMatch reports whether an If-None-Match header names the ETag, or is
+// "*", with the weak comparison RFC 9110 asks of it.
+func noneMatch(header, tag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == tag {
+			return true
+		}
+	}
+	return false
 }
 
 // readModelBehind says whether the read model is behind an activity's
@@ -151,6 +191,19 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 200
 
+// checkIdempotencyKey refuses a key that is too long, or is not text that
+// PostgreSQL and Temporal can hold (net/http lets bytes of any value
+// through in a header).
+func checkIdempotencyKey(key string) error {
+	if len(key) > maxIdempotencyKey {
+		return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+	}
+	if !isText(key) {
+		return failField(probInvalid, "Idempotency-Key", "the Idempotency-Key header must be UTF-8 text")
+	}
+	return nil
+}
+
 // newActivityID returns a random, URL-safe activity ID.
 func newActivityID() (string, error) {
 	b := make([]byte, 16)
@@ -189,8 +242,8 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
-			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
 		}
 		body, _ := json.Marshal(req)
 		sum := sha256.Sum256(body)
@@ -313,7 +366,7 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	ctx := r.Context()
 	p := principalOf(r)
 	if !hasRole(p, role) {
-		return fail(probForbidden, fmt.Sprintf("only a %s may do this", role))
+		return fail(probForbidden, fmt.Sprintf("only %s %s may do this", article(role), role))
 	}
 	id := chi.URLParam(r, "id")
 	st, err := s.visible(ctx, p, id)
@@ -329,8 +382,8 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		Args: []any{workflows.Request[C]{Actor: p.Actor(), Command: cmd}},
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
-			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
+		if err := checkIdempotencyKey(key); err != nil {
+			return err
 		}
 		// Temporal keeps one result per update ID: a retried request with
 		// the same key and command gets the first answer instead of acting
@@ -418,13 +471,25 @@ func (s *Server) updateError(ctx context.Context, id string, err error) error {
 	return fmt.Errorf("update activity %s: %w", id, err)
 }
 
+// article is the indefinite article for a role's name.
+func article(role string) string {
+	if role != "" && strings.ContainsRune("aeiou", rune(role[0])) {
+		return "an"
+	}
+	return "a"
+}
+
 // ifMatchVersion reads the version an amendment is based on from If-Match
-// ("3", W/"3" or 3) or from the body.
+// or from the body. If-Match may be the activity's ETag ("3.17.9f2c1a0b")
+// or, as before ETags named the whole representation, the bare version
+// ("3", W/"3" or 3): either way only the version is checked, since that is
+// what an amendment replaces.
 func ifMatchVersion(r *http.Request, body *int) (int, error) {
 	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" {
-		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+		version, _, _ := strings.Cut(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), ".")
+		v, err := strconv.Atoi(version)
 		if err != nil {
-			return 0, failField(probInvalid, "If-Match", "If-Match must be the activity's version as given in its ETag, e.g. \"3\"")
+			return 0, failField(probInvalid, "If-Match", "If-Match must be the activity's ETag, e.g. \"3.17.9f2c1a0b\", or its version, e.g. \"3\"")
 		}
 		return v, nil
 	}
@@ -605,6 +670,11 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 		f.After = &store.Cursor{}
 		if err := decodeCursor(c, f.After); err != nil {
 			return err
+		}
+		// A cursor names an activity; anything else (a NUL, say) was not
+		// made here and must not reach the database.
+		if !idPattern.MatchString(f.After.ID) {
+			return failField(probInvalid, "cursor", "cursor is not one this API returned")
 		}
 	}
 	states, next, err := s.store.ListActivities(r.Context(), f)

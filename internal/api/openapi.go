@@ -1,7 +1,9 @@
 package api
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -50,11 +52,20 @@ type docProblem struct {
 	Status      int
 }
 
+// docsCSS is the page's only style sheet, inline; docsCSP allows exactly
+// it, by hash, and nothing else (no scripts, images, fonts or frames).
+const docsCSS = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+code{background:#f3f3f3;padding:0 .2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
+h3{margin-bottom:.2em}.m{font-weight:bold;display:inline-block;min-width:4.5em}`
+
+var docsCSP = func() string {
+	sum := sha256.Sum256([]byte(docsCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+}()
+
 var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pacto API</title>
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-code{background:#f3f3f3;padding:0 .2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}
-h3{margin-bottom:.2em}.m{font-weight:bold;display:inline-block;min-width:4.5em}</style></head>
+<style>` + docsCSS + `</style></head>
 <body><h1>Pacto API</h1>
 <p>JSON over <code>/v1</code>. Send <code>Authorization: Bearer &lt;token&gt;</code>. Every error is
 RFC 9457 problem JSON (<code>application/problem+json</code>) whose <code>type</code> is one of the
@@ -100,5 +111,6 @@ func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 		probs[i] = docProblem{Slug: c.slug, Title: c.title, Status: c.status}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", docsCSP)
 	_ = docsPage.Execute(w, map[string]any{"Ops": ops, "Problems": probs})
 }

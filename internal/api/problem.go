@@ -31,24 +31,29 @@ type problemClass struct {
 
 // The classes of error the API returns; /docs lists them.
 var (
-	probMalformed     = problemClass{"malformed-request", "The request could not be read", http.StatusBadRequest}
-	probUnauthorized  = problemClass{"unauthenticated", "A valid bearer token is required", http.StatusUnauthorized}
-	probForbidden     = problemClass{"forbidden", "Not allowed for this principal", http.StatusForbidden}
-	probNotFound      = problemClass{"not-found", "No such resource", http.StatusNotFound}
-	probMethod        = problemClass{"method-not-allowed", "Method not allowed on this resource", http.StatusMethodNotAllowed}
-	probStale         = problemClass{"stale-version", "The request was made against an older version", http.StatusConflict}
-	probTransition    = problemClass{"invalid-transition", "Not possible in the activity's current state", http.StatusConflict}
-	probConflict      = problemClass{"conflict", "Conflicts with an existing resource", http.StatusConflict}
-	probTooLarge      = problemClass{"payload-too-large", "The request body is too large", http.StatusRequestEntityTooLarge}
-	probMediaType     = problemClass{"unsupported-media-type", "The request body must be JSON", http.StatusUnsupportedMediaType}
-	probPrecondition  = problemClass{"precondition-required", "The version being changed must be given", http.StatusPreconditionRequired}
-	probInvalid       = problemClass{"invalid-input", "A field of the request is invalid", http.StatusUnprocessableEntity}
-	probUnavailable   = problemClass{"unavailable", "A service Pacto depends on is unavailable", http.StatusServiceUnavailable}
-	probInternal      = problemClass{"internal", "Internal error", http.StatusInternalServerError}
-	allProblemClasses = []problemClass{probMalformed, probUnauthorized, probForbidden, probNotFound, probMethod,
+	probMalformed       = problemClass{"malformed-request", "The request could not be read", http.StatusBadRequest}
+	probUnauthorized    = problemClass{"unauthenticated", "A valid bearer token is required", http.StatusUnauthorized}
+	probForbidden       = problemClass{"forbidden", "Not allowed for this principal", http.StatusForbidden}
+	probNotFound        = problemClass{"not-found", "No such resource", http.StatusNotFound}
+	probMethod          = problemClass{"method-not-allowed", "Method not allowed on this resource", http.StatusMethodNotAllowed}
+	probStale           = problemClass{"stale-version", "The request was made against an older version", http.StatusConflict}
+	probTransition      = problemClass{"invalid-transition", "Not possible in the activity's current state", http.StatusConflict}
+	probConflict        = problemClass{"conflict", "Conflicts with an existing resource", http.StatusConflict}
+	probTooLarge        = problemClass{"payload-too-large", "The request body is too large", http.StatusRequestEntityTooLarge}
+	probMediaType       = problemClass{"unsupported-media-type", "The request body must be JSON", http.StatusUnsupportedMediaType}
+	probPrecondition    = problemClass{"precondition-required", "The version being changed must be given", http.StatusPreconditionRequired}
+	probInvalid         = problemClass{"invalid-input", "A field of the request is invalid", http.StatusUnprocessableEntity}
+	probURITooLong      = problemClass{"uri-too-long", "The request URI is too long", http.StatusRequestURITooLong}
+	probHeadersTooLarge = problemClass{"header-fields-too-large", "The request header fields are too large", http.StatusRequestHeaderFieldsTooLarge}
+	probUnavailable     = problemClass{"unavailable", "A service Pacto depends on is unavailable", http.StatusServiceUnavailable}
+	probInternal        = problemClass{"internal", "Internal error", http.StatusInternalServerError}
+	allProblemClasses   = []problemClass{probMalformed, probUnauthorized, probForbidden, probNotFound, probMethod,
 		probStale, probTransition, probConflict, probTooLarge, probMediaType, probPrecondition, probInvalid,
-		probUnavailable, probInternal}
+		probURITooLong, probHeadersTooLarge, probUnavailable, probInternal}
 )
+
+// retryAfterSeconds is the Retry-After of every 503.
+const retryAfterSeconds = "5"
 
 // problemTypeBase prefixes every problem type; /docs#problems explains each.
 const problemTypeBase = "/docs#problem-"
@@ -92,15 +97,20 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 		Title:     e.class.title,
 		Status:    e.class.status,
 		Detail:    e.detail,
-		Instance:  r.URL.Path,
+		Instance:  clip(r.URL.EscapedPath()),
 		Field:     e.field,
 		RequestID: middleware.GetReqID(r.Context()),
 	}
-	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
-	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	switch {
+	case e.retryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	case p.Status == http.StatusServiceUnavailable:
+		// What is missing is usually back within seconds (a restart, a
+		// failover); say when a retry is worth it (RFC 9110).
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }

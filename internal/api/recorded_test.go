@@ -131,8 +131,8 @@ func (s *stack) refusedRecord(t *testing.T) {
 // it reaches Temporal, not answered 500.
 func (s *stack) oversized(t *testing.T) {
 	a := s.propose(proposal())
-	summary := strings.Repeat("<", 900_000)
-	r := s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Summary: &summary}, opts{headers: []string{"If-Match", `"1"`}})
+	body := []byte(`{"summary":"` + strings.Repeat("<", 900_000) + `"}`)
+	r := s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, body, opts{headers: []string{"If-Match", `"1"`}})
 	want(t, r, 422, "invalid-input")
 	if !strings.Contains(r.problem(t).Detail, "KiB") {
 		t.Fatalf("detail %q does not say how large", r.problem(t).Detail)

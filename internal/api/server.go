@@ -137,7 +137,10 @@ func routeMatches(pattern, path string) bool {
 // Handler returns the API's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, s.recoverer, s.deadline)
+	// The request id and the security headers come first, so that every
+	// answer carries them, even a refusal by the limits. HEAD is served by
+	// each GET route (RFC 9110); net/http drops the body it writes.
+	r.Use(requestID, securityHeaders, s.observe, s.recoverer, limits, headAsGet, s.deadline)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, fail(probNotFound, "no route for "+r.URL.Path))
 	})
@@ -154,7 +157,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/docs", s.docs)
 
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, textQuery)
 		r.Post("/activities", s.handle(s.propose))
 		r.Get("/activities", s.handle(s.listActivities))
 		r.Route("/activities/{id}", func(r chi.Router) {
@@ -201,6 +204,9 @@ func (s *Server) Handler() http.Handler {
 			route = strings.TrimSuffix(route, "/") // a sub-router's "/" route
 		}
 		s.allowed[route] = append(s.allowed[route], method)
+		if method == http.MethodGet {
+			s.allowed[route] = append(s.allowed[route], http.MethodHead)
+		}
 		return nil
 	})
 	return r
@@ -210,9 +216,14 @@ func (s *Server) Handler() http.Handler {
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // handle writes a handler's error as problem JSON: known classes as they
-// are, unavailable dependencies as 503, anything else as 500 (logged).
+// are, unavailable dependencies as 503, anything else as 500 (logged). A
+// path parameter that cannot be an id is a 404 before the handler runs.
 func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if ae := badPathID(r); ae != nil {
+			writeProblem(w, r, ae)
+			return
+		}
 		err := h(w, r)
 		if err == nil {
 			return
@@ -290,9 +301,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route = rc.RoutePattern()
 		}
 		elapsed := time.Since(start)
-		s.requests.WithLabelValues(route, r.Method, fmt.Sprint(rec.status)).Inc()
-		s.durations.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
-		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path, "route", route,
+		method := methodLabel(r.Method)
+		s.requests.WithLabelValues(route, method, fmt.Sprint(rec.status)).Inc()
+		s.durations.WithLabelValues(route, method).Observe(elapsed.Seconds())
+		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", clip(r.URL.Path), "route", route,
 			"status", rec.status, "bytes", rec.bytes, "duration_ms", float64(elapsed.Microseconds())/1000,
 			"request_id", middleware.GetReqID(r.Context()))
 	})

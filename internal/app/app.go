@@ -178,11 +178,19 @@ func RunWorker(ctx context.Context, w *Worker) error {
 // once shutdown begins.
 const ShutdownGrace = 20 * time.Second
 
+// MaxHeaderBytes is net/http's cap on a request's line and header fields.
+// It is far above the API's own limits (api.MaxURIBytes, 8 KiB, and
+// api.MaxHeaderBytes, 64 KiB), so that the API refuses an oversized request
+// with a problem (414 or 431) rather than net/http with a plain-text 431,
+// which only a request beyond this cap still gets.
+const MaxHeaderBytes = 4 << 20
+
 // ServeHTTP serves h on ln until ctx is done, then shuts down gracefully:
 // no new connections, in-flight requests finish within ShutdownGrace.
 func ServeHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -14,6 +14,8 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+
+	"pacto/internal/store"
 )
 
 // Run starts the embedded default in a fresh temp dir, measures, stops it
@@ -248,14 +250,21 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 		return nil, err
 	}
 	if add := n - have; add > 0 {
+		// The copies' search column is what Record would write for their
+		// titles: the model's folded title, the copy's number, its summary.
+		var model, title, summary string
+		if err := e.st.Pool().QueryRow(ctx, "SELECT id, title, summary FROM activities WHERE status = 'active' LIMIT 1").Scan(&model, &title, &summary); err != nil {
+			return nil, fmt.Errorf("pick the activity to copy: %w", err)
+		}
 		if _, err := e.st.Pool().Exec(ctx, `
 			INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
-				parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at)
+				parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, search)
 			SELECT 'bench-' || $2::int + g, dialogue_id, title || ' ' || g, summary,
 				(ARRAY['proposed','active','active','completed'])[1 + g % 4], version, seq, proposer, proposer_party,
 				parties, CASE WHEN g % 4 = 0 THEN parties ELSE '{}' END, horizons, next_due + g * interval '1 minute', amber_from + g * interval '1 minute',
-				next_wake, snapshot, proposed_at - g * interval '1 second', activated_at, closed_at
-			FROM (SELECT * FROM activities WHERE status = 'active' LIMIT 1) a, generate_series(1, $1::int) g`, add, have); err != nil {
+				next_wake, snapshot, proposed_at - g * interval '1 second', activated_at, closed_at, $4 || ' ' || g || ' ' || $5
+			FROM (SELECT * FROM activities WHERE id = $3) a, generate_series(1, $1::int) g`,
+			add, have, model, store.Fold(title), store.Fold(summary)); err != nil {
 			return nil, fmt.Errorf("fill the read model: %w", err)
 		}
 		// Vacuum as well, so autovacuum does not run during the reads.

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetWatchPoll changes how often waiters look without a notification, so a
 // test can prove that notifications alone wake them.
@@ -8,4 +11,10 @@ func SetWatchPoll(d time.Duration) (restore func()) {
 	old := watchPoll
 	watchPoll = d
 	return func() { watchPoll = old }
+}
+
+// MigrateTo brings the schema at url to a given version, reverting newer
+// migrations, so a test can write rows as an older schema held them.
+func MigrateTo(ctx context.Context, url string, version int32) error {
+	return migrateTo(ctx, url, version)
 }

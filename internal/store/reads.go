@@ -34,7 +34,9 @@ func decodeSnapshot(row db.Activity) (lifecycle.State, error) {
 	return st, nil
 }
 
-// Filter selects activities. Empty fields do not filter.
+// Filter selects activities. Empty fields do not filter. Text is found
+// anywhere in the title or summary, literally (no wildcards), ignoring case
+// and accents.
 type Filter struct {
 	// VisibleTo limits the result to activities this party takes part in;
 	// empty means all (admins).
@@ -70,11 +72,15 @@ func (s *Store) ListActivities(ctx context.Context, f Filter) ([]lifecycle.State
 	p := db.ListActivitiesParams{
 		VisibleParty: optional(f.VisibleTo), Status: optional(f.Status), Party: optional(f.Party),
 		PendingParty: optional(f.PendingParty), Horizon: optional(f.Horizon), Dialogue: optional(f.Dialogue),
-		Q: optional(f.Text), DueBefore: f.DueBefore, DueAfter: f.DueAfter, OverdueOnly: f.Overdue, Now: f.Now,
+		DueBefore: f.DueBefore, DueAfter: f.DueAfter, OverdueOnly: f.Overdue, Now: f.Now,
 		MaxRows: int32(limit + 1),
 	}
 	if f.After != nil {
 		p.CursorAt, p.CursorID = &f.After.ProposedAt, &f.After.ID
+	}
+	if f.Text != "" {
+		q := containsPattern(f.Text)
+		p.Q = &q
 	}
 	rows, err := s.q.ListActivities(ctx, p)
 	if err != nil {

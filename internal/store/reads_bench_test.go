@@ -24,17 +24,20 @@ func BenchmarkReadModel(b *testing.B) {
 		}
 	}
 	const n = 100_000
+	summary := snapshotAfter(changes, len(changes)).Summary
 	// Copies of the recorded activity: a quarter proposed (pending PA and
-	// US), half active, a quarter completed, titles all alike.
+	// US), half active, a quarter completed, titles all alike, each with
+	// the search text Record would write for it.
 	if _, err := st.Pool().Exec(ctx, `
 		INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
-			parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at)
+			parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, search)
 		SELECT 'copy-' || g, dialogue_id, 'Customs training ' || g, summary,
 			(ARRAY['proposed','active','active','completed'])[1 + g % 4], version, seq, proposer, proposer_party,
 			parties, CASE WHEN g % 4 = 0 THEN ARRAY['PA','US'] ELSE '{}' END, horizons,
 			next_due + g * interval '1 minute', amber_from + g * interval '1 minute',
-			next_wake, jsonb_set(snapshot, '{id}', to_jsonb('copy-' || g)), proposed_at - g * interval '1 second', activated_at, closed_at
-		FROM activities, generate_series(1, $1::int) g`, n); err != nil {
+			next_wake, jsonb_set(snapshot, '{id}', to_jsonb('copy-' || g)), proposed_at - g * interval '1 second', activated_at, closed_at,
+			$2 || ' ' || g || ' ' || $3
+		FROM activities, generate_series(1, $1::int) g`, n, store.Fold("Customs training"), store.Fold(summary)); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.Pool().Exec(ctx, "ANALYZE activities"); err != nil {

@@ -79,6 +79,12 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // in this binary. It is safe to run from several processes at once: the
 // migrator holds an advisory lock while it works.
 func Migrate(ctx context.Context, url string) error {
+	return migrateTo(ctx, url, -1)
+}
+
+// migrateTo brings the schema at url to a version (-1 for the latest),
+// applying or reverting migrations as needed.
+func migrateTo(ctx context.Context, url string, version int32) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return fmt.Errorf("connect to database: %w", err)
@@ -95,7 +101,12 @@ func Migrate(ctx context.Context, url string) error {
 	if err := m.LoadMigrations(sub); err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
-	if err := m.Migrate(ctx); err != nil {
+	if version < 0 {
+		err = m.Migrate(ctx)
+	} else {
+		err = m.MigrateTo(ctx, version)
+	}
+	if err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	return nil

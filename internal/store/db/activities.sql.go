@@ -33,7 +33,7 @@ func (q *Queries) DeleteChildren(ctx context.Context, id string) error {
 }
 
 const getActivity = `-- name: GetActivity :one
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at FROM activities WHERE id = $1
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search FROM activities WHERE id = $1
 `
 
 func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) {
@@ -60,6 +60,7 @@ func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) 
 		&i.ActivatedAt,
 		&i.ClosedAt,
 		&i.RecordedAt,
+		&i.Search,
 	)
 	return i, err
 }
@@ -244,14 +245,14 @@ func (q *Queries) LastAuditEvent(ctx context.Context, activityID string) (LastAu
 }
 
 const listActivities = `-- name: ListActivities :many
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at FROM activities a
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search FROM activities a
 WHERE ($1::text IS NULL OR a.parties @> ARRAY[$1::text])
   AND ($2::text IS NULL OR a.status = $2)
   AND ($3::text IS NULL OR a.parties @> ARRAY[$3::text])
   AND ($4::text IS NULL OR a.pending_parties @> ARRAY[$4::text])
   AND ($5::text IS NULL OR a.horizons @> ARRAY[$5::text])
   AND ($6::text IS NULL OR a.dialogue_id = $6)
-  AND ($7::text IS NULL OR (a.title || ' ' || a.summary) ILIKE '%' || $7 || '%')
+  AND ($7::text IS NULL OR a.search LIKE $7)
   AND ($8::timestamptz IS NULL OR a.next_due < $8)
   AND ($9::timestamptz IS NULL OR a.next_due >= $9)
   AND (NOT $10::boolean OR (a.status IN ('active', 'suspended') AND a.next_due < $11::timestamptz))
@@ -279,7 +280,8 @@ type ListActivitiesParams struct {
 }
 
 // Filters are optional; the order (proposed_at, id) never changes for a
-// row, so the keyset cursor is stable while activities change.
+// row, so the keyset cursor is stable while activities change. q is a LIKE
+// pattern over the folded search column, already folded and escaped.
 func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) ([]Activity, error) {
 	rows, err := q.db.Query(ctx, listActivities,
 		arg.VisibleParty,
@@ -325,6 +327,7 @@ func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) 
 			&i.ActivatedAt,
 			&i.ClosedAt,
 			&i.RecordedAt,
+			&i.Search,
 		); err != nil {
 			return nil, err
 		}
@@ -491,17 +494,18 @@ const upsertActivity = `-- name: UpsertActivity :execrows
 INSERT INTO activities (
     id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
     parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot,
-    proposed_at, activated_at, closed_at, recorded_at)
+    proposed_at, activated_at, closed_at, search, recorded_at)
 VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
     $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, now())
+    $17, $18, $19, $20, now())
 ON CONFLICT (id) DO UPDATE SET
     title = EXCLUDED.title, summary = EXCLUDED.summary, status = EXCLUDED.status,
     version = EXCLUDED.version, seq = EXCLUDED.seq, pending_parties = EXCLUDED.pending_parties,
     horizons = EXCLUDED.horizons, next_due = EXCLUDED.next_due, amber_from = EXCLUDED.amber_from,
     next_wake = EXCLUDED.next_wake, snapshot = EXCLUDED.snapshot,
-    activated_at = EXCLUDED.activated_at, closed_at = EXCLUDED.closed_at, recorded_at = now()
+    activated_at = EXCLUDED.activated_at, closed_at = EXCLUDED.closed_at, search = EXCLUDED.search,
+    recorded_at = now()
 WHERE activities.seq < EXCLUDED.seq
 `
 
@@ -525,6 +529,7 @@ type UpsertActivityParams struct {
 	ProposedAt     time.Time
 	ActivatedAt    *time.Time
 	ClosedAt       *time.Time
+	Search         string
 }
 
 func (q *Queries) UpsertActivity(ctx context.Context, arg UpsertActivityParams) (int64, error) {
@@ -548,6 +553,7 @@ func (q *Queries) UpsertActivity(ctx context.Context, arg UpsertActivityParams) 
 		arg.ProposedAt,
 		arg.ActivatedAt,
 		arg.ClosedAt,
+		arg.Search,
 	)
 	if err != nil {
 		return 0, err

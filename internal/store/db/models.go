@@ -29,6 +29,7 @@ type Activity struct {
 	ActivatedAt    *time.Time
 	ClosedAt       *time.Time
 	RecordedAt     time.Time
+	Search         string
 }
 
 type ApiToken struct {
@@ -157,6 +158,16 @@ type Principal struct {
 	CreatedAt          time.Time
 	DisabledAt         *time.Time
 	EmailNotifications bool
+}
+
+type RecordFailure struct {
+	ActivityID    string
+	Seq           int64
+	Sqlstate      string
+	Message       string
+	Attempts      int32
+	FirstFailedAt time.Time
+	LastFailedAt  time.Time
 }
 
 type WebhookSubscription struct {

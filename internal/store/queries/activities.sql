@@ -9,17 +9,18 @@ SELECT seq FROM activities WHERE id = $1;
 INSERT INTO activities (
     id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
     parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot,
-    proposed_at, activated_at, closed_at, recorded_at)
+    proposed_at, activated_at, closed_at, search, recorded_at)
 VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
     $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, now())
+    $17, $18, $19, $20, now())
 ON CONFLICT (id) DO UPDATE SET
     title = EXCLUDED.title, summary = EXCLUDED.summary, status = EXCLUDED.status,
     version = EXCLUDED.version, seq = EXCLUDED.seq, pending_parties = EXCLUDED.pending_parties,
     horizons = EXCLUDED.horizons, next_due = EXCLUDED.next_due, amber_from = EXCLUDED.amber_from,
     next_wake = EXCLUDED.next_wake, snapshot = EXCLUDED.snapshot,
-    activated_at = EXCLUDED.activated_at, closed_at = EXCLUDED.closed_at, recorded_at = now()
+    activated_at = EXCLUDED.activated_at, closed_at = EXCLUDED.closed_at, search = EXCLUDED.search,
+    recorded_at = now()
 WHERE activities.seq < EXCLUDED.seq;
 
 -- name: DeleteChildren :exec
@@ -70,7 +71,8 @@ SELECT * FROM activities WHERE id = $1;
 
 -- name: ListActivities :many
 -- Filters are optional; the order (proposed_at, id) never changes for a
--- row, so the keyset cursor is stable while activities change.
+-- row, so the keyset cursor is stable while activities change. q is a LIKE
+-- pattern over the folded search column, already folded and escaped.
 SELECT * FROM activities a
 WHERE (sqlc.narg(visible_party)::text IS NULL OR a.parties @> ARRAY[sqlc.narg(visible_party)::text])
   AND (sqlc.narg(status)::text IS NULL OR a.status = sqlc.narg(status))
@@ -78,7 +80,7 @@ WHERE (sqlc.narg(visible_party)::text IS NULL OR a.parties @> ARRAY[sqlc.narg(vi
   AND (sqlc.narg(pending_party)::text IS NULL OR a.pending_parties @> ARRAY[sqlc.narg(pending_party)::text])
   AND (sqlc.narg(horizon)::text IS NULL OR a.horizons @> ARRAY[sqlc.narg(horizon)::text])
   AND (sqlc.narg(dialogue)::text IS NULL OR a.dialogue_id = sqlc.narg(dialogue))
-  AND (sqlc.narg(q)::text IS NULL OR (a.title || ' ' || a.summary) ILIKE '%' || sqlc.narg(q) || '%')
+  AND (sqlc.narg(q)::text IS NULL OR a.search LIKE sqlc.narg(q))
   AND (sqlc.narg(due_before)::timestamptz IS NULL OR a.next_due < sqlc.narg(due_before))
   AND (sqlc.narg(due_after)::timestamptz IS NULL OR a.next_due >= sqlc.narg(due_after))
   AND (NOT sqlc.arg(overdue_only)::boolean OR (a.status IN ('active', 'suspended') AND a.next_due < sqlc.arg(now)::timestamptz))
