@@ -137,12 +137,19 @@ type NotificationPreferences struct {
 }
 
 func (s *Server) setPreferences(w http.ResponseWriter, r *http.Request) error {
-	var req NotificationPreferences
+	// A pointer, so that a body without email (or with null) is refused
+	// instead of quietly turning email off.
+	var req struct {
+		Email *bool `json:"email"`
+	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := s.store.SetEmailNotifications(r.Context(), principalOf(r).ID, req.Email); err != nil {
-		return err
+	if req.Email == nil {
+		return failField(probInvalid, "email", "email is required: true or false")
 	}
-	return writeJSON(w, http.StatusOK, req)
+	if err := s.store.SetEmailNotifications(r.Context(), principalOf(r).ID, *req.Email); err != nil {
+		return fmt.Errorf("set email notifications of %s: %w", principalOf(r).ID, err)
+	}
+	return writeJSON(w, http.StatusOK, NotificationPreferences{Email: *req.Email})
 }
