@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"go.temporal.io/api/serviceerror"
@@ -126,9 +127,6 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	return s.respondActivity(w, http.StatusOK, st)
 }
 
-// maxIdempotencyKey bounds the Idempotency-Key header.
-const maxIdempotencyKey = 200
-
 // newActivityID returns a random, URL-safe activity ID.
 func newActivityID() (string, error) {
 	b := make([]byte, 16)
@@ -167,7 +165,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
+		if utf8.RuneCountInString(key) > maxIdempotencyKey {
 			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
 		}
 		body, _ := json.Marshal(req)
@@ -307,7 +305,7 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		Args: []any{workflows.Request[C]{Actor: p.Actor(), Command: cmd}},
 	}
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey {
+		if utf8.RuneCountInString(key) > maxIdempotencyKey {
 			return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
 		}
 		// Temporal keeps one result per update ID: a retried request with
@@ -571,11 +569,11 @@ func timeParam(v, name string) (*time.Time, error) {
 
 func limitParam(v string) (int, error) {
 	if v == "" {
-		return 50, nil
+		return defaultPageLimit, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 200 {
-		return 0, failField(probInvalid, "limit", "limit must be a whole number from 1 to 200")
+	if err != nil || n < minPageLimit || n > maxPageLimit {
+		return 0, failField(probInvalid, "limit", fmt.Sprintf("limit must be a whole number from %d to %d", minPageLimit, maxPageLimit))
 	}
 	return n, nil
 }

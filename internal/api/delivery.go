@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -90,8 +91,28 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	if err := validateWebhook(req); err != nil {
+		return err
+	}
+	secret, err := delivery.NewSecret()
+	if err != nil {
+		return err
+	}
+	sub, err := s.store.CreateWebhookSubscription(r.Context(), store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
+	if err != nil {
+		return storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, NewWebhook{Webhook: sub, Secret: secret})
+}
+
+// validateWebhook checks a subscription request before it is stored.
+func validateWebhook(req WebhookRequest) error {
 	if !dialogueIDPattern.MatchString(req.ID) {
 		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-'")
+	}
+	if n := utf8.RuneCountInString(req.URL); n > maxWebhookURL {
+		return failField(probInvalid, "url", fmt.Sprintf("url is %d characters long; the limit is %d", n, maxWebhookURL))
 	}
 	if u, err := url.Parse(req.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return failField(probInvalid, "url", "url must be an http or https URL")
@@ -106,16 +127,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 			return failField(probInvalid, "parties", fmt.Sprintf("%q is not a party code", p))
 		}
 	}
-	secret, err := delivery.NewSecret()
-	if err != nil {
-		return err
-	}
-	sub, err := s.store.CreateWebhookSubscription(r.Context(), store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
-	if err != nil {
-		return storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, NewWebhook{Webhook: sub, Secret: secret})
+	return nil
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
