@@ -21,6 +21,9 @@ type DeliveryRetrier interface {
 	RetryDelivery(ctx context.Context, id string) error
 }
 
+// deliveryStatuses are the states of a delivery, as the database has them.
+var deliveryStatuses = []string{"pending", "sent", "failed"}
+
 // DeliveryList is a page of the outbox.
 type DeliveryList struct {
 	Deliveries []store.DeliveryInfo `json:"deliveries"`
@@ -28,7 +31,7 @@ type DeliveryList struct {
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	status := r.URL.Query().Get("status")
-	if status != "" && !slices.Contains([]string{"pending", "sent", "failed"}, status) {
+	if status != "" && !slices.Contains(deliveryStatuses, status) {
 		return failField(probInvalid, "status", "status must be pending, sent or failed")
 	}
 	limit, err := limitParam(r.URL.Query().Get("limit"))

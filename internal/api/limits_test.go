@@ -202,6 +202,56 @@ func TestOpenAPINotifiedEventTypesMatchDelivery(t *testing.T) {
 	}
 }
 
+// The lists of values the handlers accept are the document's enums.
+func TestOpenAPIEnumsMatchTheValidators(t *testing.T) {
+	doc := rawOpenAPI(t)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	enumAt := func(path ...string) []string {
+		var cur any = schemas
+		for _, p := range path {
+			m, _ := cur.(map[string]any)
+			cur = m[p]
+		}
+		m, _ := cur.(map[string]any)
+		var out []string
+		for _, v := range m["enum"].([]any) {
+			out = append(out, fmt.Sprint(v))
+		}
+		slices.Sort(out)
+		return out
+	}
+	queryEnum := func(path, name string) []string {
+		op := doc["paths"].(map[string]any)[path].(map[string]any)["get"].(map[string]any)
+		for _, p := range op["parameters"].([]any) {
+			if pm := p.(map[string]any); pm["name"] == name {
+				var out []string
+				for _, v := range pm["schema"].(map[string]any)["enum"].([]any) {
+					out = append(out, fmt.Sprint(v))
+				}
+				slices.Sort(out)
+				return out
+			}
+		}
+		t.Fatalf("GET %s has no parameter %s", path, name)
+		return nil
+	}
+	sorted := func(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
+	for name, c := range map[string]struct{ doc, code []string }{
+		"Party.language":              {enumAt("Party", "properties", "language"), languages},
+		"PrincipalInput.language":     {enumAt("PrincipalInput", "properties", "language"), languages},
+		"Role":                        {enumAt("Role"), roleNames},
+		"ActivityStatus":              {enumAt("ActivityStatus"), statuses},
+		"Horizon":                     {enumAt("Horizon"), horizons},
+		"listDeliveries status":       {queryEnum("/v1/admin/deliveries", "status"), deliveryStatuses},
+		"Delivery.status":             {enumAt("Delivery", "properties", "status"), deliveryStatuses},
+		"BooleanString (true, false)": {enumAt("BooleanString"), []string{"true", "false"}},
+	} {
+		if !slices.Equal(c.doc, sorted(c.code)) {
+			t.Errorf("%s: openapi.yaml allows %v, the server %v", name, c.doc, sorted(c.code))
+		}
+	}
+}
+
 // The admin validators enforce the bounds SchemaLimits reports for them:
 // a value at the bound passes, one past it is refused naming the field.
 func TestAdminValidatorsEnforceTheirLimits(t *testing.T) {
