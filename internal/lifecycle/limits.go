@@ -46,8 +46,11 @@ func Limits() map[string]Limit {
 		"comment":                     {MaxLength: maxComment},
 		"reason":                      {MinLength: 1, MaxLength: maxComment},
 		"evidence":                    {MaxItems: maxEvidence},
-		"evidence[]":                  {MaxLength: maxURL},
-		"note":                        {MaxLength: maxComment},
-		"new_due":                     {MinLength: 1},
+		// checkURL measures a link in bytes, which equals its characters
+		// for the ASCII links URLs almost always are; a link with other
+		// characters is refused a little before maxURL of them.
+		"evidence[]": {MaxLength: maxURL},
+		"note":       {MaxLength: maxComment},
+		"new_due":    {MinLength: 1},
 	}
 }
