@@ -18,6 +18,9 @@ func docsHTML(t *testing.T) string {
 	if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Fatalf("/docs Content-Type %q", ct)
 	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.HasPrefix(csp, "default-src 'none';") {
+		t.Fatalf("/docs Content-Security-Policy %q", csp)
+	}
 	return rec.Body.String()
 }
 
