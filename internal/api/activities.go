@@ -406,8 +406,10 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 		if err := decode(w, r, &req); err != nil {
 			return lifecycle.DecideProposal{}, err
 		}
-		if req.Version == 0 {
-			return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on")
+		// Versions start at 1: a missing version (0) or a negative one
+		// is a malformed decision, not one about an older version.
+		if req.Version < 1 {
+			return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on, from 1")
 		}
 		return lifecycle.DecideProposal{Version: req.Version, Party: lifecycle.PartyCode(req.Party), Decision: lifecycle.Decision(req.Decision), Comment: req.Comment}, nil
 	})

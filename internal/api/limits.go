@@ -102,6 +102,7 @@ func SchemaLimits() map[string]lifecycle.Limit {
 		"WebhookRequest.id":                   {Pattern: dialogueIDPattern.String()},
 		"WebhookRequest.url":                  {MaxLength: maxWebhookURL},
 		"WebhookRequest.parties[]":            {Pattern: partyCodeRE},
+		"DecisionRequest.version":             {Minimum: ptr64(1)},
 		"parameters.Limit":                    {Minimum: ptr64(minPageLimit), Maximum: ptr64(maxPageLimit)},
 		"parameters.IdempotencyKey":           {MaxLength: maxIdempotencyKey},
 		"parameters.IdempotencyKeyCreate":     {MaxLength: maxIdempotencyKey},
