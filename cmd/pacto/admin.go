@@ -95,8 +95,8 @@ func runParty(ctx context.Context, args []string, out io.Writer) error {
 			}
 			return table(out, "CODE\tNAME\tTIME ZONE\tLANGUAGE", rows)
 		}
-		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" {
-			return fmt.Errorf("--time-zone %q is not an IANA time zone: %w", p.TimeZone, errUsage)
+		if err := api.ValidateParty(p); err != nil {
+			return fmt.Errorf("%v: %w", err, errUsage)
 		}
 		created, err := st.CreateParty(ctx, p)
 		if err != nil {
@@ -143,6 +143,9 @@ func runDialogue(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if len(d.Parties) < 2 || d.ID == "" || d.Name == "" {
 			return fmt.Errorf("--id, --name and at least two --parties are required: %w", errUsage)
+		}
+		if err := api.ValidateDialogue(d); err != nil {
+			return fmt.Errorf("%v: %w", err, errUsage)
 		}
 		if _, err := st.CreateDialogue(ctx, d); err != nil {
 			return explain("dialogue "+d.ID, err)

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"go.temporal.io/api/serviceerror"
@@ -188,14 +189,11 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	return s.respondActivity(w, r, http.StatusOK, st)
 }
 
-// maxIdempotencyKey bounds the Idempotency-Key header.
-const maxIdempotencyKey = 200
-
 // checkIdempotencyKey refuses a key that is too long, or is not text that
 // PostgreSQL and Temporal can hold (net/http lets bytes of any value
 // through in a header).
 func checkIdempotencyKey(key string) error {
-	if len(key) > maxIdempotencyKey {
+	if utf8.RuneCountInString(key) > maxIdempotencyKey {
 		return failField(probInvalid, "Idempotency-Key", fmt.Sprintf("the Idempotency-Key header is longer than %d characters", maxIdempotencyKey))
 	}
 	if !isText(key) {
@@ -540,8 +538,10 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 		if err := decode(w, r, &req); err != nil {
 			return lifecycle.DecideProposal{}, err
 		}
-		if req.Version == 0 {
-			return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on")
+		// Versions start at 1: a missing version (0) or a negative one
+		// is a malformed decision, not one about an older version.
+		if req.Version < 1 {
+			return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on, from 1")
 		}
 		return lifecycle.DecideProposal{Version: req.Version, Party: lifecycle.PartyCode(req.Party), Decision: lifecycle.Decision(req.Decision), Comment: req.Comment}, nil
 	})
@@ -708,11 +708,11 @@ func timeParam(v, name string) (*time.Time, error) {
 
 func limitParam(v string) (int, error) {
 	if v == "" {
-		return 50, nil
+		return defaultPageLimit, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 200 {
-		return 0, failField(probInvalid, "limit", "limit must be a whole number from 1 to 200")
+	if err != nil || n < minPageLimit || n > maxPageLimit {
+		return 0, failField(probInvalid, "limit", fmt.Sprintf("limit must be a whole number from %d to %d", minPageLimit, maxPageLimit))
 	}
 	return n, nil
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -15,13 +15,20 @@ import (
 )
 
 var (
-	partyCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_-]{0,15}$`)
-	// The same patterns as the database's checks.
-	dialogueIDPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
-	principalIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$`)
-	roleNames          = []string{"coordinator", "approver", "observer", "admin"}
-	languages          = []string{"es", "en"}
+	roleNames = []string{"coordinator", "approver", "observer", "admin"}
+	languages = []string{"es", "en"}
 )
+
+// checkName validates a required name of at most maxName characters.
+func checkName(field, v string) error {
+	if v == "" {
+		return failField(probInvalid, field, field+" is required")
+	}
+	if n := utf8.RuneCountInString(v); n > maxName {
+		return failField(probInvalid, field, fmt.Sprintf("%s is %d characters long; the limit is %d", field, n, maxName))
+	}
+	return nil
+}
 
 // storeWriteError turns a store conflict or dangling reference into a
 // problem that names the field at fault.
@@ -50,22 +57,35 @@ func (s *Server) createParty(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &p); err != nil {
 		return err
 	}
-	switch {
-	case !partyCodePattern.MatchString(p.Code):
-		return failField(probInvalid, "code", "code must be 1 to 16 capital letters, digits, '_' or '-', starting with a letter")
-	case p.Name == "":
-		return failField(probInvalid, "name", "name is required")
-	case !slices.Contains(languages, p.Language):
-		return failField(probInvalid, "language", "language must be es or en")
-	}
-	if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" || p.TimeZone == "Local" {
-		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
+	if err := ValidateParty(p); err != nil {
+		return err
 	}
 	created, err := s.store.CreateParty(r.Context(), p)
 	if err != nil {
 		return storeWriteError(err, "party "+p.Code+" already exists", "code", "")
 	}
 	return writeJSON(w, http.StatusCreated, created)
+}
+
+// ValidateParty checks a party before it is stored; the CLI uses it too.
+func ValidateParty(p store.Party) error {
+	if !partyCodePattern.MatchString(p.Code) {
+		return failField(probInvalid, "code", "code must be 1 to 16 capital letters, digits, '_' or '-', starting with a letter")
+	}
+	if err := checkName("name", p.Name); err != nil {
+		return err
+	}
+	if !slices.Contains(languages, p.Language) {
+		return failField(probInvalid, "language", "language must be es or en")
+	}
+	// "Local" would make due dates depend on the server's machine.
+	if p.TimeZone == "" || utf8.RuneCountInString(p.TimeZone) > maxTimeZone || p.TimeZone == "Local" {
+		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
+	}
+	if _, err := time.LoadLocation(p.TimeZone); err != nil {
+		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
+	}
+	return nil
 }
 
 func (s *Server) listDialogues(w http.ResponseWriter, r *http.Request) error {
@@ -81,19 +101,29 @@ func (s *Server) createDialogue(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &d); err != nil {
 		return err
 	}
-	switch {
-	case !dialogueIDPattern.MatchString(d.ID):
-		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
-	case d.Name == "":
-		return failField(probInvalid, "name", "name is required")
-	case len(d.Parties) < 2:
-		return failField(probInvalid, "parties", "a dialogue needs at least two parties")
+	if err := ValidateDialogue(d); err != nil {
+		return err
 	}
 	created, err := s.store.CreateDialogue(r.Context(), d)
 	if err != nil {
 		return storeWriteError(err, "dialogue "+d.ID+" already exists or lists a party twice", "parties", "every party must exist; create it first")
 	}
 	return writeJSON(w, http.StatusCreated, created)
+}
+
+// ValidateDialogue checks a dialogue before it is stored; the CLI uses it
+// too. Whether its parties exist is the database's to say.
+func ValidateDialogue(d store.Dialogue) error {
+	if !dialogueIDPattern.MatchString(d.ID) {
+		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-', starting with a letter or digit")
+	}
+	if err := checkName("name", d.Name); err != nil {
+		return err
+	}
+	if len(d.Parties) < 2 {
+		return failField(probInvalid, "parties", "a dialogue needs at least two parties")
+	}
+	return nil
 }
 
 func (s *Server) listPrincipals(w http.ResponseWriter, r *http.Request) error {
@@ -110,11 +140,17 @@ func ValidatePrincipal(p *store.Principal) error {
 	if p.Language == "" {
 		p.Language = "en"
 	}
-	switch {
-	case !principalIDPattern.MatchString(p.ID):
+	if !principalIDPattern.MatchString(p.ID) {
 		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', '@' or '-', starting with a letter or digit")
-	case p.Name == "":
-		return failField(probInvalid, "name", "name is required")
+	}
+	if err := checkName("name", p.Name); err != nil {
+		return err
+	}
+	switch {
+	case utf8.RuneCountInString(p.Email) > maxEmail:
+		return failField(probInvalid, "email", fmt.Sprintf("email is longer than %d characters", maxEmail))
+	case p.Email != "" && !emailPattern.MatchString(p.Email):
+		return failField(probInvalid, "email", fmt.Sprintf("%q is not an email address", p.Email))
 	case len(p.Roles) == 0:
 		return failField(probInvalid, "roles", "at least one role is required: coordinator, approver, observer or admin")
 	case !slices.Contains(languages, p.Language):
@@ -171,13 +207,25 @@ type NewToken struct {
 	Secret string          `json:"secret"`
 }
 
+// validateTokenRequest checks a request for a token; whether the principal
+// exists is the database's to say.
+func validateTokenRequest(req TokenRequest) error {
+	if req.Principal == "" {
+		return failField(probInvalid, "principal", "principal is required")
+	}
+	if n := utf8.RuneCountInString(req.Name); n > maxTokenName {
+		return failField(probInvalid, "name", fmt.Sprintf("name is %d characters long; the limit is %d", n, maxTokenName))
+	}
+	return nil
+}
+
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var req TokenRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if req.Principal == "" {
-		return failField(probInvalid, "principal", "principal is required")
+	if err := validateTokenRequest(req); err != nil {
+		return err
 	}
 	info, secret, err := s.store.CreateToken(r.Context(), req.Principal, req.Name)
 	if err != nil {

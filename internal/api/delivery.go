@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -20,6 +21,9 @@ type DeliveryRetrier interface {
 	RetryDelivery(ctx context.Context, id string) error
 }
 
+// deliveryStatuses are the states of a delivery, as the database has them.
+var deliveryStatuses = []string{"pending", "sent", "failed"}
+
 // DeliveryList is a page of the outbox.
 type DeliveryList struct {
 	Deliveries []store.DeliveryInfo `json:"deliveries"`
@@ -27,7 +31,7 @@ type DeliveryList struct {
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	status := r.URL.Query().Get("status")
-	if status != "" && !slices.Contains([]string{"pending", "sent", "failed"}, status) {
+	if status != "" && !slices.Contains(deliveryStatuses, status) {
 		return failField(probInvalid, "status", "status must be pending, sent or failed")
 	}
 	limit, err := limitParam(r.URL.Query().Get("limit"))
@@ -90,8 +94,28 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	if err := validateWebhook(req); err != nil {
+		return err
+	}
+	secret, err := delivery.NewSecret()
+	if err != nil {
+		return err
+	}
+	sub, err := s.store.CreateWebhookSubscription(r.Context(), store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
+	if err != nil {
+		return storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, NewWebhook{Webhook: sub, Secret: secret})
+}
+
+// validateWebhook checks a subscription request before it is stored.
+func validateWebhook(req WebhookRequest) error {
 	if !dialogueIDPattern.MatchString(req.ID) {
 		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', ':' or '-'")
+	}
+	if n := utf8.RuneCountInString(req.URL); n > maxWebhookURL {
+		return failField(probInvalid, "url", fmt.Sprintf("url is %d characters long; the limit is %d", n, maxWebhookURL))
 	}
 	if u, err := url.Parse(req.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return failField(probInvalid, "url", "url must be an http or https URL")
@@ -106,16 +130,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 			return failField(probInvalid, "parties", fmt.Sprintf("%q is not a party code", p))
 		}
 	}
-	secret, err := delivery.NewSecret()
-	if err != nil {
-		return err
-	}
-	sub, err := s.store.CreateWebhookSubscription(r.Context(), store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
-	if err != nil {
-		return storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, NewWebhook{Webhook: sub, Secret: secret})
+	return nil
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -137,12 +152,19 @@ type NotificationPreferences struct {
 }
 
 func (s *Server) setPreferences(w http.ResponseWriter, r *http.Request) error {
-	var req NotificationPreferences
+	// A pointer, so that a body without email (or with null) is refused
+	// instead of quietly turning email off.
+	var req struct {
+		Email *bool `json:"email"`
+	}
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := s.store.SetEmailNotifications(r.Context(), principalOf(r).ID, req.Email); err != nil {
-		return err
+	if req.Email == nil {
+		return failField(probInvalid, "email", "email is required: true or false")
 	}
-	return writeJSON(w, http.StatusOK, req)
+	if err := s.store.SetEmailNotifications(r.Context(), principalOf(r).ID, *req.Email); err != nil {
+		return fmt.Errorf("set email notifications of %s: %w", principalOf(r).ID, err)
+	}
+	return writeJSON(w, http.StatusOK, NotificationPreferences{Email: *req.Email})
 }

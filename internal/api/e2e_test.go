@@ -545,6 +545,7 @@ func (s *stack) errorClasses(t *testing.T) {
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", otherDialogue), 422, "invalid-input", "dialogue")
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", []byte(`{"dialogue":"hld-pa-us","parties":"PA"}`)), 422, "invalid-input", "parties")
 	want(t, s.call("us-approver", "POST", path+"/decisions", DecisionRequest{Version: 1, Decision: "maybe"}), 422, "invalid-input", "decision")
+	want(t, s.call("us-approver", "POST", path+"/decisions", []byte(`{"version":-1,"decision":"approve"}`)), 422, "invalid-input", "version")
 	want(t, s.call("pa-observer", "GET", "/v1/activities?status=sleeping", nil), 422, "invalid-input", "status")
 	want(t, s.call("pa-observer", "GET", "/v1/activities?limit=1000", nil), 422, "invalid-input", "limit")
 	want(t, s.call("pa-observer", "GET", "/v1/activities?cursor=%21%21", nil), 422, "invalid-input", "cursor")

@@ -306,3 +306,97 @@ func TestOpenAPIDocsPageRenders(t *testing.T) {
 		}
 	}
 }
+
+// resolveRef follows a local "$ref" in the raw document, once.
+func resolveRef(doc map[string]any, v any) map[string]any {
+	m, _ := v.(map[string]any)
+	ref, ok := m["$ref"].(string)
+	if !ok {
+		return m
+	}
+	var cur any = doc
+	for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+		next, _ := cur.(map[string]any)
+		cur = next[part]
+	}
+	out, _ := cur.(map[string]any)
+	return out
+}
+
+// Every operation documents each error its route can answer, as a
+// problem: 401 on /v1, 403 on /v1/admin and on activity writes, 404 where
+// the path names a resource, 400/413/415/422 where there is a body, 422
+// where a query parameter or header is checked, 409 on activity writes,
+// 428 where If-Match is read, 503 wherever a dependency is asked and 500
+// everywhere.
+func TestOpenAPIOperationsListTheirErrors(t *testing.T) {
+	doc := rawOpenAPI(t)
+	paths := doc["paths"].(map[string]any)
+	checked := 0
+	for path, item := range paths {
+		for method, rawOp := range item.(map[string]any) {
+			op := rawOp.(map[string]any)
+			where := strings.ToUpper(method) + " " + path
+			checked++
+			want := map[string]bool{"500": true}
+			v1 := strings.HasPrefix(path, "/v1/")
+			if v1 || path == "/readyz" {
+				want["503"] = true
+			}
+			if v1 {
+				want["401"] = true
+			}
+			if strings.HasPrefix(path, "/v1/admin/") {
+				want["403"] = true
+			}
+			if strings.Contains(path, "{") {
+				want["404"] = true
+			}
+			activityWrite := strings.HasPrefix(path, "/v1/activities/{id}") && method != "get"
+			if activityWrite {
+				want["403"], want["409"] = true, true
+			}
+			if _, ok := op["requestBody"]; ok {
+				for _, s := range []string{"400", "413", "415", "422"} {
+					want[s] = true
+				}
+			}
+			params, _ := op["parameters"].([]any)
+			for _, p := range params {
+				pm := resolveRef(doc, p)
+				if pm["in"] == "path" {
+					continue
+				}
+				if pm["name"] == "If-Match" {
+					want["428"] = true
+				}
+				// A parameter whose schema is more than "any string" is
+				// checked, and refused with a 422.
+				schema, _ := pm["schema"].(map[string]any)
+				for k := range schema {
+					if k != "type" && k != "description" {
+						want["422"] = true
+					}
+				}
+			}
+			responses := op["responses"].(map[string]any)
+			for status := range want {
+				if _, ok := responses[status]; !ok {
+					t.Errorf("%s does not document %s", where, status)
+				}
+			}
+			for status, r := range responses {
+				if status[0] != '4' && status[0] != '5' {
+					continue
+				}
+				content, _ := resolveRef(doc, r)["content"].(map[string]any)
+				if _, ok := content["application/problem+json"]; !ok && where != "GET /metrics" {
+					t.Errorf("%s documents %s without application/problem+json", where, status)
+				}
+			}
+		}
+	}
+	if checked < 30 {
+		t.Fatalf("checked only %d operations", checked)
+	}
+}

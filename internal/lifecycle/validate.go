@@ -234,7 +234,7 @@ func checkURL(field, link string) error {
 	if err := CheckText(link); err != nil {
 		return invalid(field, "%v", err)
 	}
-	if len(link) > maxURL {
+	if utf8.RuneCountInString(link) > maxURL {
 		return invalid(field, "link is longer than %d characters", maxURL)
 	}
 	u, err := url.Parse(link)
