@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"pacto/internal/api"
+	"pacto/internal/lifecycle"
 	"pacto/internal/store"
 )
 
@@ -95,7 +96,8 @@ func runParty(ctx context.Context, args []string, out io.Writer) error {
 			}
 			return table(out, "CODE\tNAME\tTIME ZONE\tLANGUAGE", rows)
 		}
-		if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" {
+		// Valid exactly when the core can resolve due times in it.
+		if _, err := lifecycle.LoadZone(p.TimeZone); err != nil {
 			return fmt.Errorf("--time-zone %q is not an IANA time zone: %w", p.TimeZone, errUsage)
 		}
 		created, err := st.CreateParty(ctx, p)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"pacto/internal/lifecycle"
 	"pacto/internal/store"
 )
 
@@ -58,7 +59,9 @@ func (s *Server) createParty(w http.ResponseWriter, r *http.Request) error {
 	case !slices.Contains(languages, p.Language):
 		return failField(probInvalid, "language", "language must be es or en")
 	}
-	if _, err := time.LoadLocation(p.TimeZone); err != nil || p.TimeZone == "" || p.TimeZone == "Local" {
+	// The core resolves due times in the party's zone from its own zone
+	// database, so a zone is valid exactly when the core can load it.
+	if _, err := lifecycle.LoadZone(p.TimeZone); err != nil {
 		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
 	}
 	created, err := s.store.CreateParty(r.Context(), p)

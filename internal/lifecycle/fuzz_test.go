@@ -531,7 +531,7 @@ func FuzzParseDue(f *testing.F) {
 			return
 		}
 		act := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-		ny, _ := time.LoadLocation("America/New_York")
+		ny, _ := lc.LoadZone("America/New_York")
 		at, ok := d.Resolve(ny, act)
 		if !ok || at.Location() != time.UTC {
 			t.Fatalf("ParseDue(%q) = %+v resolves to %s, %v", s, d, at, ok)

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -252,24 +251,6 @@ func (o PolicyOverrides) apply(base Policy) (Policy, error) {
 	return p, nil
 }
 
-var locations sync.Map // zone name -> *time.Location
-
-// location loads an IANA zone once; the embedded zone data makes the
-// answer the same on every machine.
-func location(name string) (*time.Location, error) {
-	if name == "" {
-		return nil, fmt.Errorf("no time zone")
-	}
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	if name == "Local" {
-		return nil, fmt.Errorf("time zone %q depends on the machine", name)
-	}
-	locations.Store(name, l)
-	return l, nil
-}
+// location loads an IANA zone from the pinned, embedded zone database
+// (LoadZone), so the answer is the same on every machine.
+func location(name string) (*time.Location, error) { return LoadZone(name) }
