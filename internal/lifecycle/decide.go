@@ -281,7 +281,7 @@ func (d *decider) activate() {
 	dues := make([]ResolvedDue, 0, len(d.s.Milestones))
 	for _, m := range d.s.Milestones {
 		loc := d.s.ownerLocation(m.Owner)
-		due, _ := mustParseDue(m.Due).Resolve(loc, d.now)
+		due, _ := mustParseDue(m.Due).ResolveRules(loc, d.now, d.s.Rules)
 		term := m.Horizon
 		if term == "" {
 			term = deriveHorizon(d.now, due)
@@ -366,7 +366,7 @@ func (d *decider) requestExtension(c RequestExtension) error {
 	if due.Kind == DueOffset {
 		return invalid("new_due", "give the new due time as a timestamp or a date, not a duration")
 	}
-	at, _ := due.Resolve(d.s.ownerLocation(m.Owner), d.s.ActivatedAt)
+	at, _ := due.ResolveRules(d.s.ownerLocation(m.Owner), d.s.ActivatedAt, d.s.Rules)
 	if !at.After(d.now) {
 		return invalid("new_due", "the new due time %s is not in the future", at.Format(time.RFC3339))
 	}

@@ -547,6 +547,15 @@ func FuzzParseDue(f *testing.F) {
 			if d.Offset.IsZero() || !at.After(act) {
 				t.Fatalf("offset %q = %+v resolves to %s, not after activation", s, d.Offset, at)
 			}
+			// Clamping to the month's end only moves a due time back, by
+			// less than the three days 31 February overflows by, and never
+			// to activation or before.
+			monthEnd := time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC)
+			old, _ := d.ResolveRules(ny, monthEnd, 1)
+			clamped, ok := d.ResolveRules(ny, monthEnd, 2)
+			if !ok || !clamped.After(monthEnd) || clamped.After(old) || old.Sub(clamped) > 3*24*time.Hour+time.Hour {
+				t.Fatalf("offset %q = %+v from %s resolves to %s under rules 2 and %s under rules 1", s, d.Offset, monthEnd, clamped, old)
+			}
 			canon = d.Offset.String()
 		default:
 			t.Fatalf("ParseDue(%q) has kind %q", s, d.Kind)

@@ -155,7 +155,7 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 		spec.Indicator = in.clone()
 	}
 	m := Milestone{MilestoneSpec: spec, Status: MilestonePending, Term: spec.Horizon}
-	if at, ok := due.Resolve(s.ownerLocation(spec.Owner), time.Time{}); ok {
+	if at, ok := due.ResolveRules(s.ownerLocation(spec.Owner), time.Time{}, s.Rules); ok {
 		if !at.After(now) {
 			return Milestone{}, invalid(f("due"), "the due time %s is in the past", at.Format(time.RFC3339))
 		}
@@ -164,7 +164,7 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 			m.Term = deriveHorizon(now, at) // provisional until activation
 		}
 	} else if m.Term == "" {
-		m.Term = deriveHorizon(now, due.Offset.AddTo(now))
+		m.Term = deriveHorizon(now, due.Offset.AddToRules(now, s.Rules))
 	}
 	return m, nil
 }

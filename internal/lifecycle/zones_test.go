@@ -257,9 +257,11 @@ func TestDueTimesInZones(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, ok := d.Resolve(loc, tt.act)
-			if !ok || got.Format(time.RFC3339) != tt.want {
-				t.Errorf("%s resolves to %s (%v), want %s", tt.due, got.Format(time.RFC3339), ok, tt.want)
+			for _, rules := range []int{1, 2} {
+				got, ok := d.ResolveRules(loc, tt.act, rules)
+				if !ok || got.Format(time.RFC3339) != tt.want {
+					t.Errorf("rules %d: %s resolves to %s (%v), want %s", rules, tt.due, got.Format(time.RFC3339), ok, tt.want)
+				}
 			}
 		})
 	}
