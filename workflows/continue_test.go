@@ -41,7 +41,7 @@ func TestFiveYearActivityContinuesAsNew(t *testing.T) {
 	}
 	late := 0
 	for k, spec := range p.Milestones {
-		loc, _ := time.LoadLocation(map[lifecycle.PartyCode]string{"PA": "America/Panama", "US": "America/New_York"}[spec.Owner])
+		loc, _ := lifecycle.LoadZone(map[lifecycle.PartyCode]string{"PA": "America/Panama", "US": "America/New_York"}[spec.Owner])
 		due := activation.In(loc).AddDate(0, k+1, 0).UTC()
 		at := due.Add(-2 * day)
 		if (k+1)%12 == 0 { // once a year, the report comes ten days late

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"pacto/internal/lifecycle"
 	"pacto/internal/store"
 )
 
@@ -82,7 +83,9 @@ func ValidateParty(p store.Party) error {
 	if p.TimeZone == "" || utf8.RuneCountInString(p.TimeZone) > maxTimeZone || p.TimeZone == "Local" {
 		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
 	}
-	if _, err := time.LoadLocation(p.TimeZone); err != nil {
+	// Valid exactly when the core can resolve due times in it, from its
+	// own zone database.
+	if _, err := lifecycle.LoadZone(p.TimeZone); err != nil {
 		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
 	}
 	return nil

@@ -594,6 +594,11 @@ func (s *stack) operations(t *testing.T) {
 	if !strings.Contains(string(m.body), "pacto_http_requests_total") {
 		t.Fatal("metrics lack the request counter")
 	}
+	for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes"} {
+		if !strings.Contains(string(m.body), "\n"+name+" ") {
+			t.Errorf("metrics lack the runtime's %s", name)
+		}
+	}
 	doc := s.call("", "GET", "/openapi.json", nil)
 	want(t, doc, 200)
 	if !strings.Contains(string(doc.body), `"openapi": "3.1`) {

@@ -2,9 +2,11 @@ package api
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,13 @@ func FuzzDecodeProposal(f *testing.F) {
 		`{"dialogue":"hld-pa-us","parties":["PA","US"],"title":"T","milestones":[{"title":"M","owner":"PA","due":"2027-03-31","indicator":{"target":1e308,"baseline":-1e308}}],"policy":{"approval_window":"PT1S","overdue_reminders":-1}}`,
 		`{"title": `, `[]`, `null`, `{"parties":"PA"}`, `{"milestones":[{"due":"P99999999999Y"}]}`, `{"x":1}`, `{} {}`,
 		"{\"title\":\"\xff\xfe\"}",
+		// Raw NUL and control bytes are not JSON; escaped ones are.
+		"{\"dialogue\":\"hld-pa-us\",\"title\":\"a\x00b\"}", "{\"title\":\"\x1b\"}",
+		`{"dialogue":"hld-pa-us","parties":["PA","US"],"title":"\ud800","milestones":[{"title":"\udfff","owner":"PA","due":"P6M"}]}`,
 	} {
+		f.Add([]byte(seed))
+	}
+	for _, seed := range oddProposals() {
 		f.Add([]byte(seed))
 	}
 	parties := []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}}
@@ -56,4 +64,47 @@ func FuzzDecodeProposal(f *testing.F) {
 			t.Fatalf("bad input got status %d: %v", ae.class.status, err)
 		}
 	})
+}
+
+// oddProposals are well-formed proposals with one field set to text no
+// form would produce but any client may send: NUL bytes, invalid UTF-8
+// (which the JSON decoder turns into U+FFFD), C0 and C1 controls, a bidi
+// override, non-ASCII letters and ids, LIKE wildcards and very long
+// strings. The API and the core may take or refuse each; a refusal must
+// still be a client error.
+func oddProposals() []string {
+	odd := []string{
+		"\x00", "a\x00b", "\xff", "\x1b[2J", "\a", "\t\r\n", "\u0085", "\u202e", "ñ", "act_ñ", "%", "_", "%_\\",
+		strings.Repeat("x", 100_000), strings.Repeat("ñ", 10_000),
+	}
+	fields := []func(p, m map[string]any, v string){
+		func(p, _ map[string]any, v string) { p["title"] = v },
+		func(p, _ map[string]any, v string) { p["summary"] = v },
+		func(p, _ map[string]any, v string) { p["objectives"] = []string{"train", v} },
+		func(p, _ map[string]any, v string) { p["dialogue"] = v },
+		func(p, _ map[string]any, v string) { p["parties"] = []string{"PA", v} },
+		func(_, m map[string]any, v string) { m["id"] = v },
+		func(_, m map[string]any, v string) { m["title"] = v },
+		func(_, m map[string]any, v string) { m["owner"] = v },
+		func(_, m map[string]any, v string) { m["due"] = v },
+		func(_, m map[string]any, v string) { m["due"] = "P6M" + v },
+		func(_, m map[string]any, v string) { m["horizon"] = v },
+		func(_, m map[string]any, v string) { m["indicator"] = map[string]any{"target": 1, "unit": v} },
+		func(p, _ map[string]any, v string) { p["policy"] = map[string]any{"due_soon_lead": "P1D" + v} },
+	}
+	// Raw invalid UTF-8 in a proposal that is otherwise valid.
+	out := []string{`{"dialogue":"hld-pa-us","parties":["PA","US"],"title":"` + "\xff\xc3" + `","milestones":[{"id":"` + "m\xff" + `","title":"M","owner":"PA","due":"P6M"}]}`}
+	for _, v := range odd {
+		for _, set := range fields {
+			m := map[string]any{"id": "m1", "title": "M", "owner": "PA", "due": "P6M"}
+			p := map[string]any{"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": "T", "milestones": []any{m}}
+			set(p, m, v)
+			b, err := json.Marshal(p)
+			if err != nil {
+				panic(err)
+			}
+			out = append(out, string(b))
+		}
+	}
+	return out
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"time"
-	_ "time/tzdata" // recipients' zones must resolve even in a distroless image
 
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
@@ -228,14 +227,13 @@ func language(tag string) string {
 	return languages[0]
 }
 
-// location loads zone name, falling back to UTC for an empty or unknown
-// name. A bad zone in a party's settings should not stop its people from
-// being told; UTC is named in the message, so the time stays unambiguous.
+// location loads zone name from the core's pinned zone database, so a
+// mail names the same local time the core resolved the due time in,
+// falling back to UTC for an empty or unknown name. A bad zone in a party's
+// settings should not stop its people from being told; UTC is named in the
+// message, so the time stays unambiguous.
 func location(name string) *time.Location {
-	if name == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(name)
+	loc, err := lifecycle.LoadZone(name)
 	if err != nil {
 		return time.UTC
 	}

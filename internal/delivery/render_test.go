@@ -168,6 +168,9 @@ func TestRenderLanguageAndZoneFallbacks(t *testing.T) {
 		{"fr", "America/New_York", "Milestone due soon", "17:00 (America/New_York)"},
 		{"", "", "Milestone due soon", "21:00 (UTC)"},
 		{"en", "Not/AZone", "Milestone due soon", "21:00 (UTC)"},
+		// The machine's own zone is not a party's zone: mails name the
+		// same zone on every worker, from the core's zone database.
+		{"en", "Local", "Milestone due soon", "21:00 (UTC)"},
 	} {
 		m, err := Render(n, Recipient{Language: c.lang, TimeZone: c.zone}, "")
 		if err != nil {

@@ -285,7 +285,7 @@ func (d *decider) activate() {
 	dues := make([]ResolvedDue, 0, len(d.s.Milestones))
 	for _, m := range d.s.Milestones {
 		loc := d.s.ownerLocation(m.Owner)
-		due, _ := mustParseDue(m.Due).Resolve(loc, d.now)
+		due, _ := mustParseDue(m.Due).ResolveRules(loc, d.now, d.s.Rules)
 		term := m.Horizon
 		if term == "" {
 			term = deriveHorizon(d.now, due)
@@ -369,7 +369,7 @@ func (d *decider) requestExtension(c RequestExtension) error {
 	}
 	// A duration moves the due time on from where it stands now: P3M is
 	// three months more than the current due time.
-	at, _ := due.Resolve(d.s.ownerLocation(m.Owner), m.DueAt)
+	at, _ := due.ResolveRules(d.s.ownerLocation(m.Owner), m.DueAt, d.s.Rules)
 	if !at.After(d.now) {
 		return invalid("new_due", "the new due time %s is not in the future", at.Format(time.RFC3339))
 	}

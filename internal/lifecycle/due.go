@@ -6,9 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// Embedded zone data keeps due-date resolution identical on every
-	// machine, which a replayed workflow depends on.
-	_ "time/tzdata"
 )
 
 // Period is an ISO-8601 duration split into its calendar part (years,

@@ -82,7 +82,7 @@ func TestParsePeriodInvalid(t *testing.T) {
 }
 
 func TestPeriodAddTo(t *testing.T) {
-	ny, err := time.LoadLocation("America/New_York")
+	ny, err := lc.LoadZone("America/New_York")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestParseDue(t *testing.T) {
 }
 
 func TestDueResolve(t *testing.T) {
-	ny, _ := time.LoadLocation("America/New_York")
+	ny, _ := lc.LoadZone("America/New_York")
 	act := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 	date := lc.Due{Kind: lc.DueDate, Year: 2027, Month: time.March, Day: 31}
 	if got, ok := date.Resolve(ny, time.Time{}); !ok || !got.Equal(time.Date(2027, 4, 1, 3, 59, 59, 0, time.UTC)) {

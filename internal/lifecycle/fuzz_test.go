@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,32 +108,36 @@ func command(o *ops, s lc.State, orig lc.Propose, actors []lc.Principal, now tim
 	op := o.next() % numOps
 	actor := actors[int(o.next())%len(actors)]
 	now = now.Add(pick(o, 0, time.Minute, time.Hour, day, 7*day, 30*day))
-	milestoneID := func() string { return pick(o, "m1", "m2", "m3", "zz") }
-	reason := func() string { return pick(o, "", "because", " ") }
+	milestoneID := func() string { return pick(o, fuzzMilestoneIDs...) }
+	reason := func() string { return pick(o, fuzzReasons...) }
 	switch op {
 	case opPropose:
 		return orig, coord("PA"), now
 	case opAmend:
 		a := lc.Amend{BaseVersion: s.Version + pick(o, 0, 0, -1, 1), Title: orig.Title, Summary: orig.Summary, Objectives: orig.Objectives, Milestones: orig.Milestones}
-		switch o.next() % 3 {
+		switch o.next() % 4 {
 		case 1:
 			a.Title = fmt.Sprintf("revision %d", o.next())
 		case 2:
 			a.Milestones = nil
+		case 3:
+			a.Title = pick(o, oddText...)
 		}
 		return a, actor, now
 	case opDecide:
 		return lc.DecideProposal{
 			Version:  s.Version + pick(o, 0, 0, 0, -1, 1),
-			Party:    pick(o, "", actor.Party, "PA", "US", "MX"),
+			Party:    pick(o, withOdd[lc.PartyCode]("", actor.Party, "PA", "US", "MX")...),
 			Decision: pick(o, lc.DecisionApprove, lc.DecisionApprove, lc.DecisionRequestChanges, lc.DecisionDecline, lc.DecisionPending, "bogus"),
 			Comment:  reason(),
 		}, actor, now
 	case opProgress, opComplete:
 		id := milestoneID()
-		ev := pick(o, nil, []string{"https://e.org/x"}, []string{"ftp://e.org/x"})
+		ev := pick(o, nil, []string{"https://e.org/x"}, []string{"ftp://e.org/x"},
+			[]string{"https://e.org/\x00"}, []string{"https://e.org/ñ%_"}, []string{"\xff"},
+			[]string{"https://e.org/" + strings.Repeat("x", 5000)})
 		actual := pick(o, nil, ptr(1.5), ptr(math.NaN()))
-		note := pick(o, "", "note")
+		note := pick(o, fuzzNotes...)
 		if op == opProgress {
 			return lc.ReportProgress{MilestoneID: id, Evidence: ev, Actual: actual, Note: note}, actor, now
 		}
@@ -144,7 +149,7 @@ func command(o *ops, s lc.State, orig lc.Propose, actors []lc.Principal, now tim
 		return lc.RequestExtension{MilestoneID: milestoneID(), NewDue: nd, Reason: reason()}, actor, now
 	case opDecideExtension:
 		return lc.DecideExtension{
-			ExtensionID: pick(o, "x1", "x2", "x3", "x9"),
+			ExtensionID: pick(o, withOdd("x1", "x2", "x3", "x9")...),
 			MilestoneID: pick(o, "", "", "m1", "m2"),
 			Party:       pick(o, "", "", actor.Party, "PA", "US"),
 			Decision:    pick(o, lc.DecisionApprove, lc.DecisionApprove, lc.DecisionDecline, lc.DecisionRequestChanges),
@@ -167,6 +172,32 @@ func command(o *ops, s lc.State, orig lc.Propose, actors []lc.Principal, now tim
 	}
 	return nil, actor, now
 }
+
+// oddText is text no form would produce but any client may send: NUL
+// bytes, invalid UTF-8, C0 and C1 controls, a bidi override, non-ASCII
+// letters, LIKE wildcards and strings far past every limit. The core may
+// refuse any of it; it must not crash or break an invariant either way.
+var oddText = []string{
+	"\x00", "m1\x00", "\xff", "a\xc3", "\x1b[2J", "line\nbreak\r", "\t", "\x7f", "\u0085", "\u202eevil",
+	"ñ", "act_ñ", "%", "_", "m%", "100%_\\", strings.Repeat("x", 5000), strings.Repeat("ñ", 3000),
+}
+
+// withOdd is base followed by oddText, so that the bytes of existing
+// seeds still pick from base.
+func withOdd[T ~string](base ...T) []T {
+	out := slices.Clone(base)
+	for _, s := range oddText {
+		out = append(out, T(s))
+	}
+	return out
+}
+
+// The tables the script picks text from.
+var (
+	fuzzMilestoneIDs = withOdd("m1", "m2", "m3", "zz")
+	fuzzReasons      = withOdd("", "because", " ")
+	fuzzNotes        = withOdd("", "note")
+)
 
 // history is what the event stream alone says, kept apart from State so the
 // invariants do not trust the code they check.
@@ -414,6 +445,58 @@ var fuzzSeeds = []struct {
 		func(s lc.State) bool { return s.Status == lc.StatusActive }},
 	{"expired", 0x40, []byte{opPropose, 0, 0, opTick, 0, 5, opTick, 0, 5, opTick, 0, 5},
 		func(s lc.State) bool { return s.Status == lc.StatusExpired }},
+	// Odd text (oddText) wherever a command carries some. Whether the core
+	// takes or refuses it, the activity still activates and stays open.
+	{"odd comments, reasons, notes and evidence", 0x01, oddTextScript(), func(s lc.State) bool {
+		return s.Status == lc.StatusActive || s.Status == lc.StatusSuspended
+	}},
+	{"odd milestone and extension ids", 0x01, oddIDScript(), func(s lc.State) bool { return s.Status == lc.StatusActive }},
+	{"odd titles amended", 0x01, oddTitleScript(), func(s lc.State) bool { return s.Status == lc.StatusActive }},
+}
+
+// oddTextScript decides for odd parties and requests changes with odd
+// comments (amending after each, so the next request is for a new
+// version), then, once every party approves, suspends, resumes and reports
+// progress with odd reasons, notes and evidence.
+func oddTextScript() []byte {
+	var b []byte
+	for i := range oddText {
+		b = append(b,
+			opDecide, apprPA, 0, 0, byte(5+i), 0, 1,
+			opDecide, apprPA, 0, 0, 1, 2, byte(3+i),
+			opAmend, coordPA, 0, 0, 1, byte(i))
+	}
+	b = append(b, approveAll...)
+	for i := range oddText {
+		b = append(b,
+			opSuspend, apprPA, 0, byte(3+i),
+			opResume, apprUS, 0, byte(3+i),
+			opProgress, coordPA, 0, 0, byte(i%7), 0, byte(2+i))
+	}
+	return b
+}
+
+// oddIDScript names odd milestones and extensions in an active activity.
+func oddIDScript() []byte {
+	b := slices.Clone(approveAll)
+	for i := range oddText {
+		id := byte(4 + i)
+		b = append(b,
+			opRequestExtension, coordPA, 0, 1, id, 1,
+			opDecideExtension, apprUS, 0, id, 0, 0, 0, 0,
+			opComplete, coordPA, 0, id, 0, 0, 0)
+	}
+	return b
+}
+
+// oddTitleScript amends the title to each odd text, then approves
+// whichever version is current.
+func oddTitleScript() []byte {
+	var b []byte
+	for i := range oddText {
+		b = append(b, opAmend, coordPA, 0, 0, 3, byte(i))
+	}
+	return append(b, approveAll...)
 }
 
 func TestFuzzSeeds(t *testing.T) {
@@ -522,6 +605,11 @@ func FuzzParseDue(f *testing.F) {
 	for _, s := range []string{
 		"2027-03-31", "2027-03-31T17:00:00-04:00", "2027-03-31T17:00:00.5Z", "P6M", "p1y6m", "PT2M",
 		"", " ", "P", "2027-02-30", "2027/03/31", "9999-12-31", "0000-01-01", "P1.5D", "tomorrow",
+		// NUL, invalid UTF-8, controls, non-ASCII, wildcards, length.
+		"\x00", "P6M\x00", "2027-03-31\x00", "\x002027-03-31", "\xff", "P\xff", "2027-03-3\xff",
+		"\t2027-03-31\n", "\x1b[0mP6M", "\u00a0P6M\u0085", "\x7f", "P6ñ", "ñ", "act_ñ", "2027-03-31T17:00:00+ñ",
+		"%", "_", "P%M", "2027-03-%", "P1_M", strings.Repeat("P6M", 1000), "P" + strings.Repeat("9", 5000) + "D",
+		"2027-03-31T17:00:00." + strings.Repeat("9", 5000) + "Z",
 	} {
 		f.Add(s)
 	}
@@ -531,7 +619,7 @@ func FuzzParseDue(f *testing.F) {
 			return
 		}
 		act := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
-		ny, _ := time.LoadLocation("America/New_York")
+		ny, _ := lc.LoadZone("America/New_York")
 		at, ok := d.Resolve(ny, act)
 		if !ok || at.Location() != time.UTC {
 			t.Fatalf("ParseDue(%q) = %+v resolves to %s, %v", s, d, at, ok)
@@ -546,6 +634,15 @@ func FuzzParseDue(f *testing.F) {
 		case lc.DueOffset:
 			if d.Offset.IsZero() || !at.After(act) {
 				t.Fatalf("offset %q = %+v resolves to %s, not after activation", s, d.Offset, at)
+			}
+			// Clamping to the month's end only moves a due time back, by
+			// less than the three days 31 February overflows by, and never
+			// to activation or before.
+			monthEnd := time.Date(2026, 1, 31, 9, 0, 0, 0, time.UTC)
+			old, _ := d.ResolveRules(ny, monthEnd, 1)
+			clamped, ok := d.ResolveRules(ny, monthEnd, 2)
+			if !ok || !clamped.After(monthEnd) || clamped.After(old) || old.Sub(clamped) > 3*24*time.Hour+time.Hour {
+				t.Fatalf("offset %q = %+v from %s resolves to %s under rules 2 and %s under rules 1", s, d.Offset, monthEnd, clamped, old)
 			}
 			canon = d.Offset.String()
 		default:
@@ -565,6 +662,10 @@ func FuzzParsePeriod(f *testing.F) {
 	for _, s := range []string{
 		"P6M", "P2Y", "P1Y6M", "P2W", "PT2M", "P1DT12H", "PT1H30M15S", "p3d",
 		"", "P", "PT", "P1.5D", "P1H", "P1Y1Y", "P999999999Y", "PT999999999H", "P0D", "P1DT", "PT1S1H",
+		// NUL, invalid UTF-8, controls, non-ASCII, wildcards, length.
+		"\x00", "P\x00", "P6M\x00", "P6\x00M", "\xff", "P\xff", "P6\xffM", "P\x1b6M", "P6M\n", "\tP6M",
+		"P6ñ", "Pñ", "ñ", "act_ñ", "P٦M", "P６M", "%", "_", "P%M", "P1_M", "P6M%",
+		strings.Repeat("P6M", 1000), "P" + strings.Repeat("1", 5000) + "D", "PT" + strings.Repeat("0", 5000) + "1S",
 	} {
 		f.Add(s)
 	}

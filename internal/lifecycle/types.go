@@ -228,7 +228,8 @@ type State struct {
 //	0, 1  the rules as first released.
 //	2     bounded state: a byte budget (StateBudget, EventBudget), the
 //	      latest notes and links kept as summaries with counts, decided
-//	      extensions pruned.
+//	      extensions pruned; months added to a date clamp to the end of
+//	      the month (31 January + P1M is 28 or 29 February).
 const CurrentRules = 2
 
 // Policy holds the clock's cadences for one activity.

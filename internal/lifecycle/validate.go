@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -178,7 +177,7 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 		spec.Indicator = in.clone()
 	}
 	m := Milestone{MilestoneSpec: spec, Status: MilestonePending, Term: spec.Horizon}
-	if at, ok := due.Resolve(s.ownerLocation(spec.Owner), time.Time{}); ok {
+	if at, ok := due.ResolveRules(s.ownerLocation(spec.Owner), time.Time{}, s.Rules); ok {
 		if !at.After(now) {
 			return Milestone{}, invalid(f("due"), "the due time %s is in the past", at.Format(time.RFC3339))
 		}
@@ -187,7 +186,7 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 			m.Term = deriveHorizon(now, at) // provisional until activation
 		}
 	} else if m.Term == "" {
-		m.Term = deriveHorizon(now, due.Offset.AddTo(now))
+		m.Term = deriveHorizon(now, due.Offset.AddToRules(now, s.Rules))
 	}
 	return m, nil
 }
@@ -277,24 +276,6 @@ func (o PolicyOverrides) apply(base Policy) (Policy, error) {
 	return p, nil
 }
 
-var locations sync.Map // zone name -> *time.Location
-
-// location loads an IANA zone once; the embedded zone data makes the
-// answer the same on every machine.
-func location(name string) (*time.Location, error) {
-	if name == "" {
-		return nil, fmt.Errorf("no time zone")
-	}
-	if l, ok := locations.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	if name == "Local" {
-		return nil, fmt.Errorf("time zone %q depends on the machine", name)
-	}
-	locations.Store(name, l)
-	return l, nil
-}
+// location loads an IANA zone from the pinned, embedded zone database
+// (LoadZone), so the answer is the same on every machine.
+func location(name string) (*time.Location, error) { return LoadZone(name) }
