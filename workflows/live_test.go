@@ -568,3 +568,34 @@ func (l *live) continueAsNew(t *testing.T) {
 	}
 	t.Logf("%d steps in %d runs; longest run history %d events", reports+3, runs, longest)
 }
+
+// The replay's comparison of answers is what catches a change that alters
+// only the state: a recorded answer that differs from what the code
+// computes, as after such a change, fails the replay.
+func TestReplayFailsWhenTheStateDiffers(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(historiesDir, "live-lifecycle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := replay("live-lifecycle", h); err != nil {
+		t.Fatalf("the untouched history does not replay: %v", err)
+	}
+	tampered := 0
+	for _, e := range h.Events {
+		if a := e.GetWorkflowExecutionUpdateCompletedEventAttributes(); a != nil && tampered == 0 {
+			p := a.GetOutcome().GetSuccess().GetPayloads()[0]
+			p.Data = bytes.Replace(p.Data, []byte(`"state_hash":"`), []byte(`"state_hash":"0`), 1)
+			tampered++
+		}
+	}
+	if tampered == 0 {
+		t.Fatal("no update answer in the history")
+	}
+	if err := replay("live-lifecycle", h); err == nil || !strings.Contains(err.Error(), "differs on replay") {
+		t.Fatalf("replaying a history whose recorded state differs: %v; want a difference reported", err)
+	}
+}

@@ -28,6 +28,10 @@ func checkName(field, v string) error {
 	if n := utf8.RuneCountInString(v); n > maxName {
 		return failField(probInvalid, field, fmt.Sprintf("%s is %d characters long; the limit is %d", field, n, maxName))
 	}
+	// The CLI's writes come here without passing the API's body check.
+	if err := lifecycle.CheckText(v); err != nil {
+		return failField(probInvalid, field, fmt.Sprintf("%s %v", field, err))
+	}
 	return nil
 }
 

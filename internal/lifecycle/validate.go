@@ -14,8 +14,10 @@ import (
 	"unicode/utf8"
 )
 
-// Limits on what a proposal may hold; generous for real use, small enough
-// that a workflow's state stays well inside Temporal's payload limits.
+// Limits on what a proposal may hold, generous for real use. They do not
+// by themselves keep a workflow's state inside Temporal's payload limits
+// (240 milestones of 200 characters each, written as JSON escapes, are
+// already megabytes): the byte budgets in budget.go do that.
 const (
 	maxParties       = 12
 	maxTitle         = 200
