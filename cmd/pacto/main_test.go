@@ -84,8 +84,8 @@ func TestAdminCommandsOnARealDatabase(t *testing.T) {
 		{[]string{"party", "create", "--code", "XY", "--name", "X", "--time-zone", "Local"}, 2, "IANA time zone"},
 		{[]string{"principal", "create", "--id", "x", "--roles", "boss", "--name", "X", "--party", "PA"}, 2, "not a role"},
 		// Text the database or the exports cannot carry, from a shell.
-		{[]string{"principal", "create", "--id", "z", "--roles", "approver", "--name", "bell", "--party", "PA"}, 2, "control character"},
-		{[]string{"party", "create", "--code", "XZ", "--name", "Esc[0m", "--time-zone", "America/Panama"}, 2, "control character"},
+		{[]string{"principal", "create", "--id", "z", "--roles", "approver", "--name", "bell\a", "--party", "PA"}, 2, "control character"},
+		{[]string{"party", "create", "--code", "XZ", "--name", "Esc\x1b[0m", "--time-zone", "America/Panama"}, 2, "control character"},
 		{[]string{"principal", "create", "--id", "y", "--roles", "approver", "--name", "Y", "--party", "ZZ"}, 1, "does not exist"},
 		{[]string{"token", "create", "--principal", "nobody"}, 1, "does not exist"},
 		{[]string{"token", "revoke", id[1]}, 1, "no live token"},
