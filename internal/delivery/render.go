@@ -125,15 +125,15 @@ type view struct {
 	Name       string // recipient's name, for the greeting
 	ActivityID string
 	Title      string
-	Actor      string // empty when the clock caused the event
-	Party      string
+	Actor      string // the actor's name (or ID); empty when the clock caused the event
+	Party      string // the party's name (or code)
 	Version    int
-	Milestone  string
+	Milestone  string // the milestone's title (or ID)
 	Extension  string
 	Due        string // empty when the event has no due time
 	At         string
 	Notice     int
-	Parties    string // "PA, US"
+	Parties    string // "Panamá, United States"
 	Comment    string
 	Link       string // empty without a baseURL
 	Subject    string // filled before the bodies are rendered
@@ -165,16 +165,21 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 		Name:       oneLine(r.Name),
 		ActivityID: n.Activity,
 		Title:      oneLine(n.Title),
-		Party:      string(n.Party),
+		Party:      oneLine(or(n.PartyName, string(n.Party))),
 		Version:    n.Version,
-		Milestone:  n.Milestone,
+		Milestone:  oneLine(or(n.MilestoneTitle, n.Milestone)),
 		Extension:  n.Extension,
 		Notice:     n.Notice,
 		Parties:    strings.Join(lifecycle.Codes(n.Parties), ", "),
 		Comment:    strings.TrimSpace(n.Comment),
 	}
+	if len(n.PartyNames) == len(n.Parties) && len(n.Parties) > 0 {
+		v.Parties = oneLine(strings.Join(n.PartyNames, ", "))
+	}
 	if n.Actor != lifecycle.ClockActor {
-		v.Actor = n.Actor
+		// People are named as people read them: "Ana Pérez (Panamá)",
+		// not "PA (pa-coordinator)".
+		v.Actor = oneLine(or(n.ActorName, n.Actor))
 	}
 	if !n.At.IsZero() {
 		v.At = formatTime(n.At, loc, lang)
@@ -245,20 +250,29 @@ var (
 	spanishMonths   = [...]string{"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
 )
 
-// formatTime writes t in zone loc, spelled out for lang and followed by
-// the zone's name: "Monday, 15 March 2027, 17:00 (America/New_York)" or
-// "lunes, 15 de marzo de 2027, 16:00 (America/Panama)". Spelling out the
-// weekday and month avoids the 03/04 day-month ambiguity between the two
-// audiences; the Spanish names are written here rather than pulled from a
-// locale library.
+// formatTime writes t in zone loc as each reader's locale writes it
+// (CLDR's long date and 12-hour time for es-PA and en-US, which both use
+// it), followed by the zone's name: "Monday, March 15, 2027, 5:00 PM
+// (America/New_York)" or "lunes, 15 de marzo de 2027, 4:00 p. m.
+// (America/Panama)". Spelling out the weekday and month avoids the 03/04
+// day-month ambiguity between the two audiences; the Spanish names are
+// written here rather than pulled from a locale library.
 func formatTime(t time.Time, loc *time.Location, lang string) string {
 	t = t.In(loc)
 	zone := loc.String()
-	if lang == "es" {
-		return fmt.Sprintf("%s, %d de %s de %d, %02d:%02d (%s)",
-			spanishWeekdays[t.Weekday()], t.Day(), spanishMonths[t.Month()-1], t.Year(), t.Hour(), t.Minute(), zone)
+	hour := t.Hour() % 12
+	if hour == 0 {
+		hour = 12
 	}
-	return t.Format("Monday, 2 January 2006, 15:04") + " (" + zone + ")"
+	if lang == "es" {
+		half := "a. m."
+		if t.Hour() >= 12 {
+			half = "p. m."
+		}
+		return fmt.Sprintf("%s, %d de %s de %d, %d:%02d %s (%s)",
+			spanishWeekdays[t.Weekday()], t.Day(), spanishMonths[t.Month()-1], t.Year(), hour, t.Minute(), half, zone)
+	}
+	return t.Format("Monday, January 2, 2006, 3:04 PM") + " (" + zone + ")"
 }
 
 // activityLink builds <baseURL>/v1/activities/<id>, escaping id as one
@@ -283,6 +297,14 @@ func activityLink(baseURL, id string) (string, error) {
 		seg = strings.ReplaceAll(seg, ".", "%2E")
 	}
 	return strings.TrimRight(u.String(), "/") + "/v1/activities/" + seg, nil
+}
+
+// or returns a, or b when a is empty.
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // oneLine collapses runs of whitespace, line breaks included, so that a

@@ -138,10 +138,10 @@ func TestRenderDueTimesInRecipientZone(t *testing.T) {
 	if en.Subject != "Milestone overdue: Joint customs training" {
 		t.Errorf("en subject = %q", en.Subject)
 	}
-	if want := "Monday, 15 March 2027, 17:00 (America/New_York)"; !strings.Contains(en.Text, want) || !strings.Contains(en.HTML, want) {
+	if want := "Monday, March 15, 2027, 5:00 PM (America/New_York)"; !strings.Contains(en.Text, want) || !strings.Contains(en.HTML, want) {
 		t.Errorf("en body lacks %q:\n%s", want, en.Text)
 	}
-	if want := "lunes, 15 de marzo de 2027, 16:00 (America/Panama)"; !strings.Contains(es.Text, want) || !strings.Contains(es.HTML, want) {
+	if want := "lunes, 15 de marzo de 2027, 4:00 p. m. (America/Panama)"; !strings.Contains(es.Text, want) || !strings.Contains(es.HTML, want) {
 		t.Errorf("es body lacks %q:\n%s", want, es.Text)
 	}
 	if !strings.Contains(en.Text, "overdue reminder no. 2") || !strings.Contains(es.Text, "aviso de vencimiento n.º 2") {
@@ -163,14 +163,14 @@ func TestRenderLanguageAndZoneFallbacks(t *testing.T) {
 	for _, c := range []struct {
 		lang, zone, wantSubject, wantTime string
 	}{
-		{"es-PA", "America/Panama", "Hito próximo a vencer", "16:00 (America/Panama)"},
-		{"ES_419", "America/Panama", "Hito próximo a vencer", "16:00 (America/Panama)"},
-		{"fr", "America/New_York", "Milestone due soon", "17:00 (America/New_York)"},
-		{"", "", "Milestone due soon", "21:00 (UTC)"},
-		{"en", "Not/AZone", "Milestone due soon", "21:00 (UTC)"},
+		{"es-PA", "America/Panama", "Hito próximo a vencer", "4:00 p. m. (America/Panama)"},
+		{"ES_419", "America/Panama", "Hito próximo a vencer", "4:00 p. m. (America/Panama)"},
+		{"fr", "America/New_York", "Milestone due soon", "5:00 PM (America/New_York)"},
+		{"", "", "Milestone due soon", "9:00 PM (UTC)"},
+		{"en", "Not/AZone", "Milestone due soon", "9:00 PM (UTC)"},
 		// The machine's own zone is not a party's zone: mails name the
 		// same zone on every worker, from the core's zone database.
-		{"en", "Local", "Milestone due soon", "21:00 (UTC)"},
+		{"en", "Local", "Milestone due soon", "9:00 PM (UTC)"},
 	} {
 		m, err := Render(n, Recipient{Language: c.lang, TimeZone: c.zone}, "")
 		if err != nil {
@@ -268,4 +268,61 @@ func FuzzRender(f *testing.F) {
 			t.Errorf("subject spans lines: %q", m.Subject)
 		}
 	})
+}
+
+// Both readers' locales use the 12-hour clock (es-PA and en-US in CLDR)
+// and the US writes the month before the day.
+func TestFormatTimeFollowsEachLocale(t *testing.T) {
+	pa, ny := location("America/Panama"), location("America/New_York")
+	for _, c := range []struct {
+		at   time.Time
+		loc  *time.Location
+		lang string
+		want string
+	}{
+		{time.Date(2026, 11, 30, 20, 56, 0, 0, pa), pa, "es", "lunes, 30 de noviembre de 2026, 8:56 p. m. (America/Panama)"},
+		{time.Date(2026, 11, 30, 20, 56, 0, 0, ny), ny, "en", "Monday, November 30, 2026, 8:56 PM (America/New_York)"},
+		{time.Date(2027, 1, 1, 0, 5, 0, 0, pa), pa, "es", "viernes, 1 de enero de 2027, 12:05 a. m. (America/Panama)"},
+		{time.Date(2027, 1, 1, 12, 0, 0, 0, ny), ny, "en", "Friday, January 1, 2027, 12:00 PM (America/New_York)"},
+		{time.Date(2027, 7, 4, 9, 30, 0, 0, ny), pa, "es", "domingo, 4 de julio de 2027, 8:30 a. m. (America/Panama)"},
+	} {
+		if got := formatTime(c.at, c.loc, c.lang); got != c.want {
+			t.Errorf("formatTime(%s, %s) = %q, want %q", c.at, c.lang, got, c.want)
+		}
+	}
+}
+
+// People, parties and milestones are named as people read them, not by
+// their ids; content recorded before names were kept falls back to ids.
+func TestRenderNamesPeoplePartiesAndMilestones(t *testing.T) {
+	n := sample(lifecycle.EventMilestoneCompleted)
+	n.ActorName, n.PartyName, n.MilestoneTitle = "Coordinadora de Panamá", "Panamá", "Primera cohorte formada"
+	n.PartyNames = []string{"Panamá", "Estados Unidos"}
+	es, err := Render(n, paRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Coordinadora de Panamá (Panamá) ha completado el hito «Primera cohorte formada»", "Panamá, Estados Unidos"} {
+		if !strings.Contains(es.Text, want) || !strings.Contains(es.HTML, want) {
+			t.Errorf("Spanish mail lacks %q:\n%s", want, es.Text)
+		}
+	}
+	if strings.Contains(es.Text, "pa-approver") || strings.Contains(es.Text, "PA (") {
+		t.Errorf("Spanish mail names people by id:\n%s", es.Text)
+	}
+	n.Event = lifecycle.EventExtensionRequested
+	en, err := Render(n, usRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Coordinadora de Panamá (Panamá) asks to move the due time of the milestone “Primera cohorte formada”"; !strings.Contains(en.Text, want) {
+		t.Errorf("English mail lacks %q:\n%s", want, en.Text)
+	}
+	old, err := Render(sample(lifecycle.EventMilestoneCompleted), usRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "pa-approver (PA) has completed the milestone “m1”"; !strings.Contains(old.Text, want) {
+		t.Errorf("without names the mail should fall back to ids, %q:\n%s", want, old.Text)
+	}
 }

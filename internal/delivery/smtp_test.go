@@ -68,8 +68,8 @@ func TestSMTPSendsRenderedMailOverSTARTTLS(t *testing.T) {
 		lang, subject, clock string
 		notClock             string
 	}{
-		{usRecipient, "en", "Milestone overdue: Capacitación aduanera conjunta", "17:00 (America/New_York)", "America/Panama"},
-		{paRecipient, "es", "Hito vencido: Capacitación aduanera conjunta", "16:00 (America/Panama)", "America/New_York"},
+		{usRecipient, "en", "Milestone overdue: Capacitación aduanera conjunta", "5:00 PM (America/New_York)", "America/Panama"},
+		{paRecipient, "es", "Hito vencido: Capacitación aduanera conjunta", "4:00 p. m. (America/Panama)", "America/New_York"},
 	} {
 		rcv := got[i]
 		if !rcv.TLS {
@@ -105,13 +105,13 @@ func TestSMTPSendsRenderedMailOverSTARTTLS(t *testing.T) {
 		}
 	}
 	es := parseMail(t, got[1].Data)
-	for _, want := range []string{"lunes, 15 de marzo de 2027, 16:00 (America/Panama)", "Hola, Ana Pérez:", "aviso de vencimiento n.º 2"} {
+	for _, want := range []string{"lunes, 15 de marzo de 2027, 4:00 p. m. (America/Panama)", "Hola, Ana Pérez:", "aviso de vencimiento n.º 2"} {
 		if !strings.Contains(es.Text, want) {
 			t.Errorf("Spanish text lacks %q:\n%s", want, es.Text)
 		}
 	}
 	en := parseMail(t, got[0].Data)
-	if want := "Monday, 15 March 2027, 17:00 (America/New_York)"; !strings.Contains(en.Text, want) {
+	if want := "Monday, March 15, 2027, 5:00 PM (America/New_York)"; !strings.Contains(en.Text, want) {
 		t.Errorf("English text lacks %q:\n%s", want, en.Text)
 	}
 }

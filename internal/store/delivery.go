@@ -31,6 +31,7 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 	for i, p := range snap.Parties {
 		parties[i] = string(p.Code)
 	}
+	var names map[string]string
 	for _, e := range events {
 		if _, ok := notify.AudienceOf(snap, e); !ok {
 			continue // webhooks carry the events people are told about
@@ -42,7 +43,12 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 		if len(subs) == 0 {
 			continue
 		}
-		content, err := json.Marshal(notificationContent(snap, e))
+		if names == nil {
+			if names, err = displayNames(ctx, q, snap, events); err != nil {
+				return err
+			}
+		}
+		content, err := json.Marshal(notificationContent(snap, e, names))
 		if err != nil {
 			return fmt.Errorf("encode webhook content %s/%d: %w", snap.ID, e.Seq, err)
 		}

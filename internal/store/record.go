@@ -256,20 +256,65 @@ type NotificationContent struct {
 	Notice    int                   `json:"notice,omitempty"`
 	Parties   []lifecycle.PartyCode `json:"parties,omitempty"`
 	Comment   string                `json:"comment,omitempty"`
+	// The names people read, as they stood when the event was recorded:
+	// the actor's, the party's, the milestone's title and each of Parties'.
+	ActorName      string   `json:"actor_name,omitempty"`
+	PartyName      string   `json:"party_name,omitempty"`
+	MilestoneTitle string   `json:"milestone_title,omitempty"`
+	PartyNames     []string `json:"party_names,omitempty"`
 }
 
-func notificationContent(snap lifecycle.State, e lifecycle.Event) NotificationContent {
-	return NotificationContent{
+func notificationContent(snap lifecycle.State, e lifecycle.Event, names map[string]string) NotificationContent {
+	n := NotificationContent{
 		Activity: snap.ID, Title: snap.Title, Event: e.Type, Seq: e.Seq, At: e.At, Actor: e.Actor,
 		Party: e.Party, Version: e.Version, Milestone: e.Milestone, Extension: e.Extension,
 		Due: timePtr(e.Due), Notice: e.Notice, Parties: e.Parties, Comment: e.Comment,
+		ActorName: names["principal:"+e.Actor], PartyName: names["party:"+string(e.Party)],
 	}
+	for _, m := range snap.Milestones {
+		if m.ID == e.Milestone {
+			n.MilestoneTitle = m.Title
+		}
+	}
+	for _, p := range e.Parties {
+		name := names["party:"+string(p)]
+		if name == "" {
+			name = string(p)
+		}
+		n.PartyNames = append(n.PartyNames, name)
+	}
+	return n
+}
+
+// displayNames looks up, in one query, the names of the events' actors
+// and of the activity's parties, keyed "principal:<id>" and "party:<code>".
+func displayNames(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) (map[string]string, error) {
+	var actors []string
+	for _, e := range events {
+		if e.Actor != lifecycle.ClockActor && !slices.Contains(actors, e.Actor) {
+			actors = append(actors, e.Actor)
+		}
+	}
+	parties := make([]string, len(snap.Parties))
+	for i, p := range snap.Parties {
+		parties[i] = string(p.Code)
+	}
+	rows, err := q.DisplayNames(ctx, db.DisplayNamesParams{Principals: actors, Parties: parties})
+	if err != nil {
+		return nil, fmt.Errorf("read the names for %s's notifications: %w", snap.ID, err)
+	}
+	names := make(map[string]string, len(rows))
+	for _, r := range rows {
+		names[r.Kind+":"+r.Key] = r.Name
+	}
+	return names, nil
 }
 
 // insertNotifications puts each appended event in the inbox of everyone
 // who should hear of it, except its own actor. The key makes a retried
 // Record insert nothing twice.
 func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) error {
+	var names map[string]string
 	for _, e := range events {
 		aud, ok := notify.AudienceOf(snap, e)
 		if !ok || len(aud.Parties) == 0 {
@@ -283,7 +328,12 @@ func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.Stat
 		if err != nil {
 			return fmt.Errorf("find recipients of %s/%d: %w", snap.ID, e.Seq, err)
 		}
-		content, err := json.Marshal(notificationContent(snap, e))
+		if names == nil {
+			if names, err = displayNames(ctx, q, snap, events); err != nil {
+				return err
+			}
+		}
+		content, err := json.Marshal(notificationContent(snap, e, names))
 		if err != nil {
 			return fmt.Errorf("encode notification %s/%d: %w", snap.ID, e.Seq, err)
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -413,5 +414,41 @@ func TestWaitRecordedWakesOnTheCommit(t *testing.T) {
 	}
 	if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
 		t.Fatalf("gave up after %s, want about 300ms", d)
+	}
+}
+
+// Notifications carry the names people read: the actor's, the party's,
+// and the milestone's title.
+func TestNotificationsNamePeopleAndParties(t *testing.T) {
+	st := seeded(t)
+	ctx := context.Background()
+	if _, err := st.Pool().Exec(ctx, "UPDATE principals SET name = 'Ana Pérez' WHERE id = 'pa-approver'"); err != nil {
+		t.Fatal(err)
+	}
+	changes := history(t)
+	for i := range changes {
+		if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns, _, err := st.Inbox(ctx, "us-coordinator", false, nil, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range ns {
+		var c store.NotificationContent
+		if err := json.Unmarshal(n.Content, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Event == lifecycle.EventApproved && c.Actor == "pa-approver" {
+			found = true
+			if c.ActorName != "Ana Pérez" || c.PartyName != "Panamá" || c.MilestoneTitle != "" {
+				t.Errorf("approval names %q of %q (milestone %q); want the principal's and the party's names", c.ActorName, c.PartyName, c.MilestoneTitle)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no approval by pa-approver in the US coordinator's inbox: %+v", ns)
 	}
 }

@@ -32,6 +32,44 @@ func (q *Queries) DeleteChildren(ctx context.Context, id string) error {
 	return err
 }
 
+const displayNames = `-- name: DisplayNames :many
+SELECT 'principal'::text AS kind, id AS key, name FROM principals WHERE id = ANY($1::text[])
+UNION ALL
+SELECT 'party'::text, code, name FROM parties WHERE code = ANY($2::text[])
+`
+
+type DisplayNamesParams struct {
+	Principals []string
+	Parties    []string
+}
+
+type DisplayNamesRow struct {
+	Kind string
+	Key  string
+	Name string
+}
+
+// The names people read for principals and parties, by id and code.
+func (q *Queries) DisplayNames(ctx context.Context, arg DisplayNamesParams) ([]DisplayNamesRow, error) {
+	rows, err := q.db.Query(ctx, displayNames, arg.Principals, arg.Parties)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DisplayNamesRow{}
+	for rows.Next() {
+		var i DisplayNamesRow
+		if err := rows.Scan(&i.Kind, &i.Key, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getActivity = `-- name: GetActivity :one
 SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search FROM activities WHERE id = $1
 `

@@ -119,3 +119,9 @@ UPDATE notifications SET read_at = now() WHERE principal_id = $1 AND read_at IS 
 -- name: NotifyRecorded :exec
 -- Delivered at commit to every API process waiting on this activity.
 SELECT pg_notify('pacto_recorded', sqlc.arg(activity_id)::text);
+
+-- name: DisplayNames :many
+-- The names people read for principals and parties, by id and code.
+SELECT 'principal'::text AS kind, id AS key, name FROM principals WHERE id = ANY(sqlc.arg(principals)::text[])
+UNION ALL
+SELECT 'party'::text, code, name FROM parties WHERE code = ANY(sqlc.arg(parties)::text[]);
