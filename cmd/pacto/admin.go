@@ -115,11 +115,12 @@ func runDialogue(ctx context.Context, args []string, out io.Writer) error {
 	f := newFlags("dialogue "+verb, "dialogue "+verb+" [flags]")
 	db := f.database()
 	var d store.Dialogue
-	var parties string
+	var parties, languages string
 	if verb == "create" {
 		f.fs.StringVar(&d.ID, "id", "", "dialogue id, e.g. hld-pa-us")
 		f.fs.StringVar(&d.Name, "name", "", "dialogue name")
 		f.fs.StringVar(&parties, "parties", "", "comma-separated party codes, e.g. PA,US")
+		f.fs.StringVar(&languages, "languages", "", "comma-separated authentic languages, e.g. es,en (default: the parties' languages)")
 	}
 	if err := f.parse(rest); err != nil {
 		return err
@@ -132,13 +133,18 @@ func runDialogue(ctx context.Context, args []string, out io.Writer) error {
 			}
 			rows := make([][]string, len(ds))
 			for i, d := range ds {
-				rows[i] = []string{d.ID, d.Name, strings.Join(d.Parties, ",")}
+				rows[i] = []string{d.ID, d.Name, strings.Join(d.Parties, ","), strings.Join(d.Languages, ",")}
 			}
-			return table(out, "ID\tNAME\tPARTIES", rows)
+			return table(out, "ID\tNAME\tPARTIES\tLANGUAGES", rows)
 		}
 		for _, p := range strings.Split(parties, ",") {
 			if p = strings.TrimSpace(p); p != "" {
 				d.Parties = append(d.Parties, p)
+			}
+		}
+		for _, l := range strings.Split(languages, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				d.Languages = append(d.Languages, l)
 			}
 		}
 		if len(d.Parties) < 2 || d.ID == "" || d.Name == "" {
@@ -147,10 +153,15 @@ func runDialogue(ctx context.Context, args []string, out io.Writer) error {
 		if err := api.ValidateDialogue(d); err != nil {
 			return fmt.Errorf("%v: %w", err, errUsage)
 		}
-		if _, err := st.CreateDialogue(ctx, d); err != nil {
+		created, err := st.CreateDialogue(ctx, d)
+		var langErr *store.LanguageError
+		if errors.As(err, &langErr) {
+			return fmt.Errorf("--languages: %v: %w", langErr, errUsage)
+		}
+		if err != nil {
 			return explain("dialogue "+d.ID, err)
 		}
-		fmt.Fprintf(out, "dialogue %s created\n", d.ID)
+		fmt.Fprintf(out, "dialogue %s created, in %s\n", created.ID, strings.Join(created.Languages, " and "))
 		return nil
 	})
 }

@@ -42,7 +42,11 @@ func TestAdminCommandsOnARealDatabase(t *testing.T) {
 			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
 		}
 	}
-	code, out, _ := pacto(t, "principal", "list", "--party", "PA")
+	code, out, _ := pacto(t, "dialogue", "list")
+	if code != 0 || !strings.Contains(out, "en,es") {
+		t.Fatalf("dialogue list does not show the parties' languages: %d %q", code, out)
+	}
+	code, out, _ = pacto(t, "principal", "list", "--party", "PA")
 	if code != 0 || !strings.Contains(out, "pa-approver") || strings.Contains(out, "admin") {
 		t.Fatalf("principal list: %d %q", code, out)
 	}
@@ -83,6 +87,8 @@ func TestAdminCommandsOnARealDatabase(t *testing.T) {
 		// from worker to worker.
 		{[]string{"party", "create", "--code", "XY", "--name", "X", "--time-zone", "Local"}, 2, "IANA time zone"},
 		{[]string{"principal", "create", "--id", "x", "--roles", "boss", "--name", "X", "--party", "PA"}, 2, "not a role"},
+		{[]string{"dialogue", "create", "--id", "d-es", "--name", "Spanish only", "--parties", "PA,US", "--languages", "es"}, 2, "language of party US"},
+		{[]string{"dialogue", "create", "--id", "d-fr", "--name", "French", "--parties", "PA,US", "--languages", "fr"}, 2, "es or en"},
 		// Text the database or the exports cannot carry, from a shell.
 		{[]string{"principal", "create", "--id", "z", "--roles", "approver", "--name", "bell\a", "--party", "PA"}, 2, "control character"},
 		{[]string{"party", "create", "--code", "XZ", "--name", "Esc\x1b[0m", "--time-zone", "America/Panama"}, 2, "control character"},

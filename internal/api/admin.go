@@ -38,9 +38,12 @@ func checkName(field, v string) error {
 // storeWriteError turns a store conflict or dangling reference into a
 // problem that names the field at fault.
 func storeWriteError(err error, conflictDetail, missingField, missingDetail string) error {
+	var langErr *store.LanguageError
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return fail(probConflict, conflictDetail)
+	case errors.As(err, &langErr):
+		return failField(probInvalid, "languages", langErr.Error())
 	case errors.Is(err, store.ErrInvalid):
 		return fail(probInvalid, "a value is outside what the database accepts: "+err.Error())
 	case errors.Is(err, store.ErrNotFound):
@@ -129,6 +132,11 @@ func ValidateDialogue(d store.Dialogue) error {
 	}
 	if len(d.Parties) < 2 {
 		return failField(probInvalid, "parties", "a dialogue needs at least two parties")
+	}
+	for i, l := range d.Languages {
+		if !slices.Contains(languages, l) || slices.Contains(d.Languages[:i], l) {
+			return failField(probInvalid, "languages", fmt.Sprintf("languages must be distinct, each es or en; %q is not", l))
+		}
 	}
 	return nil
 }

@@ -435,6 +435,12 @@ func (s *stack) admin(t *testing.T) {
 	want(t, s.call("admin", "POST", "/v1/admin/parties", store.Party{Code: "XX", Name: "X", TimeZone: "Mars/Olympus", Language: "es"}), 422, "invalid-input", "time_zone")
 	want(t, s.call("admin", "POST", "/v1/admin/dialogues", store.Dialogue{ID: "hld-pa-cr", Name: "PA–CR", Parties: []string{"PA", "CR"}}), 201)
 	want(t, s.call("admin", "POST", "/v1/admin/dialogues", store.Dialogue{ID: "bad", Name: "bad", Parties: []string{"PA", "ZZ"}}), 422, "invalid-input", "parties")
+	// A dialogue's authentic languages include every party's.
+	want(t, s.call("admin", "POST", "/v1/admin/dialogues", store.Dialogue{ID: "hld-pa-us-es", Name: "Spanish only", Parties: []string{"PA", "US"}, Languages: []string{"es"}}), 422, "invalid-input", "languages")
+	want(t, s.call("admin", "POST", "/v1/admin/dialogues", store.Dialogue{ID: "hld-pa-us-fr", Name: "French", Parties: []string{"PA", "US"}, Languages: []string{"es", "en", "fr"}}), 422, "invalid-input", "languages")
+	if r := s.call("admin", "GET", "/v1/admin/dialogues", nil); !strings.Contains(string(r.body), `"id":"hld-pa-cr","name":"PA–CR","parties":["CR","PA"],"languages":["es"]`) {
+		t.Fatalf("dialogues do not show their languages: %s", r.body)
+	}
 	want(t, s.call("admin", "POST", "/v1/admin/principals", store.Principal{ID: "cr-approver", Party: "CR", Roles: []string{"approver"}, Name: "CR approver", Language: "es"}), 201)
 	want(t, s.call("admin", "POST", "/v1/admin/principals", store.Principal{ID: "nobody", Roles: []string{"observer"}, Name: "No party"}), 422, "invalid-input", "party")
 	tok := s.call("admin", "POST", "/v1/admin/tokens", TokenRequest{Principal: "cr-approver", Name: "laptop"})

@@ -26,7 +26,22 @@ type Dialogue struct {
 	ID      string   `json:"id"`
 	Name    string   `json:"name"`
 	Parties []string `json:"parties"`
+	// Languages are the dialogue's authentic languages, in which its
+	// activities' texts are written; by default its parties' languages.
+	Languages []string `json:"languages,omitempty"`
 }
+
+// LanguageError refuses a dialogue whose languages leave out a party's.
+type LanguageError struct {
+	Party, Language string
+}
+
+func (e *LanguageError) Error() string {
+	return fmt.Sprintf("the dialogue's languages must include %s, the language of party %s", e.Language, e.Party)
+}
+
+// Unwrap makes a LanguageError an ErrInvalid.
+func (e *LanguageError) Unwrap() error { return ErrInvalid }
 
 // Principal is a person or system that acts through tokens.
 type Principal struct {
@@ -96,6 +111,20 @@ func (s *Store) CreateDialogue(ctx context.Context, d Dialogue) (Dialogue, error
 				return created("party "+p+" of dialogue "+d.ID, err)
 			}
 		}
+		langs, err := q.SetDialogueLanguages(ctx, db.SetDialogueLanguagesParams{ID: d.ID, Languages: nonNil(d.Languages)})
+		if err != nil {
+			return fmt.Errorf("set the languages of dialogue %s: %w", d.ID, err)
+		}
+		d.Languages = langs
+		// Each party reads and approves in its own language, so it must be
+		// one of the dialogue's.
+		missing, err := q.PartyLanguagesMissing(ctx, d.ID)
+		if err != nil {
+			return fmt.Errorf("check the languages of dialogue %s: %w", d.ID, err)
+		}
+		if len(missing) > 0 {
+			return &LanguageError{Party: missing[0].Code, Language: missing[0].Language}
+		}
 		return nil
 	})
 	if err != nil {
@@ -112,7 +141,7 @@ func (s *Store) Dialogues(ctx context.Context) ([]Dialogue, error) {
 	}
 	out := make([]Dialogue, len(rows))
 	for i, r := range rows {
-		out[i] = Dialogue{ID: r.ID, Name: r.Name, Parties: r.PartyCodes}
+		out[i] = Dialogue{ID: r.ID, Name: r.Name, Parties: r.PartyCodes, Languages: r.Languages}
 	}
 	return out, nil
 }

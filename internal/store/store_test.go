@@ -452,3 +452,26 @@ func TestNotificationsNamePeopleAndParties(t *testing.T) {
 		t.Fatalf("no approval by pa-approver in the US coordinator's inbox: %+v", ns)
 	}
 }
+
+// A dialogue's authentic languages are its parties' by default, and must
+// include each party's language when given.
+func TestDialogueLanguages(t *testing.T) {
+	st := seeded(t)
+	ctx := context.Background()
+	ds, err := st.Dialogues(ctx)
+	if err != nil || len(ds) != 1 || !slices.Equal(ds[0].Languages, []string{"en", "es"}) {
+		t.Fatalf("seeded dialogue languages %+v (%v); want its parties' en and es", ds, err)
+	}
+	d, err := st.CreateDialogue(ctx, store.Dialogue{ID: "hld-2", Name: "Second", Parties: []string{"PA", "US"}, Languages: []string{"es", "en"}})
+	if err != nil || !slices.Equal(d.Languages, []string{"es", "en"}) {
+		t.Fatalf("given languages: %+v, %v", d, err)
+	}
+	_, err = st.CreateDialogue(ctx, store.Dialogue{ID: "hld-3", Name: "Third", Parties: []string{"PA", "US"}, Languages: []string{"es"}})
+	var le *store.LanguageError
+	if !errors.As(err, &le) || le.Party != "US" || le.Language != "en" || !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a dialogue without its US party's English: %v; want a LanguageError naming US and en", err)
+	}
+	if n := count(t, st, "SELECT count(*) FROM dialogues WHERE id = 'hld-3'"); n != 0 {
+		t.Fatalf("the refused dialogue was stored")
+	}
+}

@@ -67,7 +67,7 @@ func (q *Queries) Authenticate(ctx context.Context, secretHash []byte) (Authenti
 }
 
 const createDialogue = `-- name: CreateDialogue :one
-INSERT INTO dialogues (id, name) VALUES ($1, $2) RETURNING id, name, created_at
+INSERT INTO dialogues (id, name) VALUES ($1, $2) RETURNING id, name, created_at, languages
 `
 
 type CreateDialogueParams struct {
@@ -78,7 +78,12 @@ type CreateDialogueParams struct {
 func (q *Queries) CreateDialogue(ctx context.Context, arg CreateDialogueParams) (Dialogue, error) {
 	row := q.db.QueryRow(ctx, createDialogue, arg.ID, arg.Name)
 	var i Dialogue
-	err := row.Scan(&i.ID, &i.Name, &i.CreatedAt)
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.CreatedAt,
+		&i.Languages,
+	)
 	return i, err
 }
 
@@ -206,13 +211,18 @@ func (q *Queries) DisablePrincipal(ctx context.Context, id string) (int64, error
 }
 
 const getDialogue = `-- name: GetDialogue :one
-SELECT id, name, created_at FROM dialogues WHERE id = $1
+SELECT id, name, created_at, languages FROM dialogues WHERE id = $1
 `
 
 func (q *Queries) GetDialogue(ctx context.Context, id string) (Dialogue, error) {
 	row := q.db.QueryRow(ctx, getDialogue, id)
 	var i Dialogue
-	err := row.Scan(&i.ID, &i.Name, &i.CreatedAt)
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.CreatedAt,
+		&i.Languages,
+	)
 	return i, err
 }
 
@@ -271,7 +281,7 @@ func (q *Queries) ListDialogueParties(ctx context.Context, dialogueID string) ([
 }
 
 const listDialogues = `-- name: ListDialogues :many
-SELECT d.id, d.name, d.created_at, coalesce(array_agg(dp.party_code ORDER BY dp.party_code) FILTER (WHERE dp.party_code IS NOT NULL), '{}')::text[] AS party_codes
+SELECT d.id, d.name, d.created_at, d.languages, coalesce(array_agg(dp.party_code ORDER BY dp.party_code) FILTER (WHERE dp.party_code IS NOT NULL), '{}')::text[] AS party_codes
 FROM dialogues d
 LEFT JOIN dialogue_parties dp ON dp.dialogue_id = d.id
 GROUP BY d.id
@@ -282,6 +292,7 @@ type ListDialoguesRow struct {
 	ID         string
 	Name       string
 	CreatedAt  time.Time
+	Languages  []string
 	PartyCodes []string
 }
 
@@ -298,6 +309,7 @@ func (q *Queries) ListDialogues(ctx context.Context) ([]ListDialoguesRow, error)
 			&i.ID,
 			&i.Name,
 			&i.CreatedAt,
+			&i.Languages,
 			&i.PartyCodes,
 		); err != nil {
 			return nil, err
@@ -418,6 +430,40 @@ func (q *Queries) ListTokens(ctx context.Context, principal *string) ([]ListToke
 	return items, nil
 }
 
+const partyLanguagesMissing = `-- name: PartyLanguagesMissing :many
+SELECT p.code, p.language FROM dialogue_parties dp
+JOIN parties p ON p.code = dp.party_code
+JOIN dialogues d ON d.id = dp.dialogue_id
+WHERE dp.dialogue_id = $1 AND NOT p.language = ANY(d.languages)
+ORDER BY p.code
+`
+
+type PartyLanguagesMissingRow struct {
+	Code     string
+	Language string
+}
+
+// The dialogue's parties whose language is not one of its languages.
+func (q *Queries) PartyLanguagesMissing(ctx context.Context, dialogueID string) ([]PartyLanguagesMissingRow, error) {
+	rows, err := q.db.Query(ctx, partyLanguagesMissing, dialogueID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []PartyLanguagesMissingRow{}
+	for rows.Next() {
+		var i PartyLanguagesMissingRow
+		if err := rows.Scan(&i.Code, &i.Language); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const principalsFor = `-- name: PrincipalsFor :many
 SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals
 WHERE disabled_at IS NULL
@@ -472,6 +518,29 @@ func (q *Queries) RevokeToken(ctx context.Context, id string) (int64, error) {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const setDialogueLanguages = `-- name: SetDialogueLanguages :one
+UPDATE dialogues SET languages = CASE WHEN cardinality($1::text[]) > 0 THEN $1::text[] ELSE ARRAY(
+    SELECT DISTINCT p.language FROM dialogue_parties dp
+    JOIN parties p ON p.code = dp.party_code
+    WHERE dp.dialogue_id = $2
+    ORDER BY p.language) END
+WHERE id = $2
+RETURNING languages
+`
+
+type SetDialogueLanguagesParams struct {
+	Languages []string
+	ID        string
+}
+
+// The languages given, or else those of the dialogue's parties.
+func (q *Queries) SetDialogueLanguages(ctx context.Context, arg SetDialogueLanguagesParams) ([]string, error) {
+	row := q.db.QueryRow(ctx, setDialogueLanguages, arg.Languages, arg.ID)
+	var languages []string
+	err := row.Scan(&languages)
+	return languages, err
 }
 
 const touchToken = `-- name: TouchToken :exec

@@ -86,6 +86,7 @@ type Dialogue struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	Languages []string
 }
 
 type DialogueParty struct {

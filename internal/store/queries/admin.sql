@@ -9,6 +9,24 @@ SELECT * FROM parties ORDER BY code;
 -- name: CreateDialogue :one
 INSERT INTO dialogues (id, name) VALUES ($1, $2) RETURNING *;
 
+-- name: SetDialogueLanguages :one
+-- The languages given, or else those of the dialogue's parties.
+UPDATE dialogues SET languages = CASE WHEN cardinality(sqlc.arg(languages)::text[]) > 0 THEN sqlc.arg(languages)::text[] ELSE ARRAY(
+    SELECT DISTINCT p.language FROM dialogue_parties dp
+    JOIN parties p ON p.code = dp.party_code
+    WHERE dp.dialogue_id = sqlc.arg(id)
+    ORDER BY p.language) END
+WHERE id = sqlc.arg(id)
+RETURNING languages;
+
+-- name: PartyLanguagesMissing :many
+-- The dialogue's parties whose language is not one of its languages.
+SELECT p.code, p.language FROM dialogue_parties dp
+JOIN parties p ON p.code = dp.party_code
+JOIN dialogues d ON d.id = dp.dialogue_id
+WHERE dp.dialogue_id = $1 AND NOT p.language = ANY(d.languages)
+ORDER BY p.code;
+
 -- name: AddDialogueParty :exec
 INSERT INTO dialogue_parties (dialogue_id, party_code) VALUES ($1, $2)
 ON CONFLICT DO NOTHING;
