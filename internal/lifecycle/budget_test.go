@@ -98,3 +98,25 @@ func TestRules2RefusesACommandOverTheByteBudget(t *testing.T) {
 	}
 	refuse(t, lc.State{}, p, coord("PA"), t0, lc.KindInvalidInput, "")
 }
+
+// The 12-month line between short and medium term is drawn with the same
+// month arithmetic as due times: from rules 2, a year after 29 February is
+// 28 February, so a milestone due on 1 March after it is medium term.
+func TestHorizonFollowsTheRulesMonthArithmetic(t *testing.T) {
+	t.Parallel()
+	activation := time.Date(2028, 2, 29, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		rules int
+		want  lc.Horizon
+	}{{1, lc.HorizonShort}, {2, lc.HorizonMedium}} {
+		p := proposal()
+		p.Rules = c.rules
+		p.Milestones[0].Due = "2029-03-01T12:00:00Z"
+		p.Milestones[1].Due = "2029-06-01T12:00:00Z"
+		s, _ := run(t, lc.State{}, p, coord("PA"), activation.Add(-time.Hour))
+		s = activeAt(t, s, activation)
+		if got := milestone(t, s, "m1").Term; got != c.want {
+			t.Errorf("rules %d: a milestone due 1 March 2029 after activation on 29 February 2028 is %s term, want %s", c.rules, got, c.want)
+		}
+	}
+}

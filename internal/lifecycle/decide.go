@@ -288,7 +288,7 @@ func (d *decider) activate() {
 		due, _ := mustParseDue(m.Due).ResolveRules(loc, d.now, d.s.Rules)
 		term := m.Horizon
 		if term == "" {
-			term = deriveHorizon(d.now, due)
+			term = deriveHorizon(d.now, due, d.s.Rules)
 		}
 		dues = append(dues, ResolvedDue{Milestone: m.ID, DueAt: due, Term: term})
 	}
@@ -556,12 +556,13 @@ func (s *State) ownerLocation(p PartyCode) *time.Location {
 }
 
 // deriveHorizon classifies a due time by its distance from activation: up
-// to 12 months short, up to 36 months medium, beyond that long.
-func deriveHorizon(activation, due time.Time) Horizon {
+// to 12 months short, up to 36 months medium, beyond that long, counting
+// months as the run's rules count them (see Period.AddToRules).
+func deriveHorizon(activation, due time.Time, rules int) Horizon {
 	switch {
-	case !due.After(activation.AddDate(1, 0, 0)):
+	case !due.After(Period{Years: 1}.AddToRules(activation, rules)):
 		return HorizonShort
-	case !due.After(activation.AddDate(3, 0, 0)):
+	case !due.After(Period{Years: 3}.AddToRules(activation, rules)):
 		return HorizonMedium
 	default:
 		return HorizonLong

@@ -185,10 +185,10 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 		}
 		m.DueAt = at
 		if m.Term == "" {
-			m.Term = deriveHorizon(now, at) // provisional until activation
+			m.Term = deriveHorizon(now, at, s.Rules) // provisional until activation
 		}
 	} else if m.Term == "" {
-		m.Term = deriveHorizon(now, due.Offset.AddToRules(now, s.Rules))
+		m.Term = deriveHorizon(now, due.Offset.AddToRules(now, s.Rules), s.Rules)
 	}
 	return m, nil
 }
