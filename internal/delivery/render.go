@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
@@ -165,9 +166,9 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 		Name:       oneLine(r.Name),
 		ActivityID: n.Activity,
 		Title:      oneLine(n.Title),
-		Party:      oneLine(or(n.PartyName, string(n.Party))),
+		Party:      oneLine(cmp.Or(n.PartyName, string(n.Party))),
 		Version:    n.Version,
-		Milestone:  oneLine(or(n.MilestoneTitle, n.Milestone)),
+		Milestone:  oneLine(cmp.Or(n.MilestoneTitle, n.Milestone)),
 		Extension:  n.Extension,
 		Notice:     n.Notice,
 		Parties:    strings.Join(lifecycle.Codes(n.Parties), ", "),
@@ -179,7 +180,7 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 	if n.Actor != lifecycle.ClockActor {
 		// People are named as people read them: "Ana Pérez (Panamá)",
 		// not "PA (pa-coordinator)".
-		v.Actor = oneLine(or(n.ActorName, n.Actor))
+		v.Actor = oneLine(cmp.Or(n.ActorName, n.Actor))
 	}
 	if !n.At.IsZero() {
 		v.At = formatTime(n.At, loc, lang)
@@ -297,14 +298,6 @@ func activityLink(baseURL, id string) (string, error) {
 		seg = strings.ReplaceAll(seg, ".", "%2E")
 	}
 	return strings.TrimRight(u.String(), "/") + "/v1/activities/" + seg, nil
-}
-
-// or returns a, or b when a is empty.
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // oneLine collapses runs of whitespace, line breaks included, so that a

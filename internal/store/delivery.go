@@ -16,7 +16,7 @@ import (
 // enqueueDeliveries writes the outbox rows for newly appended events, in
 // Record's transaction: an email per new inbox row whose principal wants
 // one, and a webhook per matching subscription.
-func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) error {
+func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event, dn *displayNames) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -31,7 +31,6 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 	for i, p := range snap.Parties {
 		parties[i] = string(p.Code)
 	}
-	var names map[string]string
 	for _, e := range events {
 		if _, ok := notify.AudienceOf(snap, e); !ok {
 			continue // webhooks carry the events people are told about
@@ -43,10 +42,9 @@ func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State,
 		if len(subs) == 0 {
 			continue
 		}
-		if names == nil {
-			if names, err = displayNames(ctx, q, snap, events); err != nil {
-				return err
-			}
+		names, err := dn.get(ctx)
+		if err != nil {
+			return err
 		}
 		content, err := json.Marshal(notificationContent(snap, e, names))
 		if err != nil {

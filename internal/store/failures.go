@@ -73,8 +73,12 @@ func (s *Store) RecordFailureOf(ctx context.Context, id string) (RecordFailure, 
 	if err != nil {
 		return RecordFailure{}, notFound(err)
 	}
+	return failureOf(row), nil
+}
+
+func failureOf(row db.RecordFailureRow) RecordFailure {
 	return RecordFailure{ActivityID: row.ActivityID, Seq: row.Seq, RecordedSeq: row.RecordedSeq, SQLState: row.Sqlstate, Message: row.Message,
-		Attempts: int(row.Attempts), FirstFailedAt: row.FirstFailedAt, LastFailedAt: row.LastFailedAt}, nil
+		Attempts: int(row.Attempts), FirstFailedAt: row.FirstFailedAt, LastFailedAt: row.LastFailedAt}
 }
 
 // RecordFailures lists the open record failures, oldest first.
@@ -85,8 +89,7 @@ func (s *Store) RecordFailures(ctx context.Context, limit int) ([]RecordFailure,
 	}
 	out := make([]RecordFailure, len(rows))
 	for i, r := range rows {
-		out[i] = RecordFailure{ActivityID: r.ActivityID, Seq: r.Seq, RecordedSeq: r.RecordedSeq, SQLState: r.Sqlstate, Message: r.Message,
-			Attempts: int(r.Attempts), FirstFailedAt: r.FirstFailedAt, LastFailedAt: r.LastFailedAt}
+		out[i] = failureOf(db.RecordFailureRow(r)) // the same columns
 	}
 	return out, nil
 }

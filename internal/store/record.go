@@ -42,10 +42,11 @@ func (s *Store) Record(ctx context.Context, snap lifecycle.State, events []lifec
 		if err := upsertActivity(ctx, q, snap); err != nil {
 			return err
 		}
-		if err := insertNotifications(ctx, q, snap, appended); err != nil {
+		names := &displayNames{q: q, snap: snap, events: appended}
+		if err := insertNotifications(ctx, q, snap, appended, names); err != nil {
 			return err
 		}
-		if err := enqueueDeliveries(ctx, q, snap, appended); err != nil {
+		if err := enqueueDeliveries(ctx, q, snap, appended, names); err != nil {
 			return err
 		}
 		if err := q.ClearRecordFailure(ctx, db.ClearRecordFailureParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
@@ -286,11 +287,23 @@ func notificationContent(snap lifecycle.State, e lifecycle.Event, names map[stri
 	return n
 }
 
-// displayNames looks up, in one query, the names of the events' actors
-// and of the activity's parties, keyed "principal:<id>" and "party:<code>".
-func displayNames(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) (map[string]string, error) {
+// displayNames are the names of a Record's actors and of its activity's
+// parties, keyed "principal:<id>" and "party:<code>", looked up in one
+// query the first time the inbox or a webhook needs them, and only then.
+type displayNames struct {
+	q      *db.Queries
+	snap   lifecycle.State
+	events []lifecycle.Event
+	names  map[string]string
+}
+
+func (d *displayNames) get(ctx context.Context) (map[string]string, error) {
+	if d.names != nil {
+		return d.names, nil
+	}
+	snap := d.snap
 	var actors []string
-	for _, e := range events {
+	for _, e := range d.events {
 		if e.Actor != lifecycle.ClockActor && !slices.Contains(actors, e.Actor) {
 			actors = append(actors, e.Actor)
 		}
@@ -299,22 +312,21 @@ func displayNames(ctx context.Context, q *db.Queries, snap lifecycle.State, even
 	for i, p := range snap.Parties {
 		parties[i] = string(p.Code)
 	}
-	rows, err := q.DisplayNames(ctx, db.DisplayNamesParams{Principals: actors, Parties: parties})
+	rows, err := d.q.DisplayNames(ctx, db.DisplayNamesParams{Principals: actors, Parties: parties})
 	if err != nil {
 		return nil, fmt.Errorf("read the names for %s's notifications: %w", snap.ID, err)
 	}
-	names := make(map[string]string, len(rows))
+	d.names = make(map[string]string, len(rows))
 	for _, r := range rows {
-		names[r.Kind+":"+r.Key] = r.Name
+		d.names[r.Kind+":"+r.Key] = r.Name
 	}
-	return names, nil
+	return d.names, nil
 }
 
 // insertNotifications puts each appended event in the inbox of everyone
 // who should hear of it, except its own actor. The key makes a retried
 // Record insert nothing twice.
-func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) error {
-	var names map[string]string
+func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event, dn *displayNames) error {
 	for _, e := range events {
 		aud, ok := notify.AudienceOf(snap, e)
 		if !ok || len(aud.Parties) == 0 {
@@ -328,10 +340,9 @@ func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.Stat
 		if err != nil {
 			return fmt.Errorf("find recipients of %s/%d: %w", snap.ID, e.Seq, err)
 		}
-		if names == nil {
-			if names, err = displayNames(ctx, q, snap, events); err != nil {
-				return err
-			}
+		names, err := dn.get(ctx)
+		if err != nil {
+			return err
 		}
 		content, err := json.Marshal(notificationContent(snap, e, names))
 		if err != nil {
