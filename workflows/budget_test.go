@@ -20,8 +20,9 @@ const payloadLimit = 512 << 10
 // worst builds the largest state legal commands can reach, greedily, and
 // measures every payload the workflow would send on the way: the start
 // input, each Update's request and answer, each Record input, the query
-// answer and the continue-as-new input. Every text is at its limit and
-// made of characters JSON writes as six-byte escapes.
+// answer and the continue-as-new input. Every text is at its limit in
+// each of the dialogue's languages and made of characters JSON writes as
+// six-byte escapes.
 type worst struct {
 	t       *testing.T
 	s       lifecycle.State
@@ -49,9 +50,8 @@ func (w *worst) measure(what string, v any) {
 func (w *worst) try(cmd lifecycle.Command, who lifecycle.Principal) bool {
 	w.t.Helper()
 	w.now = w.now.Add(time.Minute)
-	if p, ok := cmd.(lifecycle.Propose); ok {
-		w.measure("start input", Proposal(who, p))
-	} else {
+	p, propose := cmd.(lifecycle.Propose)
+	if !propose {
 		w.measure("update request", Request[lifecycle.Command]{Actor: who, Command: cmd})
 	}
 	events, err := lifecycle.Decide(w.s, cmd, who, w.now)
@@ -60,6 +60,11 @@ func (w *worst) try(cmd lifecycle.Command, who lifecycle.Principal) bool {
 			w.t.Fatalf("%s refused for another reason than its size: %v", cmd.CommandName(), err)
 		}
 		return false
+	}
+	if propose {
+		// The API decides a proposal before it starts the workflow, so
+		// only one the core accepts becomes a start input.
+		w.measure("start input", Proposal(who, p))
 	}
 	w.apply(events)
 	w.measure("update result", UpdateResult{Seq: w.s.Seq, Version: w.s.Version, Status: w.s.Status, StateHash: StateHash(w.s)})
@@ -93,6 +98,9 @@ func TestWorstCaseStateStaysUnderThePayloadLimit(t *testing.T) {
 	w := &worst{t: t, now: t0, largest: map[string]int{}}
 	amp := func(n int) string { return strings.Repeat("&", n) }
 	lt := func(n int) string { return strings.Repeat("<", n) }
+	// Under rules 3 every material text is written in each authentic
+	// language, each up to the limit: the dialogue's two.
+	both := func(s string) lifecycle.Text { return bilingual(s, s) }
 
 	// The most milestones with the longest titles and units a proposal
 	// can carry, then as much summary and as many objectives as fit.
@@ -103,8 +111,8 @@ func TestWorstCaseStateStaysUnderThePayloadLimit(t *testing.T) {
 			if i%2 == 1 {
 				owner = "US"
 			}
-			out[i] = lifecycle.MilestoneSpec{ID: fmt.Sprintf("m%03d-%s", i, strings.Repeat("x", 95)), Title: amp(200), Owner: owner,
-				Due: fmt.Sprintf("P%dD", 10+i), Indicator: &lifecycle.Indicator{Target: 1e300, Baseline: ptr(-1e300), Unit: amp(32)}}
+			out[i] = lifecycle.MilestoneSpec{ID: fmt.Sprintf("m%03d-%s", i, strings.Repeat("x", 95)), Title: both(amp(200)), Owner: owner,
+				Due: fmt.Sprintf("P%dD", 10+i), Indicator: &lifecycle.Indicator{Target: 1e300, Baseline: ptr(-1e300), Unit: both(amp(32))}}
 		}
 		return out
 	}
@@ -129,14 +137,14 @@ func TestWorstCaseStateStaysUnderThePayloadLimit(t *testing.T) {
 	}
 	for size := 1000; size <= 20000; size += 1000 {
 		a := content()
-		a.Summary = lt(size)
+		a.Summary = both(lt(size))
 		if !w.try(a, usCoord) {
 			break
 		}
 	}
 	for range 50 {
 		a := content()
-		a.Objectives = append(a.Objectives, lt(1000))
+		a.Objectives = append(a.Objectives, both(lt(1000)))
 		if !w.try(a, usCoord) {
 			break
 		}

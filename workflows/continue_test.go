@@ -19,7 +19,7 @@ func TestFiveYearActivityContinuesAsNew(t *testing.T) {
 			owner = "US"
 		}
 		p.Milestones = append(p.Milestones, lifecycle.MilestoneSpec{
-			ID: fmt.Sprintf("month-%02d", k), Title: fmt.Sprintf("Monthly report %d", k), Owner: owner, Due: fmt.Sprintf("P%dM", k),
+			ID: fmt.Sprintf("month-%02d", k), Title: bilingual(fmt.Sprintf("Monthly report %d", k), fmt.Sprintf("Informe mensual %d", k)), Owner: owner, Due: fmt.Sprintf("P%dM", k),
 		})
 	}
 	activation := t0.Add(2 * time.Hour)

@@ -64,6 +64,7 @@ const (
 	UpdateSuspend           = "suspend"
 	UpdateResume            = "resume"
 	UpdateCancel            = "cancel"
+	UpdateAssignLanguages   = "assign_languages"
 )
 
 // Typed search attributes, so the Temporal UI and CLI can find activities.
@@ -106,6 +107,9 @@ type Input struct {
 //	   compact UpdateResult; a change the read model refuses blocks the
 //	   activity instead of being retried for ever; continue-as-new records
 //	   everything first; the core's rules 2 (bounded state).
+//	3  The core's rules 3: material texts per authentic language. (Runs
+//	   of any version take assign_languages, which moves an activity
+//	   proposed before languages to them.)
 //
 // Versioning through the input, rather than workflow.GetVersion, spares
 // every run the search-attribute upsert GetVersion makes. The version is
@@ -247,6 +251,7 @@ func (r *runner) register(ctx workflow.Context) error {
 		handle[lifecycle.Suspend](ctx, r, UpdateSuspend),
 		handle[lifecycle.Resume](ctx, r, UpdateResume),
 		handle[lifecycle.Cancel](ctx, r, UpdateCancel),
+		handle[lifecycle.AssignLanguages](ctx, r, UpdateAssignLanguages),
 	)
 }
 

@@ -59,7 +59,8 @@ func TestBothApproveActivatesAndArmsMilestones(t *testing.T) {
 func TestChangesRequestedAmendAndReapprove(t *testing.T) {
 	h := newHarness(t, t0, &recorder{})
 	p := proposal("act-amend")
-	amended := lifecycle.Amend{BaseVersion: 1, Title: p.Title, Summary: p.Summary + " Include port officials.", Objectives: p.Objectives, Milestones: p.Milestones}
+	summary := bilingual(p.Summary["en"]+" Include port officials.", p.Summary["es"]+" Incluir a los funcionarios portuarios.")
+	amended := lifecycle.Amend{BaseVersion: 1, Title: p.Title, Summary: summary, Objectives: p.Objectives, Milestones: p.Milestones}
 	same := amended
 	same.BaseVersion = 2
 
@@ -79,6 +80,9 @@ func TestChangesRequestedAmendAndReapprove(t *testing.T) {
 	wantAccepted(t, append(steps, resubmit, last)...)
 	if afterAmend.Version != 2 || !slices.Equal(lifecycle.PendingParties(afterAmend), []lifecycle.PartyCode{"PA", "US"}) {
 		t.Fatalf("after amendment: version %d pending %v; want 2 with every approval reset", afterAmend.Version, lifecycle.PendingParties(afterAmend))
+	}
+	if !afterAmend.Summary.Equal(summary) {
+		t.Fatalf("after amendment: summary %v, want %v", afterAmend.Summary, summary)
 	}
 	if resubmit.state.Version != 2 || !slices.Equal(lifecycle.PendingParties(resubmit.state), []lifecycle.PartyCode{"US"}) {
 		t.Fatalf("identical resubmission: version %d pending %v; want version 2 with PA's approval kept", resubmit.state.Version, lifecycle.PendingParties(resubmit.state))
@@ -164,7 +168,7 @@ func TestApprovalWindowRemindsThenExpires(t *testing.T) {
 func TestOverdueRemindersThenEscalationThenLateCompletion(t *testing.T) {
 	h := newHarness(t, t0, &recorder{})
 	p := proposal("act-overdue")
-	p.Milestones = append(p.Milestones, lifecycle.MilestoneSpec{ID: "m2", Title: "Report", Owner: "US", Due: "P60D"})
+	p.Milestones = append(p.Milestones, lifecycle.MilestoneSpec{ID: "m2", Title: bilingual("Report", "Informe"), Owner: "US", Due: "P60D"})
 	send(h, time.Minute, UpdateDecide, paApprover, approve(1))
 	send(h, 2*time.Minute, UpdateDecide, usApprover, approve(1))
 	activation := t0.Add(2 * time.Minute)

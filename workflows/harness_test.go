@@ -28,9 +28,9 @@ const day = 24 * time.Hour
 
 var (
 	dialogueParties = []lifecycle.Party{
-		{Code: "PA", TimeZone: "America/Panama"},
-		{Code: "US", TimeZone: "America/New_York"},
-		{Code: "MX", TimeZone: "America/Mexico_City"},
+		{Code: "PA", TimeZone: "America/Panama", Language: "es"},
+		{Code: "US", TimeZone: "America/New_York", Language: "en"},
+		{Code: "MX", TimeZone: "America/Mexico_City", Language: "es"},
 	}
 	paCoord    = principal("pa-coordinator", "PA", lifecycle.RoleCoordinator)
 	paApprover = principal("pa-approver", "PA", lifecycle.RoleApprover)
@@ -56,21 +56,29 @@ func principal(id string, party lifecycle.PartyCode, roles ...lifecycle.Role) li
 }
 
 // proposal is a two-party proposal with one milestone owned by PA, due 30
-// days after activation.
+// days after activation, with every text in both authentic languages of
+// the dialogue (PA reads Spanish, the US English), so either party may
+// approve it.
 func proposal(id string) lifecycle.Propose {
 	return lifecycle.Propose{
 		ActivityID:      id,
 		Dialogue:        "hld-pa-us",
 		DialogueParties: dialogueParties,
 		Parties:         []lifecycle.PartyCode{"PA", "US"},
-		Title:           "Joint customs training",
-		Summary:         "Train border officials on shared risk profiles.",
-		Objectives:      []string{"Train 40 officials"},
+		Title:           bilingual("Joint customs training", "Capacitación aduanera conjunta"),
+		Summary: bilingual("Train border officials on shared risk profiles.",
+			"Capacitar a funcionarios fronterizos en perfiles de riesgo compartidos."),
+		Objectives: []lifecycle.Text{bilingual("Train 40 officials", "Capacitar a 40 funcionarios")},
 		Milestones: []lifecycle.MilestoneSpec{
-			{ID: "m1", Title: "First cohort trained", Owner: "PA", Due: "P30D",
-				Indicator: &lifecycle.Indicator{Target: 40, Unit: "officials"}},
+			{ID: "m1", Title: bilingual("First cohort trained", "Primera cohorte capacitada"), Owner: "PA", Due: "P30D",
+				Indicator: &lifecycle.Indicator{Target: 40, Unit: bilingual("officials", "funcionarios")}},
 		},
 	}
+}
+
+// bilingual is a text written in English and Spanish.
+func bilingual(en, es string) lifecycle.Text {
+	return lifecycle.Text{"en": en, "es": es}
 }
 
 // recorder is the test double of the Record activity: it keeps every call

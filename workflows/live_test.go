@@ -261,10 +261,16 @@ func startLive(t *testing.T) *live {
 
 func (l *live) start(actor lifecycle.Principal, p lifecycle.Propose) client.WorkflowRun {
 	l.t.Helper()
-	run, err := l.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: p.ActivityID, TaskQueue: TaskQueue},
-		WorkflowName, Proposal(actor, p))
+	return l.startInput(p.ActivityID, Proposal(actor, p))
+}
+
+// startInput starts a run with the input as given, such as one of an
+// older version.
+func (l *live) startInput(id string, in Input) client.WorkflowRun {
+	l.t.Helper()
+	run, err := l.c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{ID: id, TaskQueue: TaskQueue}, WorkflowName, in)
 	if err != nil {
-		l.t.Fatalf("start %s: %v", p.ActivityID, err)
+		l.t.Fatalf("start %s: %v", id, err)
 	}
 	return run
 }
@@ -311,13 +317,16 @@ func must[C lifecycle.Command](l *live, id, name string, actor lifecycle.Princip
 	return s
 }
 
-func refused[C lifecycle.Command](l *live, id, name string, actor lifecycle.Principal, cmd C, kind lifecycle.Kind) {
+// refused sends a command that must be refused with the core error kind,
+// and returns the core's error.
+func refused[C lifecycle.Command](l *live, id, name string, actor lifecycle.Principal, cmd C, kind lifecycle.Kind) *lifecycle.Error {
 	l.t.Helper()
 	_, err := update(l, id, name, actor, cmd)
 	ce, ok := CoreError(err)
 	if !ok || ce.Kind != kind {
 		l.t.Fatalf("%s on %s: got %v, want a %s refusal", name, id, err, kind)
 	}
+	return ce
 }
 
 // history fetches one run's history.
@@ -386,6 +395,8 @@ func TestLiveServer(t *testing.T) {
 	t.Run("lifecycle", l.lifecycle)
 	t.Run("continue-as-new", l.continueAsNew)
 	t.Run("delivery", l.delivery)
+	t.Run("languages", l.languages)
+	t.Run("assign-languages", l.assignLanguages)
 }
 
 // delivery sends a batch through the Delivery workflow on the server: each
@@ -491,11 +502,11 @@ func (l *live) lifecycle(t *testing.T) {
 	run := l.start(paCoord, p)
 	id := p.ActivityID
 	must(l, id, UpdateDecide, usApprover, lifecycle.DecideProposal{Version: 1, Decision: lifecycle.DecisionRequestChanges, Comment: "Add a target date"})
-	amended := must(l, id, UpdateAmend, paCoord, lifecycle.Amend{BaseVersion: 1, Title: p.Title + " (2027)", Summary: p.Summary, Objectives: p.Objectives, Milestones: p.Milestones})
+	amended := must(l, id, UpdateAmend, paCoord, lifecycle.Amend{BaseVersion: 1, Title: bilingual(p.Title["en"]+" (2027)", p.Title["es"]+" (2027)"), Summary: p.Summary, Objectives: p.Objectives, Milestones: p.Milestones})
 	if amended.Version != 2 {
 		t.Fatalf("amended to version %d", amended.Version)
 	}
-	refused(l, id, UpdateAmend, paCoord, lifecycle.Amend{BaseVersion: 1, Title: "stale"}, lifecycle.KindStaleVersion)
+	refused(l, id, UpdateAmend, paCoord, lifecycle.Amend{BaseVersion: 1, Title: lifecycle.Plain("stale")}, lifecycle.KindStaleVersion)
 	must(l, id, UpdateDecide, paApprover, approve(2))
 	must(l, id, UpdateDecide, usApprover, approve(2))
 	newDue := time.Now().UTC().AddDate(0, 6, 0).Format("2006-01-02")
@@ -517,6 +528,82 @@ func (l *live) lifecycle(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// languages runs a version-3 activity through equally authentic texts:
+// PA's coordinator proposes in Spanish only, the US approver is refused
+// for the missing English, the US coordinator adds it by amendment, both
+// approve and the milestone is completed.
+func (l *live) languages(t *testing.T) {
+	l.t = t
+	p := spanishProposal("live-languages")
+	run := l.start(paCoord, p)
+	id := p.ActivityID
+	ce := refused(l, id, UpdateDecide, usApprover, approve(1), lifecycle.KindInvalidTransition)
+	if ce.Language != "en" || !slices.Contains(ce.Missing, "title") || !slices.Contains(ce.Missing, "milestones[0].indicator.unit") {
+		t.Fatalf("refusal %+v; want it to name en and the texts without it", ce)
+	}
+	must(l, id, UpdateDecide, paApprover, approve(1))
+	amended := must(l, id, UpdateAmend, usCoord, englishAmendment(1))
+	if amended.Version != 2 || !slices.Equal(lifecycle.PendingParties(amended), []lifecycle.PartyCode{"PA", "US"}) {
+		t.Fatalf("after the English amendment: version %d pending %v", amended.Version, lifecycle.PendingParties(amended))
+	}
+	wantBothTexts(t, "after the English amendment", amended)
+	must(l, id, UpdateDecide, paApprover, approve(2))
+	if active := must(l, id, UpdateDecide, usApprover, approve(2)); active.Status != lifecycle.StatusActive {
+		t.Fatalf("after both approved version 2: %s", active.Status)
+	}
+	must(l, id, UpdateCompleteMilestone, paCoord, lifecycle.CompleteMilestone{MilestoneID: "m1", Note: "Primera cohorte lista"})
+	final := l.waitResult(run)
+	if final.Status != lifecycle.StatusCompleted || !slices.Equal(final.Languages, []string{"en", "es"}) {
+		t.Fatalf("final %s with languages %v", final.Status, final.Languages)
+	}
+	wantBothTexts(t, "final", final)
+	l.replayAndKeep(id, l.history(id, run.GetRunID()))
+}
+
+// assignLanguages runs an activity as one proposed before languages was:
+// a run of Input.Version 2 whose proposal has plain texts and parties
+// without languages. It is approved by PA as then, moved to languages by
+// assign_languages, given its English by amendment and approved by both,
+// so its recorded history holds the versioned change.
+func (l *live) assignLanguages(t *testing.T) {
+	l.t = t
+	p := beforeLanguages("live-assign-languages")
+	id := p.ActivityID
+	run := l.startInput(id, Input{Actor: paCoord, Propose: &p, Version: 2})
+	before := must(l, id, UpdateDecide, paApprover, approve(1))
+	if len(before.Languages) != 0 || before.Rules != 2 || !before.Title.Equal(p.Title) {
+		t.Fatalf("before the move: rules %d languages %v title %v", before.Rules, before.Languages, before.Title)
+	}
+	keyed := englishAmendment(1)
+	keyed.Title = lifecycle.Text{"en": keyed.Title[""]}
+	refused(l, id, UpdateAmend, usCoord, keyed, lifecycle.KindInvalidInput)
+	moved := must(l, id, UpdateAssignLanguages, system, assignLanguages())
+	if !slices.Equal(moved.Languages, []string{"en", "es"}) || !moved.Title.Equal(lifecycle.Text{"es": p.Title[""]}) ||
+		moved.Version != 1 || !slices.Equal(lifecycle.PendingParties(moved), []lifecycle.PartyCode{"US"}) {
+		t.Fatalf("moved: languages %v title %v version %d pending %v", moved.Languages, moved.Title, moved.Version, lifecycle.PendingParties(moved))
+	}
+	if ce := refused(l, id, UpdateDecide, usApprover, approve(1), lifecycle.KindInvalidTransition); ce.Language != "en" {
+		t.Fatalf("the US approval refused naming %q, want en", ce.Language)
+	}
+	amended := must(l, id, UpdateAmend, usCoord, englishAmendment(1))
+	wantBothTexts(t, "after the English amendment", amended)
+	must(l, id, UpdateDecide, paApprover, approve(2))
+	if active := must(l, id, UpdateDecide, usApprover, approve(2)); active.Status != lifecycle.StatusActive {
+		t.Fatalf("after both approved version 2: %s", active.Status)
+	}
+	must(l, id, UpdateCancel, usApprover, lifecycle.Cancel{Reason: "Merged into another activity"})
+	final := l.waitResult(run)
+	if final.Status != lifecycle.StatusCancelled || final.Rules != 2 {
+		t.Fatalf("final %s under rules %d", final.Status, final.Rules)
+	}
+	wantBothTexts(t, "final", final)
+	h := l.history(id, run.GetRunID())
+	if n := countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED); n != 6 {
+		t.Fatalf("%d updates in history, want the 6 accepted ones (the 2 refused leave none)", n)
+	}
+	l.replayAndKeep(id, h)
+}
 
 // continueAsNew drives enough steps through one activity to make it
 // continue as new twice, then checks every run's history length against
@@ -571,31 +658,95 @@ func (l *live) continueAsNew(t *testing.T) {
 
 // The replay's comparison of answers is what catches a change that alters
 // only the state: a recorded answer that differs from what the code
-// computes, as after such a change, fails the replay.
+// computes, as after such a change, fails the replay. Checked on the
+// current recording, on the version-2 one kept beside it, and on the
+// answer to assign_languages in a version-2 run.
 func TestReplayFailsWhenTheStateDiffers(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(historiesDir, "live-lifecycle.json"))
+	for _, c := range []struct{ file, update string }{
+		{"live-lifecycle", UpdateDecide},
+		{"live-lifecycle@v2", UpdateDecide},
+		{"live-assign-languages", UpdateAssignLanguages},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			id, _, _ := strings.Cut(c.file, "@")
+			b, err := os.ReadFile(filepath.Join(historiesDir, c.file+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := replay(id, h); err != nil {
+				t.Fatalf("the untouched history does not replay: %v", err)
+			}
+			names := map[string]string{}
+			tampered := 0
+			for _, e := range h.Events {
+				if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+					names[a.GetAcceptedRequest().GetMeta().GetUpdateId()] = a.GetAcceptedRequest().GetInput().GetName()
+				}
+				if a := e.GetWorkflowExecutionUpdateCompletedEventAttributes(); a != nil && tampered == 0 && names[a.GetMeta().GetUpdateId()] == c.update {
+					p := a.GetOutcome().GetSuccess().GetPayloads()[0]
+					data := bytes.Replace(p.Data, []byte(`"state_hash":"`), []byte(`"state_hash":"0`), 1)
+					if bytes.Equal(data, p.Data) {
+						t.Fatalf("the answer to %s has no state hash: %s", c.update, p.Data)
+					}
+					p.Data = data
+					tampered++
+				}
+			}
+			if tampered == 0 {
+				t.Fatalf("no answer to %s in the history", c.update)
+			}
+			if err := replay(id, h); err == nil || !strings.Contains(err.Error(), "differs on replay") {
+				t.Fatalf("replaying a history whose recorded state differs: %v; want a difference reported", err)
+			}
+		})
+	}
+}
+
+// The recorded histories keep a run of every version the workflow has
+// had, so each keeps being replayed; and a version-2 run that was moved
+// to languages, the change version 3 brought to older runs.
+func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(historiesDir, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := replay("live-lifecycle", h); err != nil {
-		t.Fatalf("the untouched history does not replay: %v", err)
-	}
-	tampered := 0
-	for _, e := range h.Events {
-		if a := e.GetWorkflowExecutionUpdateCompletedEventAttributes(); a != nil && tampered == 0 {
-			p := a.GetOutcome().GetSuccess().GetPayloads()[0]
-			p.Data = bytes.Replace(p.Data, []byte(`"state_hash":"`), []byte(`"state_hash":"0`), 1)
-			tampered++
+	versions := map[int][]string{}
+	moved := false
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+		if err != nil {
+			t.Fatalf("decode %s: %v", f, err)
+		}
+		start := h.Events[0].GetWorkflowExecutionStartedEventAttributes()
+		if typ := start.GetWorkflowType().GetName(); typ != WorkflowName && typ != LegacyWorkflowName {
+			continue
+		}
+		var in Input
+		if err := converter.GetDefaultDataConverter().FromPayloads(start.GetInput(), &in); err != nil {
+			t.Fatalf("decode the input of %s: %v", f, err)
+		}
+		versions[in.Version] = append(versions[in.Version], filepath.Base(f))
+		for _, e := range h.Events {
+			if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil &&
+				a.GetAcceptedRequest().GetInput().GetName() == UpdateAssignLanguages && in.Version < 3 {
+				moved = true
+			}
 		}
 	}
-	if tampered == 0 {
-		t.Fatal("no update answer in the history")
+	for v := 0; v <= InputVersion; v++ {
+		if len(versions[v]) == 0 {
+			t.Errorf("no recorded history of a version %d run (recorded: %v)", v, versions)
+		}
 	}
-	if err := replay("live-lifecycle", h); err == nil || !strings.Contains(err.Error(), "differs on replay") {
-		t.Fatalf("replaying a history whose recorded state differs: %v; want a difference reported", err)
+	if !moved {
+		t.Error("no recorded history of a run before version 3 taking assign_languages")
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net"
 	"net/http"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -265,16 +268,34 @@ func TestDevWalkthroughSurvivesSIGKILL(t *testing.T) {
 	if !strings.Contains(dev.out.String(), tokens["pa-coordinator"]) {
 		t.Fatal("the first start did not print the demo tokens")
 	}
+	// Panama proposes in Spanish only: a plain string is in the caller's
+	// party's language. Each party owns a milestone.
 	pa := apiClient{t, base, tokens["pa-coordinator"]}
 	a := pa.must("POST", "/v1/activities", map[string]any{
 		"dialogue": "hld-pa-us", "parties": []string{"PA", "US"},
-		"title":      "Joint customs training",
-		"milestones": []map[string]any{{"id": "m1", "title": "First cohort trained", "owner": "PA", "due": "PT20S"}},
-		"policy":     map[string]any{"due_soon_lead": "PT0S", "overdue_reminder_every": "PT10S", "overdue_reminders": 2},
+		"title": "Capacitación aduanera conjunta",
+		"milestones": []map[string]any{{"id": "m1", "title": "Primera cohorte formada", "owner": "PA", "due": "PT20S"},
+			{"id": "m2", "title": "Manual publicado", "owner": "US", "due": "PT20S"}},
+		"policy": map[string]any{"due_soon_lead": "PT0S", "overdue_reminder_every": "PT10S", "overdue_reminders": 2},
 	}, 201)
 	id := a["id"].(string)
-	apiClient{t, base, tokens["pa-approver"]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"}, 200)
-	active := apiClient{t, base, tokens["us-approver"]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"}, 200)
+	usApprover := apiClient{t, base, tokens["us-approver"]}
+	// The US approver cannot approve a version without its English texts.
+	refused := usApprover.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"}, 409)
+	if refused["language"] != "en" {
+		t.Fatalf("the US approval was refused with %v; want it to name en", refused)
+	}
+	// The US coordinator adds them, in English; the Spanish stays.
+	amended := apiClient{t, base, tokens["us-coordinator"]}.must("PATCH", "/v1/activities/"+id, map[string]any{
+		"version": 1, "title": "Joint customs training",
+		"milestones": []map[string]any{{"id": "m1", "title": "First cohort trained", "owner": "PA", "due": "PT20S"},
+			{"id": "m2", "title": "Handbook published", "owner": "US", "due": "PT20S"}},
+	}, 200)
+	if title := amended["title"].(map[string]any); amended["version"] != 2.0 || title["es"] != "Capacitación aduanera conjunta" || title["en"] != "Joint customs training" {
+		t.Fatalf("after the English amendment: version %v title %v", amended["version"], amended["title"])
+	}
+	apiClient{t, base, tokens["pa-approver"]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 2, "decision": "approve"}, 200)
+	active := usApprover.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 2, "decision": "approve"}, 200)
 	if active["status"] != "active" {
 		t.Fatalf("after both approvals: %v", active["status"])
 	}
@@ -304,16 +325,21 @@ func TestDevWalkthroughSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Logf("overdue reminder arrived %s after the restart was ready", time.Since(restart).Round(time.Millisecond))
 	// Without SMTP, dev writes each mail as an .eml file: the approval
-	// requests, and the reminder in Spanish for the PA coordinator.
+	// requests, and each coordinator's reminder in their own language,
+	// with their own language's titles.
 	deadline = time.Now().Add(60 * time.Second)
-	for !mailed(t, dir, "To: ", "pa-coordinator@pa.example", "Hito vencido: Joint customs training") {
+	for !mailed(t, dir, "To: ", "pa-coordinator@pa.example", "Hito vencido: Capacitación aduanera conjunta", "Primera cohorte formada") ||
+		!mailed(t, dir, "To: ", "us-coordinator@us.example", "Milestone overdue: Joint customs training", "Handbook published") {
 		if time.Now().After(deadline) {
-			t.Fatal("no reminder mail for the PA coordinator under " + filepath.Join(dir, "mail"))
+			t.Fatal("no reminder mail in Spanish for the PA coordinator and in English for the US coordinator under " + filepath.Join(dir, "mail"))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	if !mailed(t, dir, "us-approver@us.example", "Approval requested: Joint customs training") {
-		t.Fatal("no approval request mail for the US approver")
+	if mailed(t, dir, "us-coordinator@us.example", "Milestone overdue", "Capacitación") || mailed(t, dir, "pa-coordinator@pa.example", "Hito vencido", "Joint customs training") {
+		t.Fatal("a coordinator's reminder carries the other party's text")
+	}
+	if !mailed(t, dir, "us-approver@us.example", "Approval requested for an amended version: Joint customs training") {
+		t.Fatal("no approval request mail in English for the US approver")
 	}
 
 	if err := dev.kill(t, syscall.SIGTERM, 60*time.Second); err != nil {
@@ -333,8 +359,18 @@ func mailed(t *testing.T, dir string, parts ...string) bool {
 		if err != nil {
 			continue
 		}
-		// Quoted-printable may wrap lines; compare without soft breaks.
+		// Quoted-printable may wrap lines and escape accents, and the
+		// subject is an encoded word when it is not ASCII: compare with
+		// the text as a person reads it too.
 		text := strings.ReplaceAll(string(b), "=\r\n", "")
+		if dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b))); err == nil {
+			text += "\n" + string(dec)
+		}
+		if m, err := mail.ReadMessage(bytes.NewReader(b)); err == nil {
+			if subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject")); err == nil {
+				text += "\nSubject: " + subject
+			}
+		}
 		all := true
 		for _, p := range parts {
 			all = all && strings.Contains(text, p)

@@ -73,8 +73,8 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 	burst(t, activities, concurrency, func(i int) error {
 		// Like a careful client, retry a 503 with the same Idempotency-Key.
 		code, body := retry503(pa, "POST", "/v1/activities", fmt.Sprintf("propose-%d", i), map[string]any{
-			"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": fmt.Sprintf("Activity %d", i),
-			"milestones": []map[string]any{{"title": "Report", "owner": "US", "due": "P1Y"}},
+			"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": map[string]string{"es": fmt.Sprintf("Actividad %d", i), "en": fmt.Sprintf("Activity %d", i)},
+			"milestones": []map[string]any{{"title": map[string]string{"es": "Informe", "en": "Report"}, "owner": "US", "due": "P1Y"}},
 		})
 		if code != 201 {
 			return fmt.Errorf("propose %d: %d %s", i, code, body)

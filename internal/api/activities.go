@@ -107,7 +107,11 @@ func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
 // respondActivity writes an activity with its ETag; a GET whose
 // If-None-Match names that ETag is answered 304 without a body.
 func (s *Server) respondActivity(w http.ResponseWriter, r *http.Request, status int, st lifecycle.State) error {
-	v := viewOf(st, s.now())
+	st, err := s.withLanguages(r.Context(), st, nil)
+	if err != nil {
+		return err
+	}
+	v := viewOf(st, s.now(), readerLanguage(principalOf(r)))
 	behind, err := s.readModelBehind(r.Context(), st)
 	if err != nil {
 		return err
@@ -224,14 +228,14 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	if req.Dialogue == "" {
 		return failField(probInvalid, "dialogue", "dialogue is required")
 	}
-	dialogueParties, err := s.store.DialogueParties(ctx, req.Dialogue)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !includes(dialogueParties, p.Party)) {
+	frame, err := s.store.DialogueFrame(ctx, req.Dialogue)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !includes(frame.Parties, p.Party)) {
 		return failField(probInvalid, "dialogue", fmt.Sprintf("no dialogue %q that your party takes part in", req.Dialogue))
 	}
 	if err != nil {
 		return err
 	}
-	cmd, err := proposeCommand(req, dialogueParties)
+	cmd, err := proposeCommand(req, frame)
 	if err != nil {
 		return err
 	}
@@ -303,9 +307,9 @@ func includes(ps []lifecycle.Party, code string) bool {
 	return false
 }
 
-func proposeCommand(req ProposeRequest, dialogueParties []lifecycle.Party) (lifecycle.Propose, error) {
+func proposeCommand(req ProposeRequest, frame store.DialogueFrame) (lifecycle.Propose, error) {
 	cmd := lifecycle.Propose{
-		Dialogue: req.Dialogue, DialogueParties: dialogueParties, Title: req.Title, Summary: req.Summary,
+		Dialogue: req.Dialogue, DialogueParties: frame.Parties, Languages: frame.Languages, Title: req.Title, Summary: req.Summary,
 		Objectives: req.Objectives, Milestones: milestoneSpecs(req.Milestones),
 	}
 	for _, c := range req.Parties {
@@ -371,6 +375,9 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
+	if err := s.assignLanguages(ctx, st); err != nil {
+		return err
+	}
 	cmd, err := build(st)
 	if err != nil {
 		return err
@@ -417,6 +424,56 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 		}
 	}
 	return s.respondActivity(w, r, http.StatusOK, next)
+}
+
+// readerLanguage is the language a principal reads texts in.
+func readerLanguage(p store.Principal) string { return p.Language }
+
+// withLanguages shows an activity proposed before texts had languages as
+// it reads once moved to them: its texts keyed by its proposer's
+// language. frames caches dialogues across a list (nil: no cache).
+func (s *Server) withLanguages(ctx context.Context, st lifecycle.State, frames map[string]store.DialogueFrame) (lifecycle.State, error) {
+	if len(st.Languages) > 0 || st.Dialogue == "" {
+		return st, nil
+	}
+	frame, ok := frames[st.Dialogue]
+	if !ok {
+		var err error
+		frame, err = s.store.DialogueFrame(ctx, st.Dialogue)
+		if errors.Is(err, store.ErrNotFound) {
+			return st, nil // shown with its texts undetermined
+		}
+		if err != nil {
+			return st, err
+		}
+		if frames != nil {
+			frames[st.Dialogue] = frame
+		}
+	}
+	return st.WithLanguages(frame.Parties, frame.Languages), nil
+}
+
+// assignLanguages moves an activity proposed before texts had languages
+// to its dialogue's before a command reaches it, so the command is decided
+// under the rules of languages: a coordinator may add their party's text,
+// and no party approves what it cannot read.
+func (s *Server) assignLanguages(ctx context.Context, st lifecycle.State) error {
+	if len(st.Languages) > 0 || st.Status.Terminal() {
+		return nil
+	}
+	frame, err := s.store.DialogueFrame(ctx, st.Dialogue)
+	if err != nil {
+		return fmt.Errorf("languages of dialogue %s: %w", st.Dialogue, err)
+	}
+	cmd := lifecycle.AssignLanguages{Parties: frame.Parties, Languages: frame.Languages}
+	_, err = s.sendUpdate(ctx, st.ID, client.UpdateWorkflowOptions{
+		WorkflowID: st.ID, UpdateName: workflows.UpdateAssignLanguages, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.Request[lifecycle.AssignLanguages]{Actor: lifecycle.Principal{ID: lifecycle.SystemActor}, Command: cmd}},
+	})
+	if _, core := workflows.CoreError(err); err != nil && !core {
+		return s.updateError(ctx, st.ID, err)
+	}
+	return nil
 }
 
 // busyRetryEvery paces retries of a command refused while its activity
@@ -516,11 +573,13 @@ func (s *Server) amend(w http.ResponseWriter, r *http.Request) error {
 		for _, m := range cur.Milestones {
 			cmd.Milestones = append(cmd.Milestones, m.MilestoneSpec)
 		}
+		// A text given replaces the languages it is written in (a plain
+		// string is the caller's); the core keeps the others.
 		if req.Title != nil {
-			cmd.Title = *req.Title
+			cmd.Title = req.Title
 		}
 		if req.Summary != nil {
-			cmd.Summary = *req.Summary
+			cmd.Summary = req.Summary
 		}
 		if req.Objectives != nil {
 			cmd.Objectives = *req.Objectives
@@ -682,9 +741,13 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := ActivityList{Activities: make([]ActivityView, len(states))}
-	now := s.now()
+	now, lang := s.now(), readerLanguage(p)
+	frames := map[string]store.DialogueFrame{}
 	for i, st := range states {
-		out.Activities[i] = viewOf(st, now)
+		if st, err = s.withLanguages(r.Context(), st, frames); err != nil {
+			return err
+		}
+		out.Activities[i] = viewOf(st, now, lang)
 	}
 	if next != nil {
 		out.NextCursor = encodeCursor(next)

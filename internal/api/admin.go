@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -158,6 +159,10 @@ func ValidatePrincipal(p *store.Principal) error {
 	if !principalIDPattern.MatchString(p.ID) {
 		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', '@' or '-', starting with a letter or digit")
 	}
+	if p.ID == lifecycle.ClockActor || p.ID == lifecycle.SystemActor {
+		// The audit log names the clock and Pacto itself by these.
+		return failField(probInvalid, "id", fmt.Sprintf("id %q is reserved for Pacto's own changes", p.ID))
+	}
 	if err := checkName("name", p.Name); err != nil {
 		return err
 	}
@@ -289,9 +294,15 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	ns, next, err := s.store.Inbox(r.Context(), principalOf(r).ID, unread, after, limit)
+	p := principalOf(r)
+	ns, next, err := s.store.Inbox(r.Context(), p.ID, unread, after, limit)
 	if err != nil {
 		return err
+	}
+	for i := range ns {
+		if ns[i].Content, err = withReaderTexts(ns[i].Content, readerLanguage(p)); err != nil {
+			return fmt.Errorf("notification %d: %w", ns[i].ID, err)
+		}
 	}
 	page := InboxPage{Notifications: ns}
 	if next != nil {
@@ -345,4 +356,27 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = writeJSON(w, http.StatusOK, status)
+}
+
+// withReaderTexts adds to a notification's content its titles in the
+// reader's language (title_text, milestone_title_text), beside the titles
+// in every language.
+func withReaderTexts(content json.RawMessage, lang string) (json.RawMessage, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(content, &fields); err != nil {
+		return nil, fmt.Errorf("decode content: %w", err)
+	}
+	for from, to := range map[string]string{"title": "title_text", "milestone_title": "milestone_title_text"} {
+		raw, ok := fields[from]
+		if !ok {
+			continue
+		}
+		var t lifecycle.Text
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", from, err)
+		}
+		text, _ := json.Marshal(t.In(lang))
+		fields[to] = text
+	}
+	return json.Marshal(fields)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"pacto/internal/lifecycle"
 	"slices"
 	"testing"
 )
@@ -26,7 +27,7 @@ func (s *stack) authorizationMatrix(t *testing.T) {
 		{"GET", "", nil, nil},
 		{"GET", "/audit", nil, nil},
 		{"GET", "/audit/verify", nil, nil},
-		{"PATCH", "", AmendRequest{Version: ptr(1), Title: &title}, []string{"coordinator"}},
+		{"PATCH", "", AmendRequest{Version: ptr(1), Title: lifecycle.Plain(title)}, []string{"coordinator"}},
 		{"POST", "/decisions", DecisionRequest{Version: 1, Decision: "approve"}, []string{"approver"}},
 		{"POST", "/milestones/m1/progress", ProgressRequest{Note: "progress"}, []string{"coordinator"}},
 		{"POST", "/milestones/m1/extensions", ExtensionRequest{NewDue: "2099-12-31", Reason: "later"}, []string{"coordinator"}},

@@ -194,8 +194,9 @@ func TestDeliveryThroughOutages(t *testing.T) {
 	if len(us) != 1 || len(pa) != 1 {
 		t.Fatalf("got %d and %d mails, want exactly one each", len(us), len(pa))
 	}
-	if !strings.Contains(us[0], "Joint customs training") || !strings.Contains(pa[0], "Joint customs training") {
-		t.Fatal("the mails do not name the activity")
+	// Each reads the title in their own language.
+	if !strings.Contains(us[0], "Joint customs training") || !strings.Contains(pa[0], "Capacitación aduanera conjunta") {
+		t.Fatal("the mails do not name the activity in their readers' languages")
 	}
 	if !strings.Contains(us[0], "https://pacto.example/v1/activities/"+a.ID) {
 		t.Fatalf("the mail has no link to the activity:\n%s", us[0])

@@ -403,6 +403,30 @@ func (r *docRenderer) limits(s *omap) []template.HTML {
 		}
 		out = append(out, "e.g. "+strings.Join(vals, ", "))
 	}
+	// A value of one of several shapes (a text as a string or keyed by
+	// language) has the limits of each shape.
+	for _, k := range []string{"anyOf", "oneOf"} {
+		for _, alt := range s.list(k) {
+			m, _ := alt.(*omap)
+			m, _ = r.resolve(m)
+			if m == nil {
+				continue
+			}
+			kind := m.str("type")
+			for _, l := range r.limits(m) {
+				out = append(out, fmt.Sprintf("as %s, %s", article(kind)+" "+kind, l))
+			}
+			if kind != "object" {
+				continue
+			}
+			for _, l := range r.limits(m.sub("additionalProperties")) {
+				out = append(out, "each value "+string(l))
+			}
+			for _, l := range r.limits(m.sub("propertyNames")) {
+				out = append(out, "each key "+string(l))
+			}
+		}
+	}
 	res := make([]template.HTML, len(out))
 	for i, o := range out {
 		res[i] = template.HTML(o) // built from code(), which escapes

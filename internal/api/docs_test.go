@@ -60,7 +60,7 @@ func TestDocsListFieldsWithTheirLimits(t *testing.T) {
 	propose := opSection(t, page, "proposeActivity")
 	body := propose[strings.Index(propose, "<h4>Request body"):strings.Index(propose, "<h4>Responses")]
 	for name, wants := range map[string][]string{
-		"title":                       {"string", "required", "1 to 200 characters"},
+		"title":                       {"string or object", "required", "as a string, 1 to 200 characters", "each value at most 200 characters"},
 		"summary":                     {"optional", "at most 20000 characters"},
 		"parties":                     {"array of string", "2 to 12 items"},
 		"objectives[]":                {"each item", "1 to 1000 characters"},

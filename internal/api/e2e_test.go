@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"pacto/internal/lifecycle"
 	"slices"
 	"strings"
 	"testing"
@@ -223,13 +224,16 @@ func want(t *testing.T, r reply, status int, slugAndField ...string) {
 func proposal() ProposeRequest {
 	return ProposeRequest{
 		Dialogue: "hld-pa-us", Parties: []string{"PA", "US"},
-		Title:      "Joint customs training",
-		Summary:    "Train border officials on shared risk profiles.",
-		Objectives: []string{"Train 40 officials"},
-		Milestones: []MilestoneInput{{ID: "m1", Title: "First cohort trained", Owner: "PA", Due: "P30D",
-			Indicator: &IndicatorInput{Target: 40, Unit: "officials"}}},
+		Title:      both("Joint customs training", "Capacitación aduanera conjunta"),
+		Summary:    both("Train border officials on shared risk profiles.", "Formar a los funcionarios de frontera en perfiles de riesgo compartidos."),
+		Objectives: []lifecycle.Text{both("Train 40 officials", "Formar a 40 funcionarios")},
+		Milestones: []MilestoneInput{{ID: "m1", Title: both("First cohort trained", "Primera cohorte formada"), Owner: "PA", Due: "P30D",
+			Indicator: &IndicatorInput{Target: 40, Unit: both("officials", "funcionarios")}}},
 	}
 }
+
+// both is a text in English and Spanish, the languages of hld-pa-us.
+func both(en, es string) lifecycle.Text { return lifecycle.Text{"en": en, "es": es} }
 
 // propose creates an activity and returns it.
 func (s *stack) propose(req ProposeRequest) ActivityView {
@@ -269,6 +273,8 @@ func TestAPI(t *testing.T) {
 		{"unstorable-text", (*stack).unstorableText},
 		{"refused-record", (*stack).refusedRecord},
 		{"oversized", (*stack).oversized},
+		{"languages", (*stack).languages},
+		{"legacy-languages", (*stack).legacyLanguages},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t
@@ -295,7 +301,7 @@ func (s *stack) walkthrough(t *testing.T) {
 	// Read from the read model by another party's observer.
 	got := s.call("us-observer", "GET", "/v1/activities/"+a.ID, nil)
 	want(t, got, 200)
-	if v := got.activity(t); v.Seq != a.Seq || v.Title != a.Title {
+	if v := got.activity(t); v.Seq != a.Seq || v.TitleText != a.Title["en"] {
 		t.Fatalf("read model has seq %d, the write returned %d", v.Seq, a.Seq)
 	}
 	list := s.listIDs(t, "us-approver", "?pending_party=US&dialogue=hld-pa-us")
@@ -388,21 +394,23 @@ func (s *stack) amendment(t *testing.T) {
 	want(t, s.call("pa-approver", "POST", path+"/decisions", DecisionRequest{Version: 1, Decision: "approve"}), 200)
 	want(t, s.call("us-approver", "POST", path+"/decisions", DecisionRequest{Version: 1, Decision: "request_changes", Comment: "Add port officials"}), 200)
 	title := "Joint customs and port training"
-	want(t, s.call("us-coordinator", "PATCH", path, AmendRequest{Title: &title}), 428, "precondition-required")
-	r := s.call("us-coordinator", "PATCH", path, AmendRequest{Title: &title}, opts{headers: []string{"If-Match", `"1"`}})
+	want(t, s.call("us-coordinator", "PATCH", path, AmendRequest{Title: lifecycle.Plain(title)}), 428, "precondition-required")
+	r := s.call("us-coordinator", "PATCH", path, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", `"1"`}})
 	want(t, r, 200)
 	v := r.activity(t)
-	if v.Version != 2 || v.Title != title || strings.Join(v.PendingParties, ",") != "PA,US" || !strings.HasPrefix(r.header.Get("ETag"), `"2.`) {
-		t.Fatalf("after amendment: version %d title %q pending %v etag %s", v.Version, v.Title, v.PendingParties, r.header.Get("ETag"))
+	if v.Version != 2 || v.TitleText != title || v.Title["es"] != "Capacitación aduanera conjunta" || strings.Join(v.PendingParties, ",") != "PA,US" || !strings.HasPrefix(r.header.Get("ETag"), `"2.`) {
+		t.Fatalf("after amendment: version %d title %v pending %v etag %s", v.Version, v.Title, v.PendingParties, r.header.Get("ETag"))
 	}
 	// The fields left out kept their values.
-	if v.Summary != proposal().Summary || len(v.Milestones) != 1 {
+	if v.Summary["en"] != proposal().Summary["en"] || len(v.Milestones) != 1 {
 		t.Fatalf("amendment lost content: %+v", v)
 	}
-	want(t, s.call("pa-coordinator", "PATCH", path, AmendRequest{Title: &title}, opts{headers: []string{"If-Match", `"1"`}}), 409, "stale-version", "version")
+	want(t, s.call("pa-coordinator", "PATCH", path, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", `"1"`}}), 409, "stale-version", "version")
 	want(t, s.call("pa-approver", "POST", path+"/decisions", DecisionRequest{Version: 1, Decision: "approve"}), 409, "stale-version")
 	// Resubmitting identical content changes nothing.
-	same := s.call("pa-coordinator", "PATCH", path, AmendRequest{Version: ptr(2), Title: &title})
+	// (A plain string is the caller's language: Panama resubmits the
+	// English title keyed as English.)
+	same := s.call("pa-coordinator", "PATCH", path, AmendRequest{Version: ptr(2), Title: lifecycle.Text{"en": title}})
 	want(t, same, 200)
 	if sv := same.activity(t); sv.Version != 2 || sv.Seq != v.Seq {
 		t.Fatalf("identical resubmission made version %d seq %d", sv.Version, sv.Seq)
@@ -538,7 +546,7 @@ func (s *stack) errorClasses(t *testing.T) {
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", []byte(`title=x`), opts{headers: []string{"Content-Type", "text/plain"}}), 415, "unsupported-media-type")
 	// 422, naming the field
 	noTitle := proposal()
-	noTitle.Title = " "
+	noTitle.Title = lifecycle.Plain(" ")
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", noTitle), 422, "invalid-input", "title")
 	badDue := proposal()
 	badDue.Milestones[0].Due = "next spring"
@@ -574,7 +582,7 @@ func (s *stack) idempotency(t *testing.T) {
 		t.Fatalf("replay created %s, first was %s", b.ID, a.ID)
 	}
 	other := proposal()
-	other.Title = "Something else"
+	other.Title = lifecycle.Plain("Something else")
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", other, key), 409, "conflict")
 	// The same key from another principal is another request.
 	want(t, s.call("us-coordinator", "POST", "/v1/activities", proposal(), key), 201)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"pacto/internal/lifecycle"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,7 +63,7 @@ func (s *stack) badPathIDs(t *testing.T) {
 			{"pa-observer", "GET", "/v1/activities/" + bad + "?consistent=true", nil, nil},
 			{"pa-observer", "GET", "/v1/activities/" + bad + "/audit", nil, nil},
 			{"pa-observer", "GET", "/v1/activities/" + bad + "/audit/verify", nil, nil},
-			{"pa-coordinator", "PATCH", "/v1/activities/" + bad, AmendRequest{Title: &title}, []string{"If-Match", `"1"`}},
+			{"pa-coordinator", "PATCH", "/v1/activities/" + bad, AmendRequest{Title: lifecycle.Plain(title)}, []string{"If-Match", `"1"`}},
 			{"pa-approver", "POST", "/v1/activities/" + bad + "/decisions", DecisionRequest{Version: 1, Decision: "approve"}, nil},
 			{"pa-approver", "POST", "/v1/activities/" + bad + "/suspend", ReasonRequest{Reason: "pause"}, nil},
 			{"pa-approver", "POST", "/v1/activities/" + bad + "/resume", ReasonRequest{Reason: "go on"}, nil},
@@ -234,20 +235,20 @@ func (s *stack) etags(t *testing.T) {
 	want(t, s.call("us-approver", "POST", bpath+"/decisions", DecisionRequest{Version: 1, Decision: "request_changes", Comment: "More"}), 200)
 	cur := s.call("pa-coordinator", "GET", bpath, nil)
 	title := "Joint customs training, two cohorts"
-	r := s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: &title}, opts{headers: []string{"If-Match", cur.header.Get("ETag")}})
+	r := s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", cur.header.Get("ETag")}})
 	want(t, r, 200)
 	if v := r.activity(t); v.Version != 2 || !strings.HasPrefix(r.header.Get("ETag"), `"2.`) {
 		t.Fatalf("amended with the ETag: version %d ETag %s", v.Version, r.header.Get("ETag"))
 	}
 	// The ETag read before the amendment names version 1: stale.
-	want(t, s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: &title}, opts{headers: []string{"If-Match", cur.header.Get("ETag")}}), 409, "stale-version")
+	want(t, s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", cur.header.Get("ETag")}}), 409, "stale-version")
 	title3 := "Joint customs training, three cohorts"
-	r = s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: &title3}, opts{headers: []string{"If-Match", `"2"`}})
+	r = s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: lifecycle.Plain(title3)}, opts{headers: []string{"If-Match", `"2"`}})
 	want(t, r, 200)
 	if v := r.activity(t); v.Version != 3 {
 		t.Fatalf("amended with the bare version: version %d", v.Version)
 	}
-	want(t, s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: &title3}, opts{headers: []string{"If-Match", `"three"`}}), 422, "invalid-input", "If-Match")
+	want(t, s.call("pa-coordinator", "PATCH", bpath, AmendRequest{Title: lifecycle.Plain(title3)}, opts{headers: []string{"If-Match", `"three"`}}), 422, "invalid-input", "If-Match")
 }
 
 // Every response carries a request id, nosniff and a CSP; /docs's CSP
@@ -325,7 +326,7 @@ func (s *stack) edgeHeaders(t *testing.T) {
 // q is literal and ignores case and accents.
 func (s *stack) search(t *testing.T) {
 	p := proposal()
-	p.Title, p.Summary = "Capacitación ADUANERA zq", "Formación técnica en Panamá"
+	p.Title, p.Summary = lifecycle.Plain("Capacitación ADUANERA zq"), lifecycle.Plain("Formación técnica en Panamá")
 	a := s.propose(p)
 	for q, found := range map[string]bool{
 		"capacitacion":               true,

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"pacto/internal/lifecycle"
+	"pacto/internal/store"
+	"pacto/workflows"
 )
 
 // FuzzDecodeProposal feeds arbitrary bodies through the API's decoding and
@@ -26,13 +28,19 @@ func FuzzDecodeProposal(f *testing.F) {
 		// Raw NUL and control bytes are not JSON; escaped ones are.
 		"{\"dialogue\":\"hld-pa-us\",\"title\":\"a\x00b\"}", "{\"title\":\"\x1b\"}",
 		`{"dialogue":"hld-pa-us","parties":["PA","US"],"title":"\ud800","milestones":[{"title":"\udfff","owner":"PA","due":"P6M"}]}`,
+		// Texts keyed by language: both, one, an unknown one, an empty
+		// tag, a non-string, an empty object.
+		`{"dialogue":"hld-pa-us","parties":["PA","US"],"title":{"es":"T","en":"T"},"summary":{"en":"S"},"milestones":[{"title":{"es":"M"},"owner":"PA","due":"P6M","indicator":{"target":1,"unit":{"en":"u","es":"u"}}}]}`,
+		`{"dialogue":"hld-pa-us","parties":["PA","US"],"title":{"fr":"T"},"milestones":[{"title":{"":"M"},"owner":"PA","due":"P6M"}]}`,
+		`{"title":{"es":1}}`, `{"title":{}}`, `{"objectives":[{"es":""},"x",null]}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	for _, seed := range oddProposals() {
 		f.Add([]byte(seed))
 	}
-	parties := []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}}
+	frame := store.DialogueFrame{Parties: []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama", Language: "es"}, {Code: "US", TimeZone: "America/New_York", Language: "en"}},
+		Languages: []string{"en", "es"}}
 	actor := lifecycle.Principal{ID: "pa-coordinator", Party: "PA", Roles: []lifecycle.Role{lifecycle.RoleCoordinator}}
 	now := time.Date(2027, 1, 4, 15, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -42,8 +50,8 @@ func FuzzDecodeProposal(f *testing.F) {
 		err := decode(httptest.NewRecorder(), r, &req)
 		if err == nil {
 			var cmd lifecycle.Propose
-			if cmd, err = proposeCommand(req, parties); err == nil {
-				cmd.ActivityID = "act_fuzz"
+			if cmd, err = proposeCommand(req, frame); err == nil {
+				cmd.ActivityID, cmd.Rules = "act_fuzz", workflows.InputVersion
 				if _, derr := lifecycle.Decide(lifecycle.State{}, cmd, actor, now); derr != nil {
 					var ce *lifecycle.Error
 					if !errors.As(derr, &ce) {

@@ -71,13 +71,21 @@ func SchemaLimits() map[string]lifecycle.Limit {
 		"title": "title", "summary": "summary", "objectives": "objectives", "objectives[]": "objectives[]",
 		"milestones": "milestones",
 	}
+	// Texts are a string (the caller's language) or an object keyed by
+	// language: "{}" is each language's text, "{key}" the language tag.
+	for prop, field := range map[string]string{"title": "title", "summary": "summary", "objectives[]": "objectives[]"} {
+		content[prop+"{}"] = field + "{}"
+		content[prop+"{key}"] = "languages[]"
+	}
 	from("ProposeRequest", content)
 	from("ProposeRequest", map[string]string{"dialogue": "dialogue", "parties": "parties"})
 	from("AmendRequest", content)
 	from("MilestoneInput", map[string]string{
 		"id": "milestones[].id", "title": "milestones[].title", "owner": "milestones[].owner", "due": "milestones[].due",
 	})
-	from("IndicatorInput", map[string]string{"unit": "milestones[].indicator.unit"})
+	from("MilestoneInput", map[string]string{"title{}": "milestones[].title{}", "title{key}": "languages[]"})
+	from("IndicatorInput", map[string]string{"unit": "milestones[].indicator.unit",
+		"unit{}": "milestones[].indicator.unit{}", "unit{key}": "languages[]"})
 	from("PolicyInput", map[string]string{"overdue_reminders": "policy.overdue_reminders"})
 	from("DecisionRequest", map[string]string{"comment": "comment"})
 	from("ExtensionDecisionRequest", map[string]string{"comment": "comment"})

@@ -84,6 +84,9 @@ func documentLimits(t *testing.T, doc map[string]any) map[string]lifecycle.Limit
 			visit(where+"."+name, p)
 		}
 		visit(where+"[]", s["items"])
+		// An object keyed by language: its values and its keys.
+		visit(where+"{}", s["additionalProperties"])
+		visit(where+"{key}", s["propertyNames"])
 		for _, k := range []string{"allOf", "anyOf", "oneOf"} {
 			subs, _ := s[k].([]any)
 			for _, sub := range subs {

@@ -434,22 +434,23 @@ func richActivity() lifecycle.State {
 	at := checkerNow.Add(-48 * time.Hour)
 	due := checkerNow.Add(30 * 24 * time.Hour)
 	return lifecycle.State{
-		ID: "act_abc", Dialogue: "pa-us", Title: "Port security", Summary: "Joint inspections",
-		Objectives: []string{"Train inspectors"},
-		Parties:    []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}},
+		ID: "act_abc", Dialogue: "pa-us", Title: lifecycle.Text{"en": "Port security", "es": "Seguridad portuaria"}, Summary: lifecycle.Text{"en": "Joint inspections"},
+		Objectives: []lifecycle.Text{{"en": "Train inspectors", "es": "Formar inspectores"}},
+		Parties:    []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama", Language: "es"}, {Code: "US", TimeZone: "America/New_York", Language: "en"}},
+		Languages:  []string{"en", "es"},
 		Proposer:   "ana", ProposerParty: "PA", Version: 2, Seq: 7, Status: lifecycle.StatusActive,
 		Approvals: []lifecycle.Approval{
 			{Party: "PA", Decision: lifecycle.DecisionApprove, Version: 2, By: "ana2", At: at, Comment: "ok"},
 			{Party: "US", Decision: lifecycle.DecisionApprove, Version: 2, By: "bob", At: at},
 		},
 		Milestones: []lifecycle.Milestone{{
-			MilestoneSpec: lifecycle.MilestoneSpec{ID: "m1", Title: "Workshop", Owner: "PA", Due: "P1M",
-				Indicator: &lifecycle.Indicator{Baseline: &baseline, Target: 20, Actual: &actual, Unit: "people"}},
+			MilestoneSpec: lifecycle.MilestoneSpec{ID: "m1", Title: lifecycle.Text{"en": "Workshop", "es": "Taller"}, Owner: "PA", Due: "P1M",
+				Indicator: &lifecycle.Indicator{Baseline: &baseline, Target: 20, Actual: &actual, Unit: lifecycle.Text{"en": "people", "es": "personas"}}},
 			DueAt: due, Term: lifecycle.HorizonShort, Status: lifecycle.MilestoneOpen,
 			Evidence: []string{"https://example.org/report"},
 			Notes:    []lifecycle.Note{{By: "ana", At: at, Text: "half done"}},
 		}, {
-			MilestoneSpec: lifecycle.MilestoneSpec{ID: "m2", Title: "Audit", Owner: "US", Due: "2027-01-01"},
+			MilestoneSpec: lifecycle.MilestoneSpec{ID: "m2", Title: lifecycle.Plain("Audit"), Owner: "US", Due: "2027-01-01"},
 			DueAt:         at, Term: lifecycle.HorizonLong, Status: lifecycle.MilestoneCompleted, CompletedAt: at,
 		}},
 		Extensions: []lifecycle.Extension{{
@@ -499,16 +500,16 @@ func problemExchange(method, target string, e *apiError) exchange {
 
 func TestResponseCheckerAcceptsConformingExchanges(t *testing.T) {
 	c := newResponseChecker(t)
-	activity := jsonOf(t, viewOf(richActivity(), checkerNow))
+	activity := jsonOf(t, viewOf(richActivity(), checkerNow, "es"))
 	// A freshly proposed activity leaves most optional fields out.
 	fresh := jsonOf(t, viewOf(lifecycle.State{ID: "act_new", Status: lifecycle.StatusProposed, ProposedAt: checkerNow,
-		Parties: []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}}}, checkerNow))
+		Parties: []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}}}, checkerNow, ""))
 	// The Go types can encode some lists as null; the document allows it.
 	nullParties := jsonOf(t, viewOf(lifecycle.State{ID: "act_odd", Status: lifecycle.StatusProposed,
-		Extensions: []lifecycle.Extension{{ID: "x1", Status: lifecycle.ExtensionWithdrawn}}}, checkerNow))
+		Extensions: []lifecycle.Extension{{ID: "x1", Status: lifecycle.ExtensionWithdrawn}}}, checkerNow, "en"))
 	hash := bytes.Repeat([]byte{0xab}, 32)
 	next := int64(1)
-	notice := jsonOf(t, store.NotificationContent{Activity: "act_abc", Title: "Port security", Event: lifecycle.EventMilestoneOverdue,
+	notice := jsonOf(t, store.NotificationContent{Activity: "act_abc", Title: lifecycle.Text{"en": "Port security", "es": "Seguridad portuaria"}, Event: lifecycle.EventMilestoneOverdue,
 		Seq: 9, At: checkerNow, Actor: "clock", Party: "PA", Milestone: "m1", Notice: 1, Due: &checkerNow})
 	readAt := checkerNow
 
@@ -536,7 +537,7 @@ func TestResponseCheckerAcceptsConformingExchanges(t *testing.T) {
 			reqHeader: http.Header{"Content-Type": {"application/merge-patch+json"}}, reqBody: []byte(`{"reason":"no funds"}`),
 			respHeader: jsonHeader("ETag", `"2.9.0a1b2c3d"`), respBody: activity},
 		"list activities": {method: "GET", target: "/v1/activities?status=active&overdue=true&due_before=2027-03-31&limit=10", status: 200,
-			respHeader: jsonHeader(), respBody: jsonOf(t, ActivityList{Activities: []ActivityView{viewOf(richActivity(), checkerNow)}, NextCursor: "abc"})},
+			respHeader: jsonHeader(), respBody: jsonOf(t, ActivityList{Activities: []ActivityView{viewOf(richActivity(), checkerNow, "en")}, NextCursor: "abc"})},
 		"audit": {method: "GET", target: "/v1/activities/act_abc/audit?after=0&limit=1", status: 200, respHeader: jsonHeader(),
 			respBody: jsonOf(t, AuditPage{NextAfter: &next, Events: []store.AuditEvent{{Seq: 1, Type: "proposed", Actor: "ana", Party: "PA", At: checkerNow,
 				Content:  json.RawMessage(`{"activity":"act_abc","event":{"seq":1,"type":"proposed","at":"2027-01-15T10:00:00Z","actor":"ana"}}`),
@@ -602,7 +603,7 @@ func TestResponseCheckerAcceptsConformingExchanges(t *testing.T) {
 
 func TestResponseCheckerRejectsNonConformingExchanges(t *testing.T) {
 	c := newResponseChecker(t)
-	activity := jsonOf(t, viewOf(richActivity(), checkerNow))
+	activity := jsonOf(t, viewOf(richActivity(), checkerNow, "es"))
 	get := func(status int, h http.Header, body []byte) exchange {
 		return exchange{method: "GET", target: "/v1/activities/act_abc", status: status, respHeader: h, respBody: body}
 	}
@@ -671,7 +672,7 @@ func TestResponseCheckerRejectsNonConformingExchanges(t *testing.T) {
 
 func TestResponseCheckerIsSafeForConcurrentUse(t *testing.T) {
 	c := newResponseChecker(t)
-	activity := jsonOf(t, viewOf(richActivity(), checkerNow))
+	activity := jsonOf(t, viewOf(richActivity(), checkerNow, "es"))
 	x := exchange{method: "GET", target: "/v1/activities/act_abc", status: 200, respHeader: jsonHeader("ETag", `"2.9.0a1b2c3d"`), respBody: activity}
 	var wg sync.WaitGroup
 	for range 16 {

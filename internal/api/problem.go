@@ -20,6 +20,10 @@ type Problem struct {
 	Instance  string `json:"instance,omitempty"`
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// Language and Missing say, when a version cannot be approved for
+	// want of texts in a language, which language and which texts.
+	Language string   `json:"language,omitempty"`
+	Missing  []string `json:"missing,omitempty"`
 }
 
 // problemClass is one stable class of error.
@@ -65,6 +69,8 @@ type apiError struct {
 	field  string
 	// retryAfter, in seconds, is sent as Retry-After when set.
 	retryAfter int
+	language   string
+	missing    []string
 }
 
 func (e *apiError) Error() string { return e.detail }
@@ -88,7 +94,7 @@ func coreProblem(e *lifecycle.Error) *apiError {
 	case lifecycle.KindInvalidTransition:
 		c = probTransition
 	}
-	return &apiError{class: c, detail: e.Message, field: e.Field}
+	return &apiError{class: c, detail: e.Message, field: e.Field, language: e.Language, missing: e.Missing}
 }
 
 func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
@@ -100,6 +106,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *apiError) {
 		Instance:  clip(r.URL.EscapedPath()),
 		Field:     e.field,
 		RequestID: middleware.GetReqID(r.Context()),
+		Language:  e.language,
+		Missing:   e.missing,
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"pacto/internal/lifecycle"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func (s *stack) races(t *testing.T) {
 		concurrently(3, func(i int) reply {
 			switch i {
 			case 0:
-				return s.call("us-coordinator", "PATCH", p, AmendRequest{Version: ptr(1), Title: &title})
+				return s.call("us-coordinator", "PATCH", p, AmendRequest{Version: ptr(1), Title: lifecycle.Plain(title)})
 			case 1:
 				return s.call("pa-approver", "POST", p+"/decisions", DecisionRequest{Version: 1, Decision: "approve"})
 			default:
@@ -75,7 +76,7 @@ func (s *stack) races(t *testing.T) {
 					t.Fatalf("round %d: active at version %d with approval %+v", round, got.Version, ap)
 				}
 			}
-			if got.Title == title {
+			if got.Title["en"] == title {
 				t.Fatalf("round %d: active with the amended title but approvals of version 1", round)
 			}
 		} else if got.Version != 2 || got.Status != "proposed" {

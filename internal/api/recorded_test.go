@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"pacto/internal/lifecycle"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +17,10 @@ import (
 // so nothing is accepted that cannot be recorded.
 func (s *stack) unstorableText(t *testing.T) {
 	p := proposal()
-	p.Title = "Capacitación\u0000aduanera"
+	p.Title = lifecycle.Plain("Capacitación\u0000aduanera")
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", p), 422, "invalid-input", "title")
 	p = proposal()
-	p.Milestones[0].Title = "bell\u0007"
+	p.Milestones[0].Title = lifecycle.Plain("bell\u0007")
 	want(t, s.call("pa-coordinator", "POST", "/v1/activities", p), 422, "invalid-input", "milestones[0].title")
 	// JSON can only carry invalid UTF-8 as raw bytes, which the decoder
 	// replaces; a raw NUL escape in any field is caught at the edge.
@@ -29,7 +30,7 @@ func (s *stack) unstorableText(t *testing.T) {
 	a := s.propose(proposal())
 	want(t, s.call("us-approver", "POST", "/v1/activities/"+a.ID+"/decisions", DecisionRequest{Version: 1, Decision: "approve", Comment: "fine\u0000"}), 422, "invalid-input", "comment")
 	title := "new\u001btitle"
-	want(t, s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Title: &title}, opts{headers: []string{"If-Match", `"1"`}}), 422, "invalid-input", "title")
+	want(t, s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", `"1"`}}), 422, "invalid-input", "title")
 	want(t, s.call("us-approver", "POST", "/v1/activities/"+a.ID+"/cancel", ReasonRequest{Reason: "\u0000"}), 422, "invalid-input", "reason")
 
 	want(t, s.call("admin", "POST", "/v1/admin/parties", store.Party{Code: "NU", Name: "Nul\u0000land", TimeZone: "America/Panama", Language: "es"}), 422, "invalid-input", "name")
@@ -68,11 +69,11 @@ func (s *stack) refusedRecord(t *testing.T) {
 	a := s.propose(proposal())
 	want(t, s.call("pa-approver", "POST", "/v1/activities/"+a.ID+"/decisions", DecisionRequest{Version: 1, Decision: "approve"}), 200)
 	title := poisoned
-	r := s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Title: &title}, opts{headers: []string{"If-Match", `"1"`}})
+	r := s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", `"1"`}})
 	want(t, r, 200)
 	amended := r.activity(t)
-	if amended.Version != 2 || amended.Title != poisoned || amended.ReadModel == nil || !amended.ReadModel.Behind || amended.ReadModel.RecordedSeq != 2 {
-		t.Fatalf("the refused amendment answered version %d title %q read model %+v; want the workflow's version 2, behind at seq 2", amended.Version, amended.Title, amended.ReadModel)
+	if amended.Version != 2 || amended.TitleText != poisoned || amended.ReadModel == nil || !amended.ReadModel.Behind || amended.ReadModel.RecordedSeq != 2 {
+		t.Fatalf("the refused amendment answered version %d title %q read model %+v; want the workflow's version 2, behind at seq 2", amended.Version, amended.TitleText, amended.ReadModel)
 	}
 	got := s.call("us-observer", "GET", "/v1/activities/"+a.ID, nil).activity(t)
 	if got.ReadModel == nil || !got.ReadModel.Behind {

@@ -44,7 +44,11 @@ func walkText(v reflect.Value, path string) error {
 			if err := walkText(iter.Key(), joinField(path, "(key)")); err != nil {
 				return err
 			}
-			if err := walkText(iter.Value(), joinField(path, key)); err != nil {
+			sub := joinField(path, key)
+			if key == "" {
+				sub = path // a text given as a plain string
+			}
+			if err := walkText(iter.Value(), sub); err != nil {
 				return err
 			}
 		}

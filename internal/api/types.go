@@ -10,9 +10,9 @@ import (
 type ProposeRequest struct {
 	Dialogue   string           `json:"dialogue"`
 	Parties    []string         `json:"parties"`
-	Title      string           `json:"title"`
-	Summary    string           `json:"summary,omitempty"`
-	Objectives []string         `json:"objectives,omitempty"`
+	Title      lifecycle.Text   `json:"title"`
+	Summary    lifecycle.Text   `json:"summary,omitempty"`
+	Objectives []lifecycle.Text `json:"objectives,omitempty"`
 	Milestones []MilestoneInput `json:"milestones"`
 	Policy     *PolicyInput     `json:"policy,omitempty"`
 }
@@ -20,7 +20,7 @@ type ProposeRequest struct {
 // MilestoneInput is a proposed milestone.
 type MilestoneInput struct {
 	ID        string          `json:"id,omitempty"`
-	Title     string          `json:"title"`
+	Title     lifecycle.Text  `json:"title"`
 	Horizon   string          `json:"horizon,omitempty"`
 	Owner     string          `json:"owner"`
 	Due       string          `json:"due"`
@@ -29,9 +29,9 @@ type MilestoneInput struct {
 
 // IndicatorInput is a milestone's measure as proposed.
 type IndicatorInput struct {
-	Baseline *float64 `json:"baseline,omitempty"`
-	Target   float64  `json:"target"`
-	Unit     string   `json:"unit,omitempty"`
+	Baseline *float64       `json:"baseline,omitempty"`
+	Target   float64        `json:"target"`
+	Unit     lifecycle.Text `json:"unit,omitempty"`
 }
 
 // PolicyInput overrides the clock's cadences; durations are ISO-8601 (P7D, PT2M).
@@ -47,9 +47,9 @@ type PolicyInput struct {
 // keep their current value.
 type AmendRequest struct {
 	Version    *int              `json:"version,omitempty"`
-	Title      *string           `json:"title,omitempty"`
-	Summary    *string           `json:"summary,omitempty"`
-	Objectives *[]string         `json:"objectives,omitempty"`
+	Title      lifecycle.Text    `json:"title,omitempty"`
+	Summary    lifecycle.Text    `json:"summary,omitempty"`
+	Objectives *[]lifecycle.Text `json:"objectives,omitempty"`
 	Milestones *[]MilestoneInput `json:"milestones,omitempty"`
 }
 
@@ -88,12 +88,24 @@ type ReasonRequest struct {
 
 // ActivityView is an activity as the API shows it: the workflow's state
 // plus what is derived from it at the time of the request.
+//
+// Each material text is an object keyed by language, with every authentic
+// language it is written in; the *_text fields give it in the reader's
+// language (Language), or the nearest there is, for display.
 type ActivityView struct {
-	ID                string                `json:"id"`
-	Dialogue          string                `json:"dialogue"`
-	Title             string                `json:"title"`
-	Summary           string                `json:"summary"`
-	Objectives        []string              `json:"objectives"`
+	ID       string `json:"id"`
+	Dialogue string `json:"dialogue"`
+	// Languages are the authentic languages; MissingTexts names, per
+	// language, the texts not yet written in it (empty when none are).
+	Languages         []string              `json:"languages"`
+	MissingTexts      map[string][]string   `json:"missing_texts"`
+	Language          string                `json:"language"`
+	Title             TextView              `json:"title"`
+	TitleText         string                `json:"title_text"`
+	Summary           TextView              `json:"summary"`
+	SummaryText       string                `json:"summary_text"`
+	Objectives        []TextView            `json:"objectives"`
+	ObjectivesText    []string              `json:"objectives_text"`
 	Parties           []lifecycle.Party     `json:"parties"`
 	Proposer          string                `json:"proposer"`
 	ProposerParty     string                `json:"proposer_party"`
@@ -141,23 +153,50 @@ type ApprovalView struct {
 
 // MilestoneView is a milestone with its derived colour.
 type MilestoneView struct {
-	ID        string               `json:"id"`
-	Title     string               `json:"title"`
-	Horizon   string               `json:"horizon"`
-	Owner     string               `json:"owner"`
-	Due       string               `json:"due"`
-	DueAt     *time.Time           `json:"due_at,omitempty"`
-	Status    string               `json:"status"`
-	Colour    string               `json:"colour"`
-	Overdue   bool                 `json:"overdue"`
-	Indicator *lifecycle.Indicator `json:"indicator,omitempty"`
-	Evidence  []string             `json:"evidence"`
-	Notes     []lifecycle.Note     `json:"notes"`
+	ID        string           `json:"id"`
+	Title     TextView         `json:"title"`
+	TitleText string           `json:"title_text"`
+	Horizon   string           `json:"horizon"`
+	Owner     string           `json:"owner"`
+	Due       string           `json:"due"`
+	DueAt     *time.Time       `json:"due_at,omitempty"`
+	Status    string           `json:"status"`
+	Colour    string           `json:"colour"`
+	Overdue   bool             `json:"overdue"`
+	Indicator *IndicatorView   `json:"indicator,omitempty"`
+	Evidence  []string         `json:"evidence"`
+	Notes     []lifecycle.Note `json:"notes"`
 	// EvidenceCount and NoteCount count every link and note reported;
 	// Evidence and Notes hold only the latest (the audit log has all).
 	EvidenceCount int        `json:"evidence_count"`
 	NoteCount     int        `json:"note_count"`
 	CompletedAt   *time.Time `json:"completed_at,omitempty"`
+}
+
+// IndicatorView is a milestone's measure, its unit in every language and
+// in the reader's.
+type IndicatorView struct {
+	Baseline *float64 `json:"baseline,omitempty"`
+	Target   float64  `json:"target"`
+	Actual   *float64 `json:"actual,omitempty"`
+	Unit     TextView `json:"unit"`
+	UnitText string   `json:"unit_text"`
+}
+
+// TextView is a material text keyed by language. A text recorded before
+// texts had languages, in an activity not yet moved to them, is keyed
+// "und" (undetermined).
+type TextView map[string]string
+
+func textView(t lifecycle.Text) TextView {
+	out := TextView{}
+	for _, lang := range t.Languages() {
+		out[lang] = t[lang]
+	}
+	if len(out) == 0 && !t.Empty() {
+		out["und"] = t.In("")
+	}
+	return out
 }
 
 // PolicyView is the clock's policy with ISO-8601 durations.
@@ -169,9 +208,15 @@ type PolicyView struct {
 	OverdueReminders      int    `json:"overdue_reminders"`
 }
 
-func viewOf(s lifecycle.State, now time.Time) ActivityView {
+// viewOf shows s to a reader of lang (a language tag; empty for none).
+func viewOf(s lifecycle.State, now time.Time, lang string) ActivityView {
+	// A reader whose language the activity lacks reads its proposer's.
+	fallback, _ := s.LanguageOf(s.ProposerParty)
+	in := func(t lifecycle.Text) string { return t.In(lang, fallback) }
 	v := ActivityView{
-		ID: s.ID, Dialogue: s.Dialogue, Title: s.Title, Summary: s.Summary, Objectives: orEmpty(s.Objectives),
+		ID: s.ID, Dialogue: s.Dialogue, Languages: orEmpty(s.Languages), MissingTexts: map[string][]string{},
+		Language: lang, Title: textView(s.Title), TitleText: in(s.Title), Summary: textView(s.Summary), SummaryText: in(s.Summary),
+		Objectives: make([]TextView, len(s.Objectives)), ObjectivesText: make([]string, len(s.Objectives)),
 		Parties: s.Parties, Proposer: s.Proposer, ProposerParty: string(s.ProposerParty), Status: string(s.Status),
 		Version: s.Version, Seq: s.Seq, Colour: colourName(lifecycle.ActivityColour(s, now)),
 		PendingParties: lifecycle.Codes(lifecycle.PendingParties(s)), OverdueMilestones: orEmpty(lifecycle.OverdueMilestones(s, now)),
@@ -189,6 +234,14 @@ func viewOf(s lifecycle.State, now time.Time) ActivityView {
 	if v.Extensions == nil {
 		v.Extensions = []lifecycle.Extension{}
 	}
+	for i, o := range s.Objectives {
+		v.Objectives[i], v.ObjectivesText[i] = textView(o), in(o)
+	}
+	for _, l := range s.Languages {
+		if missing := s.MissingTexts(l); len(missing) > 0 {
+			v.MissingTexts[l] = missing
+		}
+	}
 	if due, ok := lifecycle.NextDue(s); ok {
 		v.NextDue = &due
 	}
@@ -199,10 +252,13 @@ func viewOf(s lifecycle.State, now time.Time) ActivityView {
 	v.Milestones = make([]MilestoneView, len(s.Milestones))
 	for i, m := range s.Milestones {
 		v.Milestones[i] = MilestoneView{
-			ID: m.ID, Title: m.Title, Horizon: string(m.Term), Owner: string(m.Owner), Due: m.Due, DueAt: timePtr(m.DueAt),
+			ID: m.ID, Title: textView(m.Title), TitleText: in(m.Title), Horizon: string(m.Term), Owner: string(m.Owner), Due: m.Due, DueAt: timePtr(m.DueAt),
 			Status: string(m.Status), Colour: colourName(lifecycle.MilestoneColour(s.Policy, m, now)), Overdue: m.Overdue(now),
-			Indicator: m.Indicator, Evidence: orEmpty(m.Evidence), Notes: m.Notes, CompletedAt: timePtr(m.CompletedAt),
+			Evidence: orEmpty(m.Evidence), Notes: m.Notes, CompletedAt: timePtr(m.CompletedAt),
 			EvidenceCount: max(m.EvidenceCount, len(m.Evidence)), NoteCount: max(m.NoteCount, len(m.Notes)),
+		}
+		if in := m.Indicator; in != nil {
+			v.Milestones[i].Indicator = &IndicatorView{Baseline: in.Baseline, Target: in.Target, Actual: in.Actual, Unit: textView(in.Unit), UnitText: in.Unit.In(lang, fallback)}
 		}
 		if v.Milestones[i].Notes == nil {
 			v.Milestones[i].Notes = []lifecycle.Note{}

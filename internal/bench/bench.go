@@ -230,9 +230,12 @@ func (e *env) call(ctx context.Context, who, method, path string, body any) (int
 func proposal(due string, milestones int) map[string]any {
 	ms := make([]map[string]any, milestones)
 	for i := range ms {
-		ms[i] = map[string]any{"id": fmt.Sprintf("m%d", i+1), "title": fmt.Sprintf("Milestone %d", i+1), "owner": "PA", "due": due}
+		ms[i] = map[string]any{"id": fmt.Sprintf("m%d", i+1), "owner": "PA", "due": due,
+			"title": map[string]string{"es": fmt.Sprintf("Hito %d", i+1), "en": fmt.Sprintf("Milestone %d", i+1)}}
 	}
-	return map[string]any{"dialogue": app.DemoDialogue, "parties": []string{"PA", "US"}, "title": "Benchmark activity", "milestones": ms,
+	// Both parties' texts, so that both can approve.
+	return map[string]any{"dialogue": app.DemoDialogue, "parties": []string{"PA", "US"}, "milestones": ms,
+		"title": map[string]string{"es": "Actividad de referencia", "en": "Benchmark activity"},
 		"policy": map[string]any{"due_soon_lead": "PT0S", "overdue_reminder_every": "P7D", "overdue_reminders": 1}}
 }
 

@@ -19,7 +19,7 @@ func TestEMLMailerWritesOneParseableFilePerMessageID(t *testing.T) {
 	var _ Mailer = m
 
 	n := sample(lifecycle.EventMilestoneDueSoon)
-	n.Title = "Capacitación aduanera conjunta"
+	n.Title = lifecycle.Plain("Capacitación aduanera conjunta")
 	first, err := Render(n, paRecipient, "http://127.0.0.1:8080")
 	if err != nil {
 		t.Fatal(err)

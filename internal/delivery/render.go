@@ -165,14 +165,15 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 		Lang:       lang,
 		Name:       oneLine(r.Name),
 		ActivityID: n.Activity,
-		Title:      oneLine(n.Title),
-		Party:      oneLine(cmp.Or(n.PartyName, string(n.Party))),
-		Version:    n.Version,
-		Milestone:  oneLine(cmp.Or(n.MilestoneTitle, n.Milestone)),
-		Extension:  n.Extension,
-		Notice:     n.Notice,
-		Parties:    strings.Join(lifecycle.Codes(n.Parties), ", "),
-		Comment:    strings.TrimSpace(n.Comment),
+		// The texts in the reader's language, where the activity has it.
+		Title:     oneLine(n.Title.In(r.Language, lang)),
+		Party:     oneLine(cmp.Or(n.PartyName, string(n.Party))),
+		Version:   n.Version,
+		Milestone: oneLine(cmp.Or(n.MilestoneTitle.In(r.Language, lang), n.Milestone)),
+		Extension: n.Extension,
+		Notice:    n.Notice,
+		Parties:   strings.Join(lifecycle.Codes(n.Parties), ", "),
+		Comment:   strings.TrimSpace(n.Comment),
 	}
 	if len(n.PartyNames) == len(n.Parties) && len(n.Parties) > 0 {
 		v.Parties = oneLine(strings.Join(n.PartyNames, ", "))

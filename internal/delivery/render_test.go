@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -33,11 +34,15 @@ var (
 	paRecipient = Recipient{ID: "pa-coordinator", Name: "Ana Pérez", Email: "ana@example.gob.pa", Language: "es", TimeZone: "America/Panama"}
 )
 
+// sampleTitle is the title of sample's activity, recorded before texts
+// had languages.
+const sampleTitle = "Joint customs training"
+
 // sample is a notification of type t with every field a template may use.
 func sample(t lifecycle.EventType) store.NotificationContent {
 	d := due
 	return store.NotificationContent{
-		Activity: "act-01J9Z", Title: "Joint customs training", Event: t, Seq: 7,
+		Activity: "act-01J9Z", Title: lifecycle.Plain(sampleTitle), Event: t, Seq: 7,
 		At: due.Add(-2 * time.Hour), Actor: "pa-approver", Party: "PA", Version: 2,
 		Milestone: "m1", Extension: "x1", Due: &d, Notice: 2,
 		Parties: []lifecycle.PartyCode{"PA", "US"}, Comment: "Budget not yet confirmed",
@@ -79,10 +84,10 @@ func TestRenderEveryEventInBothLanguages(t *testing.T) {
 			if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
 				t.Errorf("%s %s: bad subject %q", et, lang, m.Subject)
 			}
-			if !strings.Contains(m.Subject, n.Title) {
+			if !strings.Contains(m.Subject, sampleTitle) {
 				t.Errorf("%s %s: subject %q does not name the activity", et, lang, m.Subject)
 			}
-			if !strings.Contains(m.Text, n.Title) || !strings.Contains(m.HTML, n.Title) {
+			if !strings.Contains(m.Text, sampleTitle) || !strings.Contains(m.HTML, sampleTitle) {
 				t.Errorf("%s %s: body does not name the activity", et, lang)
 			}
 			if strings.Contains(m.Text, "<no value>") || strings.Contains(m.HTML, "<no value>") {
@@ -112,7 +117,7 @@ func TestRenderMinimalNotifications(t *testing.T) {
 	// The clock's notices have no actor, and older rows may lack fields:
 	// every template must still produce a sensible message.
 	for _, et := range Events() {
-		n := store.NotificationContent{Activity: "a1", Title: "T", Event: et, Actor: lifecycle.ClockActor}
+		n := store.NotificationContent{Activity: "a1", Title: lifecycle.Plain("T"), Event: et, Actor: lifecycle.ClockActor}
 		for _, r := range []Recipient{usRecipient, paRecipient, {}} {
 			m, err := Render(n, r, "")
 			if err != nil {
@@ -148,7 +153,7 @@ func TestRenderDueTimesInRecipientZone(t *testing.T) {
 		t.Errorf("notice number missing:\n%s\n%s", en.Text, es.Text)
 	}
 
-	n.Title = "Capacitación aduanera conjunta"
+	n.Title = lifecycle.Plain("Capacitación aduanera conjunta")
 	es, err = Render(n, paRecipient, "")
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +189,8 @@ func TestRenderLanguageAndZoneFallbacks(t *testing.T) {
 
 func TestRenderEscapesHTML(t *testing.T) {
 	n := sample(lifecycle.EventDeclined)
-	n.Title = `<script>alert("x")</script> & co`
+	title := `<script>alert("x")</script> & co`
+	n.Title = lifecycle.Plain(title)
 	n.Comment = `<img src=x onerror=alert(1)>`
 	for _, r := range []Recipient{usRecipient, paRecipient} {
 		m, err := Render(n, r, "https://pacto.example.org")
@@ -198,7 +204,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 			t.Errorf("%s: escaped title missing:\n%s", r.Language, m.HTML)
 		}
 		// The plain text is not HTML and must keep the title as written.
-		if !strings.Contains(m.Text, n.Title) || !strings.Contains(m.Subject, n.Title) {
+		if !strings.Contains(m.Text, title) || !strings.Contains(m.Subject, title) {
 			t.Errorf("%s: text or subject altered the title: %q", r.Language, m.Subject)
 		}
 	}
@@ -259,7 +265,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("nope", "\xff\xfe", "", "", "http://[::1", "", "clock", 0)
 	f.Fuzz(func(t *testing.T, event, title, lang, zone, base, id, actor string, notice int) {
 		d := due
-		n := store.NotificationContent{Activity: id, Title: title, Event: lifecycle.EventType(event), Actor: actor, Notice: notice, Due: &d, At: due}
+		n := store.NotificationContent{Activity: id, Title: lifecycle.Plain(title), Event: lifecycle.EventType(event), Actor: actor, Notice: notice, Due: &d, At: due}
 		m, err := Render(n, Recipient{Language: lang, TimeZone: zone}, base)
 		if err != nil {
 			return
@@ -296,7 +302,7 @@ func TestFormatTimeFollowsEachLocale(t *testing.T) {
 // their ids; content recorded before names were kept falls back to ids.
 func TestRenderNamesPeoplePartiesAndMilestones(t *testing.T) {
 	n := sample(lifecycle.EventMilestoneCompleted)
-	n.ActorName, n.PartyName, n.MilestoneTitle = "Coordinadora de Panamá", "Panamá", "Primera cohorte formada"
+	n.ActorName, n.PartyName, n.MilestoneTitle = "Coordinadora de Panamá", "Panamá", lifecycle.Plain("Primera cohorte formada")
 	n.PartyNames = []string{"Panamá", "Estados Unidos"}
 	es, err := Render(n, paRecipient, "")
 	if err != nil {
@@ -324,5 +330,86 @@ func TestRenderNamesPeoplePartiesAndMilestones(t *testing.T) {
 	}
 	if want := "pa-approver (PA) has completed the milestone “m1”"; !strings.Contains(old.Text, want) {
 		t.Errorf("without names the mail should fall back to ids, %q:\n%s", want, old.Text)
+	}
+}
+
+// An activity with languages has its titles in each of them: every reader
+// reads the ones in their own language, and another where a title lacks
+// it.
+func TestRenderEachReaderReadsTheirLanguage(t *testing.T) {
+	n := sample(lifecycle.EventMilestoneCompleted)
+	n.Title = lifecycle.Text{"es": "Capacitación aduanera", "en": "Customs training"}
+	n.MilestoneTitle = lifecycle.Text{"es": "Taller en Colón", "en": "Workshop in Colón"}
+	spanish := []string{"Capacitación aduanera", "Taller en Colón"}
+	english := []string{"Customs training", "Workshop in Colón"}
+	for _, c := range []struct {
+		r            Recipient
+		subject, say string
+		not          []string
+	}{
+		{paRecipient, "Hito completado: Capacitación aduanera", "ha completado el hito «Taller en Colón» de la actividad «Capacitación aduanera»", english},
+		{usRecipient, "Milestone completed: Customs training", "has completed the milestone “Workshop in Colón” of the activity “Customs training”", spanish},
+		{Recipient{Language: "es-PA", TimeZone: "America/Panama"}, "Hito completado: Capacitación aduanera", "«Taller en Colón»", english},
+		{Recipient{Language: "en-US", TimeZone: "America/New_York"}, "Milestone completed: Customs training", "“Workshop in Colón”", spanish},
+	} {
+		m, err := Render(n, c.r, "")
+		if err != nil {
+			t.Fatalf("%q: %v", c.r.Language, err)
+		}
+		if m.Subject != c.subject {
+			t.Errorf("%q: subject %q, want %q", c.r.Language, m.Subject, c.subject)
+		}
+		if !strings.Contains(m.Text, c.say) || !strings.Contains(m.HTML, c.say) {
+			t.Errorf("%q: body lacks %q:\n%s", c.r.Language, c.say, m.Text)
+		}
+		for _, other := range c.not {
+			if strings.Contains(m.Subject, other) || strings.Contains(m.Text, other) || strings.Contains(m.HTML, other) {
+				t.Errorf("%q: the mail has the other language's %q:\n%s", c.r.Language, other, m.Text)
+			}
+		}
+	}
+
+	// A title not yet written in the reader's language is given in the
+	// one it has, rather than left out.
+	n.Title, n.MilestoneTitle = lifecycle.Text{"es": "Capacitación aduanera"}, lifecycle.Text{"es": "Taller en Colón"}
+	m, err := Render(n, usRecipient, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "has completed the milestone “Taller en Colón” of the activity “Capacitación aduanera”"; m.Subject != "Milestone completed: Capacitación aduanera" || !strings.Contains(m.Text, want) {
+		t.Errorf("a text only in Spanish, to an English reader: %q\n%s", m.Subject, m.Text)
+	}
+	// A reader of a language the activity has but the templates lack
+	// reads the templates' English around the activity's own text.
+	n.Title = lifecycle.Text{"fr": "Formation douanière", "en": "Customs training"}
+	if m, err = Render(n, Recipient{Language: "fr"}, ""); err != nil || m.Subject != "Milestone completed: Formation douanière" {
+		t.Errorf("a French reader: %q, %v", m.Subject, err)
+	}
+}
+
+// Content recorded before texts had languages holds plain strings, and
+// renders as it did for every reader.
+func TestRenderContentWithoutLanguages(t *testing.T) {
+	var n store.NotificationContent
+	old := `{"activity":"act-01J9Z","title":"Joint customs training","event":"milestone_completed","seq":7,"at":"2027-03-15T19:00:00Z",
+		"actor":"pa-approver","party":"PA","milestone":"m1","actor_name":"Ana Pérez","party_name":"Panamá","milestone_title":"Primera cohorte formada"}`
+	if err := json.Unmarshal([]byte(old), &n); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		r            Recipient
+		subject, say string
+	}{
+		{paRecipient, "Hito completado: Joint customs training", "Ana Pérez (Panamá) ha completado el hito «Primera cohorte formada» de la actividad «Joint customs training»"},
+		{usRecipient, "Milestone completed: Joint customs training", "Ana Pérez (Panamá) has completed the milestone “Primera cohorte formada” of the activity “Joint customs training”"},
+		{Recipient{}, "Milestone completed: Joint customs training", "“Primera cohorte formada”"},
+	} {
+		m, err := Render(n, c.r, "")
+		if err != nil {
+			t.Fatalf("%q: %v", c.r.Language, err)
+		}
+		if m.Subject != c.subject || !strings.Contains(m.Text, c.say) || !strings.Contains(m.HTML, c.say) {
+			t.Errorf("%q: subject %q, want %q; body should say %q:\n%s", c.r.Language, m.Subject, c.subject, c.say, m.Text)
+		}
 	}
 }

@@ -48,7 +48,7 @@ func TestSMTPSendsRenderedMailOverSTARTTLS(t *testing.T) {
 	mailer := newTestMailer(t, SMTPConfig{TLS: TLSMandatory, TLSConfig: &tls.Config{RootCAs: pool}}, port)
 
 	n := sample(lifecycle.EventMilestoneOverdue)
-	n.Title = "Capacitación aduanera conjunta"
+	n.Title = lifecycle.Plain("Capacitación aduanera conjunta")
 	for _, r := range []Recipient{usRecipient, paRecipient} {
 		msg, err := Render(n, r, "https://pacto.example.org")
 		if err != nil {

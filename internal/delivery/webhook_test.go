@@ -368,3 +368,47 @@ func TestNewSecret(t *testing.T) {
 		t.Fatalf("official library rejects the secret: %v", err)
 	}
 }
+
+// A webhook carries the notification's titles in every language they are
+// written in, as objects keyed by language; those of an activity without
+// languages stay the plain strings they were.
+func TestWebhookPayloadCarriesEveryLanguage(t *testing.T) {
+	n := sample(lifecycle.EventMilestoneCompleted)
+	n.Title = lifecycle.Text{"es": "Capacitación aduanera", "en": "Customs training"}
+	n.MilestoneTitle = lifecycle.Text{"es": "Taller en Colón", "en": "Workshop in Colón"}
+	b, err := WebhookPayload(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Type string `json:"type"`
+		Data struct {
+			Title          map[string]string `json:"title"`
+			MilestoneTitle map[string]string `json:"milestone_title"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("payload %s: %v", b, err)
+	}
+	if got.Type != "activity.milestone_completed" || len(got.Data.Title) != 2 || got.Data.Title["es"] != "Capacitación aduanera" || got.Data.Title["en"] != "Customs training" {
+		t.Errorf("payload title %v in %s", got.Data.Title, b)
+	}
+	if len(got.Data.MilestoneTitle) != 2 || got.Data.MilestoneTitle["es"] != "Taller en Colón" || got.Data.MilestoneTitle["en"] != "Workshop in Colón" {
+		t.Errorf("payload milestone title %v in %s", got.Data.MilestoneTitle, b)
+	}
+	// The bytes, and so the signature base, are the same on every attempt.
+	if again, err := WebhookPayload(n); err != nil || string(again) != string(b) {
+		t.Errorf("a second payload differs: %s\n%s", again, b)
+	}
+
+	old := sample(lifecycle.EventMilestoneCompleted)
+	old.MilestoneTitle = lifecycle.Plain("Primera cohorte formada")
+	if b, err = WebhookPayload(old); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"title":"Joint customs training"`, `"milestone_title":"Primera cohorte formada"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("payload of an activity without languages lacks %s: %s", want, b)
+		}
+	}
+}

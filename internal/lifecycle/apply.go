@@ -19,6 +19,7 @@ func Apply(s State, e Event) State {
 		s.ID, s.Dialogue, s.Parties = p.ID, p.Dialogue, slices.Clone(p.Parties)
 		s.Proposer, s.ProposerParty, s.Policy = p.Proposer, p.ProposerParty, p.Policy
 		s.ProposedAt, s.ExpiresAt, s.Rules = e.At, p.ExpiresAt, p.Rules
+		s.Languages = slices.Clone(p.Languages)
 		s.Status = StatusProposed
 		s.setContent(e.Version, e.Content, e.At)
 	case EventAmended:
@@ -110,6 +111,8 @@ func Apply(s State, e Event) State {
 		s.Status, s.SuspendedAt, s.Reason = StatusActive, time.Time{}, s.kept(e.Comment)
 	case EventCancelled:
 		s.close(StatusCancelled, e)
+	case EventLanguagesAssigned:
+		s.assignLanguages(e.Readers, e.Languages)
 	}
 	switch e.Type {
 	case EventExtensionApproved, EventExtensionDeclined, EventMilestoneCompleted:
@@ -120,7 +123,7 @@ func Apply(s State, e Event) State {
 
 func (s *State) setContent(version int, c *Content, at time.Time) {
 	s.Version, s.VersionAt = version, at
-	s.Title, s.Summary, s.Objectives = c.Title, c.Summary, slices.Clone(c.Objectives)
+	s.Title, s.Summary, s.Objectives = c.Title.clone(), c.Summary.clone(), cloneTexts(c.Objectives)
 	s.Milestones = make([]Milestone, len(c.Milestones))
 	for i, m := range c.Milestones {
 		s.Milestones[i] = m.clone()

@@ -160,7 +160,7 @@ func TestDeclineIsTerminal(t *testing.T) {
 		{approve(1), approver("US")},
 		{approve(1), approver("MX")},
 		{lc.DecideProposal{Version: 1, Decision: lc.DecisionDecline, Comment: "again"}, approver("PA")},
-		{lc.Amend{BaseVersion: 1, Title: "x", Milestones: proposal().Milestones}, coord("PA")},
+		{lc.Amend{BaseVersion: 1, Title: lc.Plain("x"), Milestones: proposal().Milestones}, coord("PA")},
 		{lc.ReportProgress{MilestoneID: "m1", Note: "n"}, coord("PA")},
 		{lc.CompleteMilestone{MilestoneID: "m1"}, coord("PA")},
 		{lc.RequestExtension{MilestoneID: "m1", NewDue: "2027-01-01", Reason: "r"}, coord("PA")},
@@ -186,7 +186,7 @@ func TestAmend(t *testing.T) {
 	t.Run("identical content changes nothing", func(t *testing.T) {
 		// Surrounding blanks are not material.
 		same := amend
-		same.Title = "  " + amend.Title + " "
+		same.Title = lc.Plain("  " + amend.Title.In("") + " ")
 		evs, err := lc.Decide(s, same, coord("US"), t0.Add(time.Hour))
 		if err != nil || len(evs) != 0 {
 			t.Fatalf("got %v, %v; want no events", types(evs), err)
@@ -198,7 +198,7 @@ func TestAmend(t *testing.T) {
 	t.Run("stale base version", func(t *testing.T) {
 		stale := amend
 		stale.BaseVersion = 0
-		stale.Title = "changed"
+		stale.Title = lc.Plain("changed")
 		refuse(t, s, stale, coord("PA"), t0, lc.KindStaleVersion, "version")
 	})
 	t.Run("refusals", func(t *testing.T) {
@@ -209,14 +209,14 @@ func TestAmend(t *testing.T) {
 		refuse(t, s, amend, coord("ES"), t0, lc.KindForbidden, "")
 		refuse(t, lc.State{}, amend, coord("PA"), t0, lc.KindInvalidTransition, "")
 		bad = amend
-		bad.Milestones = []lc.MilestoneSpec{{ID: "m1", Title: "t", Owner: "MX", Due: "P1M"}}
+		bad.Milestones = []lc.MilestoneSpec{{ID: "m1", Title: lc.Plain("t"), Owner: "MX", Due: "P1M"}}
 		refuse(t, s, bad, coord("PA"), t0, lc.KindInvalidInput, "milestones[0].owner")
 	})
 	t.Run("content change makes a new version", func(t *testing.T) {
 		for _, edit := range []func(*lc.Amend){
-			func(a *lc.Amend) { a.Title = "Joint training, revised" },
-			func(a *lc.Amend) { a.Summary = "" },
-			func(a *lc.Amend) { a.Objectives = append(slices.Clone(a.Objectives), "more") },
+			func(a *lc.Amend) { a.Title = lc.Plain("Joint training, revised") },
+			func(a *lc.Amend) { a.Summary = lc.Plain("") },
+			func(a *lc.Amend) { a.Objectives = append(slices.Clone(a.Objectives), lc.Plain("more")) },
 			func(a *lc.Amend) {
 				a.Milestones = slices.Clone(a.Milestones)
 				a.Milestones[0].Due = "P6M"
@@ -259,7 +259,7 @@ func TestAmend(t *testing.T) {
 	t.Run("not after activation", func(t *testing.T) {
 		active := activeAt(t, proposed(t, proposal()), t0)
 		changed := amend
-		changed.Title = "late change"
+		changed.Title = lc.Plain("late change")
 		refuse(t, active, changed, coord("PA"), t0, lc.KindInvalidTransition, "")
 	})
 }
@@ -320,7 +320,7 @@ func TestApprovalWindowAfterOutageAndAmendment(t *testing.T) {
 		t.Errorf("next reminder at %s, want day 27", got)
 	}
 	// An amendment restarts the cadence from the new version, but not the window.
-	s, _ = run(t, s, lc.Amend{BaseVersion: 1, Title: "new", Milestones: proposal().Milestones}, coord("PA"), t0.Add(25*day))
+	s, _ = run(t, s, lc.Amend{BaseVersion: 1, Title: lc.Plain("new"), Milestones: proposal().Milestones}, coord("PA"), t0.Add(25*day))
 	if got := wake(t, s); !got.Equal(t0.Add(32 * day)) {
 		t.Errorf("after amendment next reminder at %s, want day 32", got)
 	}
@@ -359,7 +359,7 @@ func TestNoApprovalAfterTheWindow(t *testing.T) {
 func TestNoAmendmentAfterTheWindow(t *testing.T) {
 	s := proposed(t, proposal("PA", "US"))
 	c := proposal("PA", "US")
-	amend := lc.Amend{BaseVersion: 1, Title: c.Title + " v2", Summary: c.Summary, Objectives: c.Objectives, Milestones: c.Milestones}
+	amend := lc.Amend{BaseVersion: 1, Title: lc.Plain(c.Title.In("") + " v2"), Summary: c.Summary, Objectives: c.Objectives, Milestones: c.Milestones}
 	refuse(t, s, amend, coord("US"), s.ExpiresAt, lc.KindInvalidTransition, "")
 	_, evs := run(t, s, amend, coord("US"), s.ExpiresAt.Add(-time.Second))
 	wantTypes(t, evs, lc.EventAmended)

@@ -38,7 +38,7 @@ func (d *decider) checkBudget(cmd Command) error {
 		return nil
 	}
 	switch cmd.(type) {
-	case Tick, DecideProposal, Suspend, Resume, Cancel:
+	case Tick, DecideProposal, Suspend, Resume, Cancel, AssignLanguages:
 		return nil
 	}
 	limit := StateBudget

@@ -91,10 +91,10 @@ func TestRules2RefusesACommandOverTheByteBudget(t *testing.T) {
 	// before it exists.
 	p := proposal("PA", "US")
 	p.Rules = 2
-	p.Summary = strings.Repeat("<", 20000)
+	p.Summary = lc.Plain(strings.Repeat("<", 20000))
 	p.Objectives = nil
 	for range 50 {
-		p.Objectives = append(p.Objectives, strings.Repeat("&", 1000))
+		p.Objectives = append(p.Objectives, lc.Plain(strings.Repeat("&", 1000)))
 	}
 	refuse(t, lc.State{}, p, coord("PA"), t0, lc.KindInvalidInput, "")
 }

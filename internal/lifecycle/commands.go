@@ -9,28 +9,41 @@ type Command interface {
 }
 
 // Propose creates the activity. The caller supplies the dialogue's parties
-// (with their time zones) so the core can check membership without I/O.
+// (with their time zones and languages) so the core can check membership
+// without I/O.
+//
+// A text given as a plain string (Plain) in a command is in the actor's
+// party's language; a text keyed by language may hold any of the
+// activity's languages.
 type Propose struct {
-	ActivityID      string          `json:"activity_id"`
-	Dialogue        string          `json:"dialogue"`
-	DialogueParties []Party         `json:"dialogue_parties"`
-	Parties         []PartyCode     `json:"parties"`
-	Title           string          `json:"title"`
-	Summary         string          `json:"summary,omitempty"`
-	Objectives      []string        `json:"objectives,omitempty"`
-	Milestones      []MilestoneSpec `json:"milestones"`
-	Policy          PolicyOverrides `json:"policy,omitzero"`
+	ActivityID      string      `json:"activity_id"`
+	Dialogue        string      `json:"dialogue"`
+	DialogueParties []Party     `json:"dialogue_parties"`
+	Parties         []PartyCode `json:"parties"`
+	// Languages are the dialogue's authentic languages (rules 3); empty
+	// means its parties' languages.
+	Languages  []string        `json:"languages,omitempty"`
+	Title      Text            `json:"title"`
+	Summary    Text            `json:"summary,omitempty"`
+	Objectives []Text          `json:"objectives,omitempty"`
+	Milestones []MilestoneSpec `json:"milestones"`
+	Policy     PolicyOverrides `json:"policy,omitzero"`
 	// Rules is the rule version to decide the activity under (see State.Rules).
 	Rules int `json:"rules,omitempty"`
 }
 
 // Amend replaces the proposal's content. BaseVersion must be the current
 // version, so an edit made against an older version is refused.
+//
+// In an activity with languages, a text replaces only the languages it is
+// written in and keeps the others (an empty text removes its language):
+// objectives by position, milestones' texts by milestone id. So a
+// coordinator adds their party's text without retyping the others'.
 type Amend struct {
 	BaseVersion int             `json:"base_version"`
-	Title       string          `json:"title"`
-	Summary     string          `json:"summary,omitempty"`
-	Objectives  []string        `json:"objectives,omitempty"`
+	Title       Text            `json:"title"`
+	Summary     Text            `json:"summary,omitempty"`
+	Objectives  []Text          `json:"objectives,omitempty"`
 	Milestones  []MilestoneSpec `json:"milestones"`
 }
 
@@ -89,6 +102,17 @@ type Cancel struct {
 	Reason string `json:"reason"`
 }
 
+// AssignLanguages moves an activity proposed before texts had languages to
+// its dialogue's: each party reads the language given for it, the
+// authentic languages are Languages, and every text, written as a plain
+// string then, becomes the text of the proposer party's language. It
+// changes nothing in an activity that has languages already.
+type AssignLanguages struct {
+	// Parties are the dialogue's parties, with their languages.
+	Parties   []Party  `json:"parties"`
+	Languages []string `json:"languages"`
+}
+
 // Tick is the clock looking at the activity; it sends due reminders,
 // escalations and expiries.
 type Tick struct{}
@@ -125,3 +149,6 @@ func (Cancel) CommandName() string { return "cancel" }
 
 // CommandName implements Command.
 func (Tick) CommandName() string { return "tick" }
+
+// CommandName implements Command.
+func (AssignLanguages) CommandName() string { return "assign_languages" }

@@ -29,7 +29,7 @@ func TestCommandsBeforeProposal(t *testing.T) {
 		cmd   lc.Command
 		actor lc.Principal
 	}{
-		{lc.Amend{BaseVersion: 0, Title: "t", Milestones: proposal().Milestones}, coord("PA")},
+		{lc.Amend{BaseVersion: 0, Title: lc.Plain("t"), Milestones: proposal().Milestones}, coord("PA")},
 		{approve(0), approver("US")},
 		{lc.ReportProgress{MilestoneID: "m1", Note: "n"}, coord("PA")},
 		{lc.CompleteMilestone{MilestoneID: "m1"}, coord("PA")},
@@ -154,7 +154,7 @@ func TestApplyNeverMutatesItsInput(t *testing.T) {
 		{Type: lc.EventApproved, Party: "US", Decision: lc.DecisionApprove, Version: 1, At: at},
 		{Type: lc.EventDeclined, Party: "US", Decision: lc.DecisionDecline, Version: 1, Comment: "no", At: at},
 		{Type: lc.EventExtensionRequested, Extension: "x2", Request: &lc.Extension{ID: "x2", MilestoneID: "m2", Status: lc.ExtensionPending, Decisions: []lc.Approval{{Party: "PA"}}}},
-		{Type: lc.EventAmended, Version: 2, Content: &lc.Content{Title: "t", Milestones: []lc.Milestone{{MilestoneSpec: lc.MilestoneSpec{ID: "m1", Indicator: &lc.Indicator{Target: 1}}}}}},
+		{Type: lc.EventAmended, Version: 2, Content: &lc.Content{Title: lc.Plain("t"), Milestones: []lc.Milestone{{MilestoneSpec: lc.MilestoneSpec{ID: "m1", Indicator: &lc.Indicator{Target: 1}}}}}},
 		{Type: lc.EventActivated, Dues: []lc.ResolvedDue{{Milestone: "m2", DueAt: at, Term: lc.HorizonShort}}},
 		{Type: "unheard_of"},
 	}
@@ -190,14 +190,14 @@ func scribble(s *lc.State) {
 		s.Parties[i].Code = "ZZ"
 	}
 	for i := range s.Objectives {
-		s.Objectives[i] = "scribbled"
+		s.Objectives[i] = lc.Plain("scribbled")
 	}
 	for i := range s.Approvals {
 		s.Approvals[i].Decision = "scribbled"
 	}
 	for i := range s.Milestones {
 		m := &s.Milestones[i]
-		m.Title = "scribbled"
+		m.Title = lc.Plain("scribbled")
 		for j := range m.Evidence {
 			m.Evidence[j] = "scribbled"
 		}

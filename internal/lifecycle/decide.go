@@ -39,6 +39,8 @@ func Decide(s State, cmd Command, actor Principal, now time.Time) ([]Event, erro
 		err = d.resume(c)
 	case Cancel:
 		err = d.cancel(c)
+	case AssignLanguages:
+		err = d.assignLanguages(c)
 	case Tick:
 		d.tick()
 	case nil:
@@ -149,7 +151,19 @@ func (d *decider) propose(c Propose) error {
 		return err
 	}
 	frame := State{Parties: parties, Rules: c.Rules}
-	content, err := buildContent(&frame, c.Title, c.Summary, c.Objectives, c.Milestones, d.now)
+	if c.Rules >= 3 {
+		if frame.Languages, err = checkLanguages(c, parties); err != nil {
+			return err
+		}
+	} else {
+		// Before rules 3 a party's language was not part of the activity,
+		// and states recorded then carry none.
+		for i := range frame.Parties {
+			frame.Parties[i].Language = ""
+		}
+	}
+	lang, _ := frame.LanguageOf(d.actor.Party)
+	content, err := builder{s: &frame, lang: lang, now: d.now}.buildContent(draft{c.Title, c.Summary, c.Objectives, c.Milestones})
 	if err != nil {
 		return err
 	}
@@ -160,12 +174,13 @@ func (d *decider) propose(c Propose) error {
 		Proposal: &Proposal{
 			ID:            c.ActivityID,
 			Dialogue:      c.Dialogue,
-			Parties:       parties,
+			Parties:       frame.Parties,
 			Proposer:      d.actor.ID,
 			ProposerParty: d.actor.Party,
 			Policy:        policy,
 			ExpiresAt:     d.now.Add(policy.ApprovalWindow),
 			Rules:         c.Rules,
+			Languages:     frame.Languages,
 		},
 		Content: content,
 	})
@@ -216,7 +231,12 @@ func (d *decider) amend(c Amend) error {
 	if c.BaseVersion != d.s.Version {
 		return stale("the amendment was made against version %d but the current version is %d", c.BaseVersion, d.s.Version)
 	}
-	content, err := buildContent(&d.s, c.Title, c.Summary, c.Objectives, c.Milestones, d.now)
+	b := builder{s: &d.s, now: d.now}
+	if len(d.s.Languages) > 0 {
+		b.lang, _ = d.s.LanguageOf(d.actor.Party)
+		b.base = &d.s
+	}
+	content, err := b.buildContent(draft{c.Title, c.Summary, c.Objectives, c.Milestones})
 	if err != nil {
 		return err
 	}
@@ -256,6 +276,9 @@ func (d *decider) decideProposal(c DecideProposal) error {
 		if current.Decision == DecisionApprove {
 			return badTransition("%s has already approved version %d", d.actor.Party, d.s.Version)
 		}
+		if err := d.requireTexts(); err != nil {
+			return err
+		}
 		e.Type = EventApproved
 	case DecisionRequestChanges:
 		if current.Decision == DecisionRequestChanges {
@@ -276,6 +299,31 @@ func (d *decider) decideProposal(c DecideProposal) error {
 	d.emit(e)
 	if e.Type == EventApproved && len(PendingParties(d.s)) == 0 {
 		d.activate()
+	}
+	return nil
+}
+
+// requireTexts refuses an approval, in an activity with languages, of a
+// version whose texts are not all written in the approver's party's
+// language (a party approves only what its people can read), and the last
+// approval while any authentic language's text is missing (the version
+// that activates is complete in every language).
+func (d *decider) requireTexts() error {
+	if len(d.s.Languages) == 0 {
+		return nil
+	}
+	lang, _ := d.s.LanguageOf(d.actor.Party)
+	if missing := d.s.MissingTexts(lang); len(missing) > 0 {
+		return missingTexts(lang, missing, "%s cannot approve version %d until it has every text in its language, %s", d.actor.Party, d.s.Version, lang)
+	}
+	pending := PendingParties(d.s)
+	if len(pending) != 1 || pending[0] != d.actor.Party {
+		return nil
+	}
+	for _, l := range d.s.Languages {
+		if missing := d.s.MissingTexts(l); len(missing) > 0 {
+			return missingTexts(l, missing, "version %d cannot activate until every text is written in each authentic language, %s included", d.s.Version, l)
+		}
 	}
 	return nil
 }
@@ -486,6 +534,36 @@ func (d *decider) control(what, reason string, t EventType, from ...Status) erro
 		return invalid("reason", "a reason is required to %s an activity", what)
 	}
 	d.emit(Event{Type: t, Party: d.actor.Party, Comment: reason})
+	return nil
+}
+
+func (d *decider) assignLanguages(c AssignLanguages) error {
+	if d.actor.ID != SystemActor {
+		return forbidden("only Pacto itself moves an activity to languages")
+	}
+	if err := d.requireExisting(); err != nil {
+		return err
+	}
+	if len(d.s.Languages) > 0 || d.s.Status.Terminal() {
+		return nil // already moved, or no longer changing
+	}
+	frame := d.s.Clone()
+	for i, p := range frame.Parties {
+		j := slices.IndexFunc(c.Parties, func(q Party) bool { return q.Code == p.Code })
+		if j < 0 {
+			return invalid("parties", "party %q of the activity has no language given", p.Code)
+		}
+		frame.Parties[i] = c.Parties[j]
+	}
+	langs, err := checkLanguages(Propose{Languages: c.Languages}, frame.Parties)
+	if err != nil {
+		return err
+	}
+	readers := make([]Party, len(frame.Parties))
+	for i, p := range frame.Parties {
+		readers[i] = Party{Code: p.Code, Language: p.Language}
+	}
+	d.emit(Event{Type: EventLanguagesAssigned, Languages: langs, Readers: readers})
 	return nil
 }
 

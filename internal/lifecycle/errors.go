@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies why the core refused a command, so callers (the HTTP API,
@@ -28,6 +29,10 @@ type Error struct {
 	Kind    Kind   `json:"kind"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Language and Missing name, when a version lacks texts in a language,
+	// that language and the fields without it ("title", "milestones[0].title").
+	Language string   `json:"language,omitempty"`
+	Missing  []string `json:"missing,omitempty"`
 }
 
 func (e *Error) Error() string {
@@ -65,4 +70,9 @@ func badTransition(format string, args ...any) *Error {
 
 func invalid(field, format string, args ...any) *Error {
 	return &Error{Kind: KindInvalidInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func missingTexts(lang string, fields []string, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(": missing in %s: %s; a coordinator adds them by amending the proposal", lang, strings.Join(fields, ", "))
+	return &Error{Kind: KindInvalidTransition, Message: msg, Language: lang, Missing: fields}
 }

@@ -29,6 +29,7 @@ const (
 	EventSuspended          EventType = "suspended"
 	EventResumed            EventType = "resumed"
 	EventCancelled          EventType = "cancelled"
+	EventLanguagesAssigned  EventType = "languages_assigned"
 )
 
 // Event is one fact about an activity. Only the fields that matter for its
@@ -56,6 +57,10 @@ type Event struct {
 	Progress *Progress     `json:"progress,omitempty"` // progress_reported, milestone_completed
 	Request  *Extension    `json:"request,omitempty"`  // extension_requested
 	Dues     []ResolvedDue `json:"dues,omitempty"`     // activated
+	// Languages are the authentic languages and Readers each party's,
+	// from languages_assigned.
+	Languages []string `json:"languages,omitempty"`
+	Readers   []Party  `json:"readers,omitempty"`
 }
 
 // Proposal is the fixed frame of an activity, set once when proposed.
@@ -68,13 +73,14 @@ type Proposal struct {
 	Policy        Policy    `json:"policy"`
 	ExpiresAt     time.Time `json:"expires_at"`
 	Rules         int       `json:"rules,omitempty"`
+	Languages     []string  `json:"languages,omitempty"`
 }
 
 // Content is the material, amendable part of a proposal.
 type Content struct {
-	Title      string      `json:"title"`
-	Summary    string      `json:"summary,omitempty"`
-	Objectives []string    `json:"objectives,omitempty"`
+	Title      Text        `json:"title"`
+	Summary    Text        `json:"summary,omitempty"`
+	Objectives []Text      `json:"objectives,omitempty"`
 	Milestones []Milestone `json:"milestones"`
 	Hash       string      `json:"hash"`
 }

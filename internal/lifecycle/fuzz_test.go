@@ -64,7 +64,7 @@ func fuzzSetup(setup byte) lc.Propose {
 	for i := range n {
 		cmd.Milestones = append(cmd.Milestones, lc.MilestoneSpec{
 			ID:    fmt.Sprintf("m%d", i+1),
-			Title: "milestone",
+			Title: lc.Plain("milestone"),
 			Owner: parties[i%len(parties)],
 			Due:   dues[(int(setup>>5)+3*i)%len(dues)],
 		})
@@ -114,14 +114,17 @@ func command(o *ops, s lc.State, orig lc.Propose, actors []lc.Principal, now tim
 	case opPropose:
 		return orig, coord("PA"), now
 	case opAmend:
+		if len(s.Languages) > 0 {
+			return amendTexts(o, s), actor, now
+		}
 		a := lc.Amend{BaseVersion: s.Version + pick(o, 0, 0, -1, 1), Title: orig.Title, Summary: orig.Summary, Objectives: orig.Objectives, Milestones: orig.Milestones}
 		switch o.next() % 4 {
 		case 1:
-			a.Title = fmt.Sprintf("revision %d", o.next())
+			a.Title = lc.Plain(fmt.Sprintf("revision %d", o.next()))
 		case 2:
 			a.Milestones = nil
 		case 3:
-			a.Title = pick(o, oddText...)
+			a.Title = lc.Plain(pick(o, oddText...))
 		}
 		return a, actor, now
 	case opDecide:
@@ -192,6 +195,50 @@ func withOdd[T ~string](base ...T) []T {
 	return out
 }
 
+// fuzzTexts are the texts a script amends an activity with languages
+// with: a plain string (the actor's language), each language alone, both,
+// a removal, a language of no party, and text that is refused.
+var fuzzTexts = []lc.Text{
+	lc.Plain("texto"), {"en": "English text"}, {"es": "texto en español"}, {"es": ""}, {"en": ""},
+	{"es": "uno", "en": "one"}, {"fr": "français"}, {"": "x", "en": "y"}, {"en": "a\x00b"},
+}
+
+// amendTexts decodes an amendment of one text of an activity with
+// languages, keeping the rest of its content: the version offset, which
+// text (title, summary, first objective, a milestone's title, m1's unit)
+// and what to write from fuzzTexts.
+func amendTexts(o *ops, s lc.State) lc.Amend {
+	a := lc.Amend{BaseVersion: s.Version + pick(o, 0, 0, -1, 1), Title: s.Title, Summary: s.Summary, Objectives: s.Objectives}
+	for _, m := range s.Milestones {
+		a.Milestones = append(a.Milestones, m.MilestoneSpec)
+	}
+	field := o.next() % 5
+	var idx int
+	if field == 3 && len(a.Milestones) > 0 {
+		idx = int(o.next()) % len(a.Milestones)
+	}
+	text := pick(o, fuzzTexts...)
+	switch field {
+	case 0:
+		a.Title = text
+	case 1:
+		a.Summary = text
+	case 2:
+		a.Objectives = []lc.Text{text}
+	case 3:
+		if len(a.Milestones) > 0 {
+			a.Milestones[idx].Title = text
+		}
+	case 4:
+		if len(a.Milestones) > 0 && a.Milestones[0].Indicator != nil {
+			in := *a.Milestones[0].Indicator
+			in.Unit = text
+			a.Milestones[0].Indicator = &in
+		}
+	}
+	return a
+}
+
 // The tables the script picks text from.
 var (
 	fuzzMilestoneIDs = withOdd("m1", "m2", "m3", "zz")
@@ -203,12 +250,17 @@ var (
 // invariants do not trust the code they check.
 type history struct {
 	parties []lc.PartyCode
-	policy  lc.Policy
-	expires time.Time
-	version int
-	latest  map[lc.PartyCode]lc.Decision // each party's last word on version
-	notices map[string]notices           // per milestone, since it was armed
-	seq     int64
+	// languages are the authentic ones, lang each party's, and lacking
+	// the languages the current version lacks some text in.
+	languages []string
+	lang      map[lc.PartyCode]string
+	lacking   map[string]bool
+	policy    lc.Policy
+	expires   time.Time
+	version   int
+	latest    map[lc.PartyCode]lc.Decision // each party's last word on version
+	notices   map[string]notices           // per milestone, since it was armed
+	seq       int64
 }
 
 type notices struct {
@@ -239,9 +291,14 @@ func (h *history) observe(t *testing.T, e lc.Event, actor lc.Principal) {
 			h.parties = append(h.parties, p.Code)
 		}
 		h.policy, h.expires = e.Proposal.Policy, e.Proposal.ExpiresAt
+		h.languages, h.lang = e.Proposal.Languages, map[lc.PartyCode]string{}
+		for _, p := range e.Proposal.Parties {
+			h.lang[p.Code] = p.Language
+		}
 		fallthrough
 	case lc.EventAmended:
 		h.version, h.latest = e.Version, map[lc.PartyCode]lc.Decision{}
+		h.lacking = lacking(e.Content, h.languages)
 	case lc.EventApproved, lc.EventChangesRequested, lc.EventDeclined:
 		if !e.At.Before(h.expires) {
 			t.Fatalf("%s at %s, after the approval window closed at %s", e.Type, e.At, h.expires)
@@ -250,7 +307,13 @@ func (h *history) observe(t *testing.T, e lc.Event, actor lc.Principal) {
 			t.Fatalf("%s on version %d while the current one is %d", e.Type, e.Version, h.version)
 		}
 		h.latest[e.Party] = e.Decision
+		if e.Type == lc.EventApproved && h.lacking[h.lang[e.Party]] {
+			t.Fatalf("%s approved version %d, which lacks a text in its language %s", e.Party, e.Version, h.lang[e.Party])
+		}
 	case lc.EventActivated:
+		for l := range h.lacking {
+			t.Fatalf("version %d activated without every text in %s", h.version, l)
+		}
 		if e.Version != h.version {
 			t.Fatalf("activated version %d, current %d", e.Version, h.version)
 		}
@@ -265,6 +328,31 @@ func (h *history) observe(t *testing.T, e lc.Event, actor lc.Principal) {
 	case lc.EventMilestoneDueSoon, lc.EventMilestoneOverdue, lc.EventMilestoneEscalated:
 		h.notice(t, e)
 	}
+}
+
+// lacking is, worked out apart from the core, the set of languages in
+// which some text of the content that is written at all is not.
+func lacking(c *lc.Content, langs []string) map[string]bool {
+	texts := append([]lc.Text{c.Title, c.Summary}, c.Objectives...)
+	for _, m := range c.Milestones {
+		texts = append(texts, m.Title)
+		if m.Indicator != nil {
+			texts = append(texts, m.Indicator.Unit)
+		}
+	}
+	out := map[string]bool{}
+	for _, t := range texts {
+		written := false
+		for _, v := range t {
+			written = written || strings.TrimSpace(v) != ""
+		}
+		for _, l := range langs {
+			if written && strings.TrimSpace(t[l]) == "" {
+				out[l] = true
+			}
+		}
+	}
+	return out
 }
 
 // notice checks one reminder against the cycle: at most one due-soon, and
@@ -499,6 +587,69 @@ func oddTitleScript() []byte {
 	return append(b, approveAll...)
 }
 
+// multilingualSetup is fuzzSetup(setup) under rules 3 in a dialogue of
+// Spanish and English, proposed by Panama in Spanish only.
+func multilingualSetup(setup byte) lc.Propose {
+	p := fuzzSetup(setup)
+	p.Rules, p.DialogueParties = lc.CurrentRules, bilingualParties
+	p.Title, p.Summary, p.Objectives = lc.Plain("Capacitación"), lc.Plain("Resumen"), plains("objetivo")
+	return p
+}
+
+// englishAdded has the US coordinator add English to every text of a
+// one-milestone activity, then both parties approve; apprUS is refused
+// at first, as the English is missing.
+var englishAdded = seed([]byte{
+	opDecide, apprUS, 0, 0, 0, 0, 0,
+	opAmend, coordUS, 0, 0, 0, 0,
+	opAmend, coordUS, 0, 0, 1, 0,
+	opAmend, coordUS, 0, 0, 2, 0,
+	opAmend, coordUS, 0, 0, 3, 0, 0,
+}, approveAll[:14])
+
+// multilingualSeeds start FuzzMultilingual.
+var multilingualSeeds = []struct {
+	name   string
+	setup  byte
+	script []byte
+	want   func(lc.State) bool
+}{
+	{"English added, both approve", 0x00, englishAdded, func(s lc.State) bool { return s.Status == lc.StatusActive && s.Title.Has("en") }},
+	{"English removed again", 0x00, seed(englishAdded[:32], []byte{opAmend, coordPA, 0, 0, 0, 4}, approveAll[:14]),
+		func(s lc.State) bool { return s.Status == lc.StatusProposed && !s.Title.Has("en") }},
+	{"odd texts", 0x02, []byte{
+		opAmend, coordUS, 0, 0, 0, 6, opAmend, coordUS, 0, 0, 1, 7, opAmend, coordUS, 0, 0, 3, 1, 8,
+		opAmend, coordUS, 0, 0, 4, 5, opAmend, coordPA, 0, 0, 0, 3, opAmend, coordPA, 0, 1, 0, 2,
+	}, func(s lc.State) bool {
+		// Refused: French, plain and keyed at once, NUL, and the title
+		// removed in its only language; taken: the unit in both, and a
+		// new Spanish title.
+		return s.Version == 3 && s.Title.Equal(lc.Text{"es": "texto en español"}) && s.Milestones[0].Indicator.Unit.Has("en")
+	}},
+}
+
+func TestMultilingualFuzzSeeds(t *testing.T) {
+	for _, sd := range multilingualSeeds {
+		t.Run(sd.name, func(t *testing.T) {
+			if s := play(t, multilingualSetup(sd.setup), sd.script); !sd.want(s) {
+				t.Errorf("seed ended in %s v%d: %v", s.Status, s.Version, s.Title)
+			}
+		})
+	}
+}
+
+// FuzzMultilingual plays random scripts on an activity with languages:
+// no party approves a version lacking its language, and no version
+// activates lacking any.
+func FuzzMultilingual(f *testing.F) {
+	for _, sd := range multilingualSeeds {
+		f.Add(sd.setup, sd.script)
+	}
+	f.Fuzz(func(t *testing.T, setup byte, script []byte) {
+		play(t, multilingualSetup(setup), script)
+	})
+}
+
 func TestFuzzSeeds(t *testing.T) {
 	for _, sd := range fuzzSeeds {
 		t.Run(sd.name, func(t *testing.T) {
@@ -526,8 +677,13 @@ var fuzzPrincipals = fuzzActors()
 // checking every invariant after each step; it returns the final state.
 func playScript(t *testing.T, setup byte, script []byte) lc.State {
 	t.Helper()
+	return play(t, fuzzSetup(setup), script)
+}
+
+// play proposes orig, then plays script against it (see playScript).
+func play(t *testing.T, orig lc.Propose, script []byte) lc.State {
+	t.Helper()
 	actors := fuzzPrincipals
-	orig := fuzzSetup(setup)
 	now := t0
 	evs, err := lc.Decide(lc.State{}, orig, coord("PA"), now)
 	if err != nil {

@@ -46,7 +46,7 @@ func proposal(parties ...lc.PartyCode) lc.Propose {
 	for i, p := range parties {
 		ms = append(ms, lc.MilestoneSpec{
 			ID:    "m" + string(rune('1'+i)),
-			Title: "deliver " + string(p),
+			Title: lc.Plain("deliver " + string(p)),
 			Owner: p,
 			Due:   t0.Add(90 * day).Format(time.RFC3339),
 		})
@@ -56,9 +56,9 @@ func proposal(parties ...lc.PartyCode) lc.Propose {
 		Dialogue:        "dlg-1",
 		DialogueParties: dialogueParties,
 		Parties:         parties,
-		Title:           "Joint training",
-		Summary:         "Train staff together",
-		Objectives:      []string{"train 100 people"},
+		Title:           lc.Plain("Joint training"),
+		Summary:         lc.Plain("Train staff together"),
+		Objectives:      []lc.Text{lc.Plain("train 100 people")},
 		Milestones:      ms,
 	}
 }
@@ -159,3 +159,12 @@ func noWake(t *testing.T, s lc.State) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// plains is a list of texts written before texts had languages.
+func plains(ss ...string) []lc.Text {
+	out := make([]lc.Text, len(ss))
+	for i, s := range ss {
+		out[i] = lc.Plain(s)
+	}
+	return out
+}

@@ -21,6 +21,7 @@ func IDPattern() string { return idPattern.String() }
 
 // Limits returns the core's limits by field, named as in the API's request
 // bodies: "title", "milestones[].title" for each milestone's title,
+// "title{}" for each language's text of a title keyed by language,
 // "policy.overdue_reminders". Fields shared by several commands (a
 // decision's comment, a control's reason) appear once. The table is built
 // from the same constants the validators use, so it cannot say something
@@ -49,5 +50,13 @@ func Limits() map[string]Limit {
 		"evidence[]":                  {MaxLength: maxURL},
 		"note":                        {MaxLength: maxComment},
 		"new_due":                     {MinLength: 1},
+		// A text keyed by language: each language's text ("{}"), and the
+		// language tags, which dialogues name.
+		"title{}":                       {MaxLength: maxTitle},
+		"summary{}":                     {MaxLength: maxSummary},
+		"objectives[]{}":                {MaxLength: maxObjective},
+		"milestones[].title{}":          {MaxLength: maxTitle},
+		"milestones[].indicator.unit{}": {MaxLength: maxUnit},
+		"languages[]":                   {Pattern: languageTag.String()},
 	}
 }

@@ -24,6 +24,12 @@ func limitProbes() map[string]limitProbe {
 		_, err := lc.Decide(lc.State{}, cmd, coord("PA"), t0)
 		return err
 	}
+	proposeIn := func(edit func(*lc.Propose)) error {
+		cmd := spanishProposal()
+		edit(&cmd)
+		_, err := lc.Decide(lc.State{}, cmd, coord("PA"), t0)
+		return err
+	}
 	active := func(t *testing.T) lc.State { return activeAt(t, proposed(t, proposal()), t0) }
 	progress := func(t *testing.T, p lc.ReportProgress) error {
 		p.MilestoneID = "m1"
@@ -55,13 +61,13 @@ func limitProbes() map[string]limitProbe {
 				c.Milestones = c.Milestones[:1]
 			})
 		},
-		"title":   func(_ *testing.T, n int) error { return propose(func(c *lc.Propose) { c.Title = text(n) }) },
-		"summary": func(_ *testing.T, n int) error { return propose(func(c *lc.Propose) { c.Summary = text(n) }) },
+		"title":   func(_ *testing.T, n int) error { return propose(func(c *lc.Propose) { c.Title = lc.Plain(text(n)) }) },
+		"summary": func(_ *testing.T, n int) error { return propose(func(c *lc.Propose) { c.Summary = lc.Plain(text(n)) }) },
 		"objectives": func(_ *testing.T, n int) error {
-			return propose(func(c *lc.Propose) { c.Objectives = strings.Split(strings.Repeat("o,", n), ",")[:n] })
+			return propose(func(c *lc.Propose) { c.Objectives = plains(strings.Split(strings.Repeat("o,", n), ",")[:n]...) })
 		},
 		"objectives[]": func(_ *testing.T, n int) error {
-			return propose(func(c *lc.Propose) { c.Objectives = []string{text(n)} })
+			return propose(func(c *lc.Propose) { c.Objectives = plains(text(n)) })
 		},
 		"milestones": func(_ *testing.T, n int) error {
 			return propose(func(c *lc.Propose) {
@@ -78,7 +84,7 @@ func limitProbes() map[string]limitProbe {
 			return propose(func(c *lc.Propose) { c.Milestones[0].ID = strings.Repeat("m", n) })
 		},
 		"milestones[].title": func(_ *testing.T, n int) error {
-			return propose(func(c *lc.Propose) { c.Milestones[0].Title = text(n) })
+			return propose(func(c *lc.Propose) { c.Milestones[0].Title = lc.Plain(text(n)) })
 		},
 		"milestones[].owner": func(_ *testing.T, n int) error {
 			return propose(func(c *lc.Propose) { c.Milestones[0].Owner = lc.PartyCode(strings.Repeat("P", n)) })
@@ -87,7 +93,7 @@ func limitProbes() map[string]limitProbe {
 			return propose(func(c *lc.Propose) { c.Milestones[0].Due = strings.Repeat("P", n) })
 		},
 		"milestones[].indicator.unit": func(_ *testing.T, n int) error {
-			return propose(func(c *lc.Propose) { c.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: text(n)} })
+			return propose(func(c *lc.Propose) { c.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: lc.Plain(text(n))} })
 		},
 		"policy.overdue_reminders": func(_ *testing.T, n int) error {
 			return propose(func(c *lc.Propose) { c.Policy.OverdueReminders = &n })
@@ -108,6 +114,28 @@ func limitProbes() map[string]limitProbe {
 		"note": func(t *testing.T, n int) error {
 			return progress(t, lc.ReportProgress{Note: text(n), Evidence: links(1)})
 		},
+		// Texts keyed by language, in an activity with languages: the
+		// English text of each is the one measured.
+		"title{}": func(_ *testing.T, n int) error {
+			return proposeIn(func(c *lc.Propose) { c.Title = lc.Text{"en": text(n), "es": "t"} })
+		},
+		"summary{}": func(_ *testing.T, n int) error {
+			return proposeIn(func(c *lc.Propose) { c.Summary = lc.Text{"en": text(n)} })
+		},
+		"objectives[]{}": func(_ *testing.T, n int) error {
+			return proposeIn(func(c *lc.Propose) { c.Objectives = []lc.Text{{"en": text(n)}} })
+		},
+		"milestones[].title{}": func(_ *testing.T, n int) error {
+			return proposeIn(func(c *lc.Propose) { c.Milestones[0].Title = lc.Text{"en": text(n)} })
+		},
+		"milestones[].indicator.unit{}": func(_ *testing.T, n int) error {
+			return proposeIn(func(c *lc.Propose) {
+				c.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: lc.Text{"en": text(n)}}
+			})
+		},
+		"languages[]": func(_ *testing.T, n int) error {
+			return proposeIn(func(c *lc.Propose) { c.Languages = []string{strings.Repeat("x", n), "es", "en"} })
+		},
 		"new_due": func(t *testing.T, n int) error {
 			_, err := lc.Decide(active(t), lc.RequestExtension{MilestoneID: "m1", NewDue: strings.Repeat("2", n), Reason: "rain"}, coord("PA"), t0.Add(day))
 			return err
@@ -127,7 +155,7 @@ func TestLimitsAreWhatTheCoreEnforces(t *testing.T) {
 				t.Fatalf("no probe for the limit on %s", field)
 			}
 			// The field an error names: the first element of a list.
-			named := strings.ReplaceAll(field, "[]", "[0]")
+			named := strings.Replace(strings.ReplaceAll(field, "[]", "[0]"), "{}", ".en", 1)
 			accepts := func(n int) {
 				t.Helper()
 				if err := probe(t, n); err != nil {

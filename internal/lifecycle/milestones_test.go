@@ -222,7 +222,7 @@ func TestPolicyShapesTheCycle(t *testing.T) {
 
 func TestReportProgress(t *testing.T) {
 	cmd := proposal("PA", "US")
-	cmd.Milestones[0].Indicator = &lc.Indicator{Target: 100, Unit: "people"}
+	cmd.Milestones[0].Indicator = &lc.Indicator{Target: 100, Unit: lc.Plain("people")}
 	s := activeAt(t, proposed(t, cmd), t0)
 	now := t0.Add(day)
 	report := lc.ReportProgress{

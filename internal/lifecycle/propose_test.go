@@ -13,8 +13,8 @@ import (
 func TestProposeRecordsTheProposal(t *testing.T) {
 	cmd := proposal("PA", "US", "MX")
 	cmd.Milestones = append(cmd.Milestones, lc.MilestoneSpec{
-		Title: "  report  ", Owner: "US", Due: " P6M ",
-		Indicator: &lc.Indicator{Baseline: ptr(1.0), Target: 10, Unit: "people"},
+		Title: lc.Plain("  report  "), Owner: "US", Due: " P6M ",
+		Indicator: &lc.Indicator{Baseline: ptr(1.0), Target: 10, Unit: lc.Plain("people")},
 	})
 	evs, err := lc.Decide(lc.State{}, cmd, coord("PA"), t0.In(time.FixedZone("X", 3600)))
 	if err != nil {
@@ -40,7 +40,7 @@ func TestProposeRecordsTheProposal(t *testing.T) {
 	}
 
 	s := lc.Apply(lc.State{}, e)
-	if s.Status != lc.StatusProposed || s.Version != 1 || s.Seq != 1 || s.Title != "Joint training" || !s.ExpiresAt.Equal(t0.Add(60*day)) {
+	if s.Status != lc.StatusProposed || s.Version != 1 || s.Seq != 1 || s.Title.In("") != "Joint training" || !s.ExpiresAt.Equal(t0.Add(60*day)) {
 		t.Errorf("state = %+v", s)
 	}
 	for i, a := range s.Approvals {
@@ -49,7 +49,7 @@ func TestProposeRecordsTheProposal(t *testing.T) {
 		}
 	}
 	m := milestone(t, s, "m4") // the default id is the position
-	if m.Title != "report" || m.Due != "P6M" || !m.DueAt.IsZero() || m.Status != lc.MilestonePending || m.Term != lc.HorizonShort {
+	if m.Title.In("") != "report" || m.Due != "P6M" || !m.DueAt.IsZero() || m.Status != lc.MilestonePending || m.Term != lc.HorizonShort {
 		t.Errorf("offset milestone = %+v", m)
 	}
 	if m1 := milestone(t, s, "m1"); !m1.DueAt.Equal(t0.Add(90*day)) || m1.Status != lc.MilestonePending {
@@ -96,18 +96,18 @@ func TestProposeRefusals(t *testing.T) {
 		{"no activity id", func(c *lc.Propose) { c.ActivityID = "" }, coord("PA"), lc.KindInvalidInput, "activity_id"},
 		{"bad activity id", func(c *lc.Propose) { c.ActivityID = "-act" }, coord("PA"), lc.KindInvalidInput, "activity_id"},
 		{"no dialogue", func(c *lc.Propose) { c.Dialogue = "" }, coord("PA"), lc.KindInvalidInput, "dialogue"},
-		{"blank title", func(c *lc.Propose) { c.Title = "   " }, coord("PA"), lc.KindInvalidInput, "title"},
-		{"long title", func(c *lc.Propose) { c.Title = long }, coord("PA"), lc.KindInvalidInput, "title"},
-		{"invalid UTF-8 title", func(c *lc.Propose) { c.Title = "a\xffb" }, coord("PA"), lc.KindInvalidInput, "title"},
-		{"long summary", func(c *lc.Propose) { c.Summary = strings.Repeat("s", 20001) }, coord("PA"), lc.KindInvalidInput, "summary"},
-		{"blank objective", func(c *lc.Propose) { c.Objectives = []string{"ok", " "} }, coord("PA"), lc.KindInvalidInput, "objectives[1]"},
-		{"too many objectives", func(c *lc.Propose) { c.Objectives = make([]string, 51) }, coord("PA"), lc.KindInvalidInput, "objectives"},
+		{"blank title", func(c *lc.Propose) { c.Title = lc.Plain("   ") }, coord("PA"), lc.KindInvalidInput, "title"},
+		{"long title", func(c *lc.Propose) { c.Title = lc.Plain(long) }, coord("PA"), lc.KindInvalidInput, "title"},
+		{"invalid UTF-8 title", func(c *lc.Propose) { c.Title = lc.Plain("a\xffb") }, coord("PA"), lc.KindInvalidInput, "title"},
+		{"long summary", func(c *lc.Propose) { c.Summary = lc.Plain(strings.Repeat("s", 20001)) }, coord("PA"), lc.KindInvalidInput, "summary"},
+		{"blank objective", func(c *lc.Propose) { c.Objectives = plains("ok", " ") }, coord("PA"), lc.KindInvalidInput, "objectives[1]"},
+		{"too many objectives", func(c *lc.Propose) { c.Objectives = make([]lc.Text, 51) }, coord("PA"), lc.KindInvalidInput, "objectives"},
 		{"no milestones", func(c *lc.Propose) { c.Milestones = nil }, coord("PA"), lc.KindInvalidInput, "milestones"},
 		{"too many milestones", func(c *lc.Propose) { c.Milestones = make([]lc.MilestoneSpec, 241) }, coord("PA"), lc.KindInvalidInput, "milestones"},
 		{"bad milestone id", func(c *lc.Propose) { c.Milestones[1].ID = "has space" }, coord("PA"), lc.KindInvalidInput, "milestones[1].id"},
 		{"duplicate milestone id", func(c *lc.Propose) { c.Milestones[1].ID = "m1" }, coord("PA"), lc.KindInvalidInput, "milestones[1].id"},
 		{"default id collides", func(c *lc.Propose) { c.Milestones[0].ID = ""; c.Milestones[1].ID = "m1" }, coord("PA"), lc.KindInvalidInput, "milestones[1].id"},
-		{"blank milestone title", func(c *lc.Propose) { c.Milestones[0].Title = "" }, coord("PA"), lc.KindInvalidInput, "milestones[0].title"},
+		{"blank milestone title", func(c *lc.Propose) { c.Milestones[0].Title = lc.Plain("") }, coord("PA"), lc.KindInvalidInput, "milestones[0].title"},
 		{"bad horizon", func(c *lc.Propose) { c.Milestones[0].Horizon = "eternal" }, coord("PA"), lc.KindInvalidInput, "milestones[0].horizon"},
 		{"no owner", func(c *lc.Propose) { c.Milestones[0].Owner = "" }, coord("PA"), lc.KindInvalidInput, "milestones[0].owner"},
 		{"owner of the dialogue but not the activity", func(c *lc.Propose) { c.Milestones[0].Owner = "ES" }, coord("PA"), lc.KindInvalidInput, "milestones[0].owner"},
@@ -123,7 +123,7 @@ func TestProposeRefusals(t *testing.T) {
 		}, coord("PA"), lc.KindInvalidInput, "milestones[0].indicator.baseline"},
 		{"actual set up front", func(c *lc.Propose) { c.Milestones[0].Indicator = &lc.Indicator{Target: 1, Actual: ptr(0.5)} }, coord("PA"), lc.KindInvalidInput, "milestones[0].indicator.actual"},
 		{"long unit", func(c *lc.Propose) {
-			c.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: strings.Repeat("u", 33)}
+			c.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: lc.Plain(strings.Repeat("u", 33))}
 		}, coord("PA"), lc.KindInvalidInput, "milestones[0].indicator.unit"},
 		{"approval window zero", func(c *lc.Propose) { c.Policy.ApprovalWindow = ptr(time.Duration(0)) }, coord("PA"), lc.KindInvalidInput, "policy.approval_window"},
 		{"approval window over two years", func(c *lc.Propose) { c.Policy.ApprovalWindow = ptr(733 * day) }, coord("PA"), lc.KindInvalidInput, "policy.approval_window"},

@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -28,9 +30,10 @@ func Plain(s string) Text {
 }
 
 // MarshalJSON writes a text as an object keyed by language, or as the
-// plain string a text recorded before languages was.
+// plain string a text recorded before languages was (an empty text as the
+// empty string it was).
 func (t Text) MarshalJSON() ([]byte, error) {
-	if s, ok := t[legacy]; ok && len(t) == 1 {
+	if s, ok := t[legacy]; (ok && len(t) == 1) || len(t) == 0 {
 		return json.Marshal(s)
 	}
 	return json.Marshal(map[string]string(t))
@@ -38,14 +41,23 @@ func (t Text) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads either form MarshalJSON writes.
 func (t *Text) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = nil
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
-		*t = Plain(s)
+		// Kept even when empty, so that a text given as "" is told
+		// apart from one not given.
+		*t = Text{legacy: s}
 		return nil
 	}
 	var m map[string]string
 	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("a text is a string or an object of strings keyed by language: %w", err)
+		return fmt.Errorf("a text is a string or an object of strings keyed by language")
+	}
+	if _, ok := m[legacy]; ok {
+		return fmt.Errorf("a text keyed by language needs a language tag for each text")
 	}
 	*t = m
 	return nil
@@ -157,4 +169,179 @@ func LacksLanguage(lang string, texts ...Text) bool {
 		}
 	}
 	return false
+}
+
+func (t Text) clone() Text {
+	if t == nil {
+		return nil
+	}
+	return maps.Clone(t)
+}
+
+func cloneTexts(ts []Text) []Text {
+	if ts == nil {
+		return nil
+	}
+	out := make([]Text, len(ts))
+	for i, t := range ts {
+		out[i] = t.clone()
+	}
+	return out
+}
+
+// merged is cur with the languages t is written in replaced by t's texts;
+// a language t gives as empty is removed. Neither input changes.
+func (t Text) merged(cur Text) Text {
+	out := cur.clone()
+	if out == nil {
+		out = Text{}
+	}
+	for lang, s := range t {
+		if strings.TrimSpace(s) == "" {
+			delete(out, lang)
+		} else {
+			out[lang] = s
+		}
+	}
+	return out
+}
+
+// keyed returns t with a plain string (recorded or given without a
+// language) keyed by lang; false if t holds lang as well, so the two
+// cannot be told apart.
+func (t Text) keyed(lang string) (Text, bool) {
+	s, ok := t[legacy]
+	if !ok {
+		return t, true
+	}
+	if _, both := t[lang]; both {
+		return nil, false
+	}
+	out := t.clone()
+	delete(out, legacy)
+	out[lang] = s
+	return out, true
+}
+
+// LanguageOf is the language party p reads and approves in, if the
+// activity has languages.
+func (s *State) LanguageOf(p PartyCode) (string, bool) {
+	party, ok := s.Party(p)
+	return party.Language, ok && party.Language != ""
+}
+
+// MissingTexts names the material texts of the current version that are
+// written in some language but not in lang: "title", "summary",
+// "objectives[0]", "milestones[1].title", "milestones[1].indicator.unit".
+// A text written in no language (an absent summary) is not missing.
+func (s *State) MissingTexts(lang string) []string {
+	var out []string
+	check := func(field string, t Text) {
+		if LacksLanguage(lang, t) {
+			out = append(out, field)
+		}
+	}
+	check("title", s.Title)
+	check("summary", s.Summary)
+	for i, o := range s.Objectives {
+		check(fmt.Sprintf("objectives[%d]", i), o)
+	}
+	for i, m := range s.Milestones {
+		check(fmt.Sprintf("milestones[%d].title", i), m.Title)
+		if m.Indicator != nil {
+			check(fmt.Sprintf("milestones[%d].indicator.unit", i), m.Indicator.Unit)
+		}
+	}
+	return out
+}
+
+// languageTag is a language tag as dialogues name their languages: a
+// two- or three-letter primary language, optionally with subtags
+// ("es", "en", "pt-BR").
+var languageTag = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+
+// checkLanguages returns the authentic languages of a proposal under rules
+// 3: those given, or else its parties' languages; every party must read
+// one of them.
+func checkLanguages(c Propose, parties []Party) ([]string, error) {
+	langs := slices.Clone(c.Languages)
+	for i, l := range langs {
+		if !languageTag.MatchString(l) {
+			return nil, invalid(fmt.Sprintf("languages[%d]", i), "%q is not a language tag such as es or en", l)
+		}
+		if slices.Contains(langs[:i], l) {
+			return nil, invalid(fmt.Sprintf("languages[%d]", i), "language %q is listed twice", l)
+		}
+	}
+	if len(langs) > maxParties {
+		return nil, invalid("languages", "a dialogue may have at most %d languages", maxParties)
+	}
+	given := len(langs) > 0
+	for i, p := range parties {
+		if !languageTag.MatchString(p.Language) {
+			return nil, invalid(fmt.Sprintf("parties[%d]", i), "party %q has no language to read and approve in", p.Code)
+		}
+		switch {
+		case !given && !slices.Contains(langs, p.Language):
+			langs = append(langs, p.Language)
+		case given && !slices.Contains(langs, p.Language):
+			return nil, invalid("languages", "the languages must include %s, the language of party %s", p.Language, p.Code)
+		}
+	}
+	if !given {
+		sort.Strings(langs)
+	}
+	return langs, nil
+}
+
+// assignLanguages moves an activity proposed before texts had languages to
+// them (see AssignLanguages): every plain text becomes the text of the
+// proposer party's language, the text the proposer wrote. The content
+// hash is recomputed over the keyed texts; the version, and the approvals
+// given to it, stand, as the texts have not changed.
+func (s *State) assignLanguages(parties []Party, langs []string) {
+	s.Languages = slices.Clone(langs)
+	for i := range s.Parties {
+		if j := slices.IndexFunc(parties, func(p Party) bool { return p.Code == s.Parties[i].Code }); j >= 0 {
+			s.Parties[i].Language = parties[j].Language
+		}
+	}
+	lang, _ := s.LanguageOf(s.ProposerParty)
+	key := func(t Text) Text {
+		k, _ := t.keyed(lang)
+		if k.Empty() {
+			return nil
+		}
+		return k
+	}
+	s.Title, s.Summary = key(s.Title), key(s.Summary)
+	for i := range s.Objectives {
+		s.Objectives[i] = key(s.Objectives[i])
+	}
+	for i := range s.Milestones {
+		m := &s.Milestones[i]
+		m.Title = key(m.Title)
+		if m.Indicator != nil {
+			m.Indicator.Unit = key(m.Indicator.Unit)
+		}
+	}
+	c := Content{Title: s.Title, Summary: s.Summary, Objectives: s.Objectives, Milestones: s.Milestones}
+	if c.Objectives == nil {
+		c.Objectives = []Text{}
+	}
+	s.ContentHash = contentHash(&c)
+}
+
+// WithLanguages is s as AssignLanguages with these parties and languages
+// would leave it, but without an event: how an activity not yet moved to
+// languages reads. A state with languages, or whose proposer's party has
+// none given, is returned as it is.
+func (s State) WithLanguages(parties []Party, langs []string) State {
+	i := slices.IndexFunc(parties, func(p Party) bool { return p.Code == s.ProposerParty })
+	if len(s.Languages) > 0 || i < 0 || !slices.Contains(langs, parties[i].Language) {
+		return s
+	}
+	s = s.Clone()
+	s.assignLanguages(parties, langs)
+	return s
 }

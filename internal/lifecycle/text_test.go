@@ -49,16 +49,16 @@ func TestUnstorableTextIsRefusedInEveryCommand(t *testing.T) {
 				cmd   lc.Command
 				actor lc.Principal
 			}{
-				{"title", lc.State{}, func() lc.Command { p := proposal(); p.Title = bad; return p }(), coord("PA")},
-				{"summary", lc.State{}, func() lc.Command { p := proposal(); p.Summary = bad; return p }(), coord("PA")},
-				{"objectives[0]", lc.State{}, func() lc.Command { p := proposal(); p.Objectives = []string{bad}; return p }(), coord("PA")},
-				{"milestones[0].title", lc.State{}, func() lc.Command { p := proposal(); p.Milestones[0].Title = bad; return p }(), coord("PA")},
+				{"title", lc.State{}, func() lc.Command { p := proposal(); p.Title = lc.Plain(bad); return p }(), coord("PA")},
+				{"summary", lc.State{}, func() lc.Command { p := proposal(); p.Summary = lc.Plain(bad); return p }(), coord("PA")},
+				{"objectives[0]", lc.State{}, func() lc.Command { p := proposal(); p.Objectives = plains(bad); return p }(), coord("PA")},
+				{"milestones[0].title", lc.State{}, func() lc.Command { p := proposal(); p.Milestones[0].Title = lc.Plain(bad); return p }(), coord("PA")},
 				{"milestones[0].indicator.unit", lc.State{}, func() lc.Command {
 					p := proposal()
-					p.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: bad}
+					p.Milestones[0].Indicator = &lc.Indicator{Target: 1, Unit: lc.Plain(bad)}
 					return p
 				}(), coord("PA")},
-				{"title", base, lc.Amend{BaseVersion: 1, Title: bad, Milestones: specs(base)}, coord("US")},
+				{"title", base, lc.Amend{BaseVersion: 1, Title: lc.Plain(bad), Milestones: specs(base)}, coord("US")},
 				{"comment", base, lc.DecideProposal{Version: 1, Decision: lc.DecisionApprove, Comment: bad}, approver("US")},
 				{"comment", base, lc.DecideProposal{Version: 1, Decision: lc.DecisionDecline, Comment: bad}, approver("US")},
 				{"note", active, lc.ReportProgress{MilestoneID: "m1", Note: bad}, coord("PA")},

@@ -39,10 +39,17 @@ func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 // ClockActor is the actor recorded on events the clock causes.
 const ClockActor = "clock"
 
+// SystemActor is the actor recorded on changes Pacto makes of itself,
+// such as moving an activity to languages.
+const SystemActor = "system"
+
 // Party is a party of a dialogue with the zone its calendar dates live in.
+// Language is the tag of the language its people read and approve in
+// ("es", "en"); empty in activities proposed before texts had languages.
 type Party struct {
 	Code     PartyCode `json:"code"`
 	TimeZone string    `json:"time_zone"`
+	Language string    `json:"language,omitempty"`
 }
 
 // Status is where an activity is in its lifecycle.
@@ -96,13 +103,13 @@ type Indicator struct {
 	Baseline *float64 `json:"baseline,omitempty"`
 	Target   float64  `json:"target"`
 	Actual   *float64 `json:"actual,omitempty"`
-	Unit     string   `json:"unit,omitempty"`
+	Unit     Text     `json:"unit,omitempty"`
 }
 
 // MilestoneSpec is the proposed, material content of a milestone.
 type MilestoneSpec struct {
 	ID        string     `json:"id"`
-	Title     string     `json:"title"`
+	Title     Text       `json:"title"`
 	Horizon   Horizon    `json:"horizon,omitempty"` // empty: derived from the due time
 	Owner     PartyCode  `json:"owner"`
 	Due       string     `json:"due"`
@@ -192,9 +199,9 @@ type State struct {
 	Parties       []Party     `json:"parties"`
 	Proposer      string      `json:"proposer"`
 	ProposerParty PartyCode   `json:"proposer_party"`
-	Title         string      `json:"title"`
-	Summary       string      `json:"summary,omitempty"`
-	Objectives    []string    `json:"objectives,omitempty"`
+	Title         Text        `json:"title"`
+	Summary       Text        `json:"summary,omitempty"`
+	Objectives    []Text      `json:"objectives,omitempty"`
 	Milestones    []Milestone `json:"milestones"`
 	Version       int         `json:"version"`
 	ContentHash   string      `json:"content_hash"`
@@ -220,6 +227,12 @@ type State struct {
 	// ExtensionsRequested counts extension requests under rules 2, which
 	// prune decided extensions, so a new request never reuses an ID.
 	ExtensionsRequested int `json:"extensions_requested,omitempty"`
+	// Languages are the activity's authentic languages, from its dialogue:
+	// every material text is written in each of them, equally authentic.
+	// Empty in an activity proposed before texts had languages, whose texts
+	// are plain strings until its run moves them to its proposer's
+	// language (AssignLanguages).
+	Languages []string `json:"languages,omitempty"`
 }
 
 // CurrentRules is the rule version new activities are decided under.
@@ -230,7 +243,11 @@ type State struct {
 //	      latest notes and links kept as summaries with counts, decided
 //	      extensions pruned; months added to a date clamp to the end of
 //	      the month (31 January + P1M is 28 or 29 February).
-const CurrentRules = 2
+//	3     equally authentic texts: the material texts are written per
+//	      authentic language (State.Languages); a party approves only a
+//	      version with every text in its own language, and the version
+//	      that activates has every text in every authentic language.
+const CurrentRules = 3
 
 // Policy holds the clock's cadences for one activity.
 type Policy struct {
@@ -301,7 +318,9 @@ func (s *State) hasParty(c PartyCode) bool {
 func (s State) Clone() State {
 	c := s
 	c.Parties = slices.Clone(s.Parties)
-	c.Objectives = slices.Clone(s.Objectives)
+	c.Languages = slices.Clone(s.Languages)
+	c.Title, c.Summary = s.Title.clone(), s.Summary.clone()
+	c.Objectives = cloneTexts(s.Objectives)
 	c.Approvals = slices.Clone(s.Approvals)
 	c.Milestones = make([]Milestone, len(s.Milestones))
 	for i, m := range s.Milestones {
@@ -321,6 +340,7 @@ func (s State) Clone() State {
 }
 
 func (m Milestone) clone() Milestone {
+	m.Title = m.Title.clone()
 	m.Indicator = m.Indicator.clone()
 	m.Evidence = slices.Clone(m.Evidence)
 	m.Notes = slices.Clone(m.Notes)
@@ -332,6 +352,7 @@ func (in *Indicator) clone() *Indicator {
 		return nil
 	}
 	c := *in
+	c.Unit = in.Unit.clone()
 	c.Baseline = cloneFloat(in.Baseline)
 	c.Actual = cloneFloat(in.Actual)
 	return &c

@@ -89,29 +89,53 @@ func checkNumber(field string, f *float64) error {
 	return nil
 }
 
+// draft is the material content a Propose or Amend gives.
+type draft struct {
+	Title      Text
+	Summary    Text
+	Objectives []Text
+	Milestones []MilestoneSpec
+}
+
+// builder validates a draft for the activity s. lang is the language of
+// the actor's party, in which a plain-string text is written; base, for an
+// amendment of an activity with languages, is the content the draft's
+// texts are merged into.
+type builder struct {
+	s    *State
+	lang string
+	base *State
+	now  time.Time
+}
+
 // buildContent validates proposed content against the activity's parties
 // and returns it normalised, with its milestones resolved as far as they can
 // be before activation, and its hash.
-func buildContent(s *State, title, summary string, objectives []string, specs []MilestoneSpec, now time.Time) (*Content, error) {
-	title = strings.TrimSpace(title)
-	if err := checkText("title", title, maxTitle, true); err != nil {
+func (b builder) buildContent(in draft) (*Content, error) {
+	title, err := b.text("title", in.Title, b.baseTitle(), maxTitle, true)
+	if err != nil {
 		return nil, err
 	}
-	summary = strings.TrimSpace(summary)
-	if err := checkText("summary", summary, maxSummary, false); err != nil {
+	summary, err := b.text("summary", in.Summary, b.baseSummary(), maxSummary, false)
+	if err != nil {
 		return nil, err
 	}
-	if len(objectives) > maxObjectives {
+	if len(in.Objectives) > maxObjectives {
 		return nil, invalid("objectives", "at most %d objectives", maxObjectives)
 	}
-	objs := make([]string, 0, len(objectives))
-	for i, o := range objectives {
-		o = strings.TrimSpace(o)
-		if err := checkText(fmt.Sprintf("objectives[%d]", i), o, maxObjective, true); err != nil {
+	objs := make([]Text, 0, len(in.Objectives))
+	for i, o := range in.Objectives {
+		var cur Text
+		if b.base != nil && i < len(b.base.Objectives) {
+			cur = b.base.Objectives[i]
+		}
+		o, err := b.text(fmt.Sprintf("objectives[%d]", i), o, cur, maxObjective, true)
+		if err != nil {
 			return nil, err
 		}
 		objs = append(objs, o)
 	}
+	specs := in.Milestones
 	if len(specs) == 0 {
 		return nil, invalid("milestones", "an activity needs at least one milestone")
 	}
@@ -120,7 +144,7 @@ func buildContent(s *State, title, summary string, objectives []string, specs []
 	}
 	ms := make([]Milestone, 0, len(specs))
 	for i, spec := range specs {
-		m, err := buildMilestone(s, i, spec, now)
+		m, err := b.buildMilestone(i, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +158,59 @@ func buildContent(s *State, title, summary string, objectives []string, specs []
 	return c, nil
 }
 
-func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milestone, error) {
+func (b builder) baseTitle() Text {
+	if b.base == nil {
+		return nil
+	}
+	return b.base.Title
+}
+
+func (b builder) baseSummary() Text {
+	if b.base == nil {
+		return nil
+	}
+	return b.base.Summary
+}
+
+// text validates one material text. Before languages it is one plain
+// string; with languages, a plain string is the actor's language's text,
+// merged into cur (an amendment's current text) and checked per language.
+func (b builder) text(field string, t, cur Text, max int, required bool) (Text, error) {
+	if len(b.s.Languages) == 0 {
+		if langs := sortedKeys(t); len(langs) > 1 || (len(langs) == 1 && langs[0] != legacy) {
+			return nil, invalid(field, "this activity was proposed before texts had languages: give the text as a plain string")
+		}
+		v := t[legacy]
+		if !strings.HasSuffix(field, ".unit") {
+			v = strings.TrimSpace(v) // as first released: units kept as given
+		}
+		if err := checkText(field, v, max, required); err != nil {
+			return nil, err
+		}
+		return Plain(v), nil
+	}
+	s, plain := t[legacy]
+	if plain && required && strings.TrimSpace(s) == "" {
+		// A plain string is the caller's text, which a required field
+		// needs; a language's text is removed in the keyed form.
+		return nil, invalid(field, "is required")
+	}
+	t, ok := t.keyed(b.lang)
+	if !ok {
+		return nil, invalid(field, "the text is given both without a language and in %s", b.lang)
+	}
+	if b.base != nil {
+		t = t.merged(cur)
+	}
+	out, err := checkLanguageText(field, t, b.s.Languages, max, required)
+	if e, ok := err.(*Error); ok && plain && e.Field == field+"."+b.lang {
+		e.Field = field // name the field as it was given: a plain string
+	}
+	return out, err
+}
+
+func (b builder) buildMilestone(i int, spec MilestoneSpec) (Milestone, error) {
+	s, now := b.s, b.now
 	f := func(name string) string { return fmt.Sprintf("milestones[%d].%s", i, name) }
 	spec.ID = strings.TrimSpace(spec.ID)
 	if spec.ID == "" {
@@ -143,10 +219,17 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 	if err := checkID(f("id"), spec.ID); err != nil {
 		return Milestone{}, err
 	}
-	spec.Title = strings.TrimSpace(spec.Title)
-	if err := checkText(f("title"), spec.Title, maxTitle, true); err != nil {
+	var cur MilestoneSpec
+	if b.base != nil {
+		if j := b.base.milestoneIndex(spec.ID); j >= 0 {
+			cur = b.base.Milestones[j].MilestoneSpec
+		}
+	}
+	title, err := b.text(f("title"), spec.Title, cur.Title, maxTitle, true)
+	if err != nil {
 		return Milestone{}, err
 	}
+	spec.Title = title
 	switch spec.Horizon {
 	case "", HorizonShort, HorizonMedium, HorizonLong:
 	default:
@@ -173,10 +256,16 @@ func buildMilestone(s *State, i int, spec MilestoneSpec, now time.Time) (Milesto
 		if in.Actual != nil {
 			return Milestone{}, invalid(f("indicator.actual"), "the actual value is reported as progress once the activity runs")
 		}
-		if err := checkText(f("indicator.unit"), in.Unit, maxUnit, false); err != nil {
+		var curUnit Text
+		if cur.Indicator != nil {
+			curUnit = cur.Indicator.Unit
+		}
+		unit, err := b.text(f("indicator.unit"), in.Unit, curUnit, maxUnit, false)
+		if err != nil {
 			return Milestone{}, err
 		}
 		spec.Indicator = in.clone()
+		spec.Indicator.Unit = unit
 	}
 	m := Milestone{MilestoneSpec: spec, Status: MilestonePending, Term: spec.Horizon}
 	if at, ok := due.ResolveRules(s.ownerLocation(spec.Owner), time.Time{}, s.Rules); ok {
@@ -200,13 +289,16 @@ func contentHash(c *Content) string {
 	for i, m := range c.Milestones {
 		specs[i] = m.MilestoneSpec
 	}
-	b, _ := json.Marshal(struct {
-		Title      string          `json:"title"`
-		Summary    string          `json:"summary"`
-		Objectives []string        `json:"objectives"`
+	// Texts recorded before languages encode as the strings they were, so
+	// their hashes are unchanged; texts with languages encode every
+	// language, so a change to any of them is a new version.
+	enc, _ := json.Marshal(struct {
+		Title      Text            `json:"title"`
+		Summary    Text            `json:"summary"`
+		Objectives []Text          `json:"objectives"`
 		Milestones []MilestoneSpec `json:"milestones"`
 	}{c.Title, c.Summary, c.Objectives, specs})
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(enc)
 	return hex.EncodeToString(sum[:])
 }
 

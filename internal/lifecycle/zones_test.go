@@ -110,7 +110,7 @@ func resolvedDues(t *testing.T) []string {
 				c.DialogueParties = []lc.Party{{Code: "PA", TimeZone: zone}, {Code: "US", TimeZone: "UTC"}}
 				c.Milestones = nil
 				for i, due := range dues {
-					c.Milestones = append(c.Milestones, lc.MilestoneSpec{ID: fmt.Sprintf("m%d", i), Title: "m", Owner: "PA", Due: due})
+					c.Milestones = append(c.Milestones, lc.MilestoneSpec{ID: fmt.Sprintf("m%d", i), Title: lc.Plain("m"), Owner: "PA", Due: due})
 				}
 				s, _ := run(t, lc.State{}, c, coord("PA"), time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC))
 				s = activeAt(t, s, act)

@@ -146,19 +146,36 @@ func (s *Store) Dialogues(ctx context.Context) ([]Dialogue, error) {
 	return out, nil
 }
 
-// DialogueParties returns a dialogue's parties with their time zones, as
-// the core needs them to validate a proposal.
-func (s *Store) DialogueParties(ctx context.Context, dialogue string) ([]lifecycle.Party, error) {
-	if _, err := s.q.GetDialogue(ctx, dialogue); err != nil {
-		return nil, notFound(err)
+// DialogueFrame is what the core needs of a dialogue to validate a
+// proposal: its parties, with their time zones and languages, and its
+// authentic languages.
+type DialogueFrame struct {
+	Parties   []lifecycle.Party
+	Languages []string
+}
+
+// PartyLanguages maps each party to the language it reads.
+func (f DialogueFrame) PartyLanguages() map[lifecycle.PartyCode]string {
+	out := make(map[lifecycle.PartyCode]string, len(f.Parties))
+	for _, p := range f.Parties {
+		out[p.Code] = p.Language
+	}
+	return out
+}
+
+// DialogueFrame returns a dialogue's parties and languages.
+func (s *Store) DialogueFrame(ctx context.Context, dialogue string) (DialogueFrame, error) {
+	d, err := s.q.GetDialogue(ctx, dialogue)
+	if err != nil {
+		return DialogueFrame{}, notFound(err)
 	}
 	rows, err := s.q.ListDialogueParties(ctx, dialogue)
 	if err != nil {
-		return nil, fmt.Errorf("parties of dialogue %s: %w", dialogue, err)
+		return DialogueFrame{}, fmt.Errorf("parties of dialogue %s: %w", dialogue, err)
 	}
-	out := make([]lifecycle.Party, len(rows))
+	out := DialogueFrame{Parties: make([]lifecycle.Party, len(rows)), Languages: d.Languages}
 	for i, r := range rows {
-		out[i] = lifecycle.Party{Code: lifecycle.PartyCode(r.Code), TimeZone: r.TimeZone}
+		out.Parties[i] = lifecycle.Party{Code: lifecycle.PartyCode(r.Code), TimeZone: r.TimeZone, Language: r.Language}
 	}
 	return out, nil
 }

@@ -3,7 +3,12 @@ package store
 import (
 	"context"
 	"time"
+
+	"pacto/internal/lifecycle"
 )
+
+// SearchText is what Record writes in an activity's search column.
+func SearchText(title, summary lifecycle.Text) string { return searchText(title, summary) }
 
 // SetWatchPoll changes how often waiters look without a notification, so a
 // test can prove that notifications alone wake them.

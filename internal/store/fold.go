@@ -1,8 +1,11 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"unicode"
+
+	"pacto/internal/lifecycle"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -37,7 +40,23 @@ func containsPattern(text string) string {
 	return "%" + likeEscaper.Replace(Fold(text)) + "%"
 }
 
-// searchText is what the search column holds for an activity.
-func searchText(title, summary string) string {
-	return Fold(title + " " + summary)
+// searchText is what the search column holds for an activity: its title
+// and summary in each language they are written in, language by language,
+// so a phrase running from a title into its summary is found as before.
+func searchText(title, summary lifecycle.Text) string {
+	var langs []string
+	for _, t := range []lifecycle.Text{title, summary} {
+		for lang := range t {
+			langs = append(langs, lang)
+		}
+	}
+	if len(langs) == 0 {
+		langs = []string{""} // no text at all, as before languages
+	}
+	slices.Sort(langs)
+	parts := make([]string, 0, len(langs))
+	for _, lang := range slices.Compact(langs) {
+		parts = append(parts, title[lang]+" "+summary[lang])
+	}
+	return Fold(strings.Join(parts, " "))
 }

@@ -128,6 +128,9 @@ func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 		parties[i] = string(p.Code)
 	}
 	pending := lifecycle.Codes(lifecycle.PendingParties(snap))
+	// The title and summary columns hold the proposer's language's text
+	// (the snapshot has every language); search reads every language.
+	lang, _ := snap.LanguageOf(snap.ProposerParty)
 	var horizons []string
 	for _, m := range snap.Milestones {
 		if h := string(m.Term); h != "" && !slices.Contains(horizons, h) {
@@ -135,7 +138,7 @@ func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 		}
 	}
 	p := db.UpsertActivityParams{
-		ID: snap.ID, DialogueID: snap.Dialogue, Title: snap.Title, Summary: snap.Summary,
+		ID: snap.ID, DialogueID: snap.Dialogue, Title: snap.Title.In(lang), Summary: snap.Summary.In(lang),
 		Status: string(snap.Status), Version: int32(snap.Version), Seq: snap.Seq,
 		Proposer: snap.Proposer, ProposerParty: string(snap.ProposerParty),
 		Parties: parties, PendingParties: pending, Horizons: nonNil(horizons), Snapshot: raw,
@@ -199,10 +202,11 @@ type extensionRow struct {
 // insertChildren writes milestones, approvals and extensions, one
 // statement each, from JSON record sets.
 func insertChildren(ctx context.Context, q *db.Queries, snap lifecycle.State) error {
+	lang, _ := snap.LanguageOf(snap.ProposerParty)
 	ms := make([]milestoneRow, len(snap.Milestones))
 	for i, m := range snap.Milestones {
 		ms[i] = milestoneRow{
-			ID: m.ID, Position: i, Title: m.Title, OwnerParty: string(m.Owner), Term: string(m.Term),
+			ID: m.ID, Position: i, Title: m.Title.In(lang), OwnerParty: string(m.Owner), Term: string(m.Term),
 			DueSpec: m.Due, DueAt: timePtr(m.DueAt), Status: string(m.Status), CompletedAt: timePtr(m.CompletedAt),
 			Indicator: m.Indicator, Evidence: nonNil(m.Evidence),
 		}
@@ -241,10 +245,12 @@ func insertChildren(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 	return nil
 }
 
-// NotificationContent is what an inbox row says about its event.
+// NotificationContent is what an inbox row says about its event. Title and
+// MilestoneTitle carry every language they are written in (a plain string
+// for an activity without languages); each reader reads their own.
 type NotificationContent struct {
 	Activity  string                `json:"activity"`
-	Title     string                `json:"title"`
+	Title     lifecycle.Text        `json:"title"`
 	Event     lifecycle.EventType   `json:"event"`
 	Seq       int64                 `json:"seq"`
 	At        time.Time             `json:"at"`
@@ -259,10 +265,10 @@ type NotificationContent struct {
 	Comment   string                `json:"comment,omitempty"`
 	// The names people read, as they stood when the event was recorded:
 	// the actor's, the party's, the milestone's title and each of Parties'.
-	ActorName      string   `json:"actor_name,omitempty"`
-	PartyName      string   `json:"party_name,omitempty"`
-	MilestoneTitle string   `json:"milestone_title,omitempty"`
-	PartyNames     []string `json:"party_names,omitempty"`
+	ActorName      string         `json:"actor_name,omitempty"`
+	PartyName      string         `json:"party_name,omitempty"`
+	MilestoneTitle lifecycle.Text `json:"milestone_title,omitempty"`
+	PartyNames     []string       `json:"party_names,omitempty"`
 }
 
 func notificationContent(snap lifecycle.State, e lifecycle.Event, names map[string]string) NotificationContent {

@@ -18,11 +18,15 @@ var activityNumber atomic.Int64
 // recordAll runs one activity's life with text in every free-text field of
 // every command: whatever the core accepts must be recorded by the real
 // store. A command the core refuses is skipped, and the next one tried.
+// The proposal writes the material texts as plain strings (the proposer's
+// Spanish); the amendment writes them keyed in both of the activity's
+// languages, so that the version can be approved by both and activate.
 func recordAll(t *testing.T, st *store.Store, text string) (accepted int) {
 	t.Helper()
 	ctx := context.Background()
 	id := fmt.Sprintf("act-text-%d", activityNumber.Add(1))
-	parties := []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}}
+	parties := []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama", Language: "es"}, {Code: "US", TimeZone: "America/New_York", Language: "en"}}
+	both := func(s string) lifecycle.Text { return lifecycle.Text{"es": s, "en": s} }
 	now := t0
 	var s lifecycle.State
 	step := func(cmd lifecycle.Command, who lifecycle.Principal) {
@@ -43,18 +47,20 @@ func recordAll(t *testing.T, st *store.Store, text string) (accepted int) {
 	}
 	coordPA, coordUS := actor("pa-coordinator", "PA", lifecycle.RoleCoordinator), actor("us-coordinator", "US", lifecycle.RoleCoordinator)
 	apprPA, apprUS := actor("pa-approver", "PA", lifecycle.RoleApprover), actor("us-approver", "US", lifecycle.RoleApprover)
-	milestone := func(title, unit string) []lifecycle.MilestoneSpec {
+	milestone := func(title, unit lifecycle.Text) []lifecycle.MilestoneSpec {
 		return []lifecycle.MilestoneSpec{{ID: "m1", Title: title, Owner: "PA", Due: "P30D", Indicator: &lifecycle.Indicator{Target: 10, Unit: unit}}}
 	}
 	step(lifecycle.Propose{ActivityID: id, Dialogue: "hld", DialogueParties: parties, Parties: []lifecycle.PartyCode{"PA", "US"},
-		Title: text, Summary: text, Objectives: []string{text}, Milestones: milestone(text, text)}, coordPA)
+		Title: lifecycle.Plain(text), Summary: lifecycle.Plain(text), Objectives: []lifecycle.Text{lifecycle.Plain(text)},
+		Milestones: milestone(lifecycle.Plain(text), lifecycle.Plain(text))}, coordPA)
 	if s.Status == "" {
 		// The text cannot be a title: propose with a plain one, then put
 		// the text everywhere else.
 		step(lifecycle.Propose{ActivityID: id, Dialogue: "hld", DialogueParties: parties, Parties: []lifecycle.PartyCode{"PA", "US"},
-			Title: "Plain title", Milestones: milestone("Plain milestone", "")}, coordPA)
+			Title: lifecycle.Plain("Plain title"), Milestones: milestone(lifecycle.Plain("Plain milestone"), nil)}, coordPA)
 	}
-	step(lifecycle.Amend{BaseVersion: s.Version, Title: "Amended " + text, Summary: text, Objectives: []string{text, text}, Milestones: milestone(text, "u")}, coordUS)
+	step(lifecycle.Amend{BaseVersion: s.Version, Title: both("Amended " + text), Summary: both(text), Objectives: []lifecycle.Text{both(text), both(text)},
+		Milestones: milestone(both(text), both("u"))}, coordUS)
 	step(lifecycle.DecideProposal{Version: s.Version, Decision: lifecycle.DecisionRequestChanges, Comment: text}, apprUS)
 	step(lifecycle.DecideProposal{Version: s.Version, Decision: lifecycle.DecisionApprove, Comment: text}, apprPA)
 	step(lifecycle.DecideProposal{Version: s.Version, Decision: lifecycle.DecisionApprove, Comment: text}, apprUS)

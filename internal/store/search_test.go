@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pacto/internal/lifecycle"
 	"pacto/internal/pgtest"
 	"pacto/internal/store"
 )
@@ -45,7 +46,7 @@ func TestSearchFoldsAccentsCaseAndWildcards(t *testing.T) {
 		s := base
 		s.ID = "act-" + string(rune('a'+i))
 		s.ProposedAt = t0.Add(time.Duration(i) * time.Minute)
-		s.Title, s.Summary = ts[0], ts[1]
+		s.Title, s.Summary = lifecycle.Plain(ts[0]), lifecycle.Plain(ts[1])
 		if err := st.Record(ctx, s, changes[0]); err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +76,7 @@ func TestSearchFoldsAccentsCaseAndWildcards(t *testing.T) {
 	}
 	// An amendment's new title is searchable at once, the old one no more.
 	s := snapshotAfter(changes, 1)
-	s.ID, s.Seq, s.Title, s.ProposedAt = "act-a", s.Seq+1, "Inspección sanitaria", t0
+	s.ID, s.Seq, s.Title, s.ProposedAt = "act-a", s.Seq+1, lifecycle.Plain("Inspección sanitaria"), t0
 	if err := st.Record(ctx, s, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestSearchMigrationBackfillsLikeRecord(t *testing.T) {
 		if err := st.Pool().QueryRow(ctx, "SELECT search FROM activities WHERE id = $1", id).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
-		if want := store.Fold(ts[0] + " " + ts[1]); got != want {
+		if want := store.SearchText(lifecycle.Plain(ts[0]), lifecycle.Plain(ts[1])); got != want {
 			for i, r := range []rune(want) {
 				if i >= len([]rune(got)) || []rune(got)[i] != r {
 					t.Errorf("%s: backfilled search differs from Fold at rune %d (%q): got %q, want %q", id, i, string(r), got, want)
@@ -145,5 +146,28 @@ func TestSearchMigrationBackfillsLikeRecord(t *testing.T) {
 	found, _, err := st.ListActivities(ctx, store.Filter{Text: "capacitacion aduanera", Now: t0, Limit: 50})
 	if err != nil || len(found) != 1 || found[0].ID != "act-spanish" {
 		t.Fatalf("search after the backfill: %v %v", ids(found), err)
+	}
+}
+
+// The search column holds the title and summary in every language they
+// are written in; an activity recorded before languages reads as it
+// always did.
+func TestSearchTextHoldsEveryLanguage(t *testing.T) {
+	for _, c := range []struct {
+		title, summary lifecycle.Text
+		want           string
+	}{
+		{lifecycle.Plain("Capacitación Aduanera"), lifecycle.Plain("Formación técnica"), "capacitacion aduanera formacion tecnica"},
+		// As migration 005 wrote it: a space before the empty summary.
+		{lifecycle.Plain("Customs training"), nil, "customs training "},
+		// Language by language, each title beside its summary.
+		{lifecycle.Text{"es": "Capacitación aduanera", "en": "Customs training"}, lifecycle.Text{"es": "Formar al personal", "en": "Train staff"},
+			"customs training train staff capacitacion aduanera formar al personal"},
+		{lifecycle.Text{"es": "Capacitación aduanera", "en": "Customs training"}, lifecycle.Text{"es": "Formar al personal"},
+			"customs training  capacitacion aduanera formar al personal"},
+	} {
+		if got := store.SearchText(c.title, c.summary); got != c.want {
+			t.Errorf("SearchText(%v, %v) = %q, want %q", c.title, c.summary, got, c.want)
+		}
 	}
 }

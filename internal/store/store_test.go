@@ -77,8 +77,8 @@ func historyOf(t testing.TB, id string) [][]lifecycle.Event {
 	}
 	step(lifecycle.Propose{ActivityID: id, Dialogue: "hld",
 		DialogueParties: []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}},
-		Parties:         []lifecycle.PartyCode{"PA", "US"}, Title: "Customs training",
-		Milestones: []lifecycle.MilestoneSpec{{Title: "Cohort", Owner: "PA", Due: "P30D"}}},
+		Parties:         []lifecycle.PartyCode{"PA", "US"}, Title: lifecycle.Plain("Customs training"),
+		Milestones: []lifecycle.MilestoneSpec{{Title: lifecycle.Plain("Cohort"), Owner: "PA", Due: "P30D"}}},
 		actor("pa-coordinator", "PA", lifecycle.RoleCoordinator), t0)
 	step(lifecycle.DecideProposal{Version: 1, Decision: lifecycle.DecisionApprove}, actor("pa-approver", "PA", lifecycle.RoleApprover), t0.Add(time.Hour))
 	step(lifecycle.DecideProposal{Version: 1, Decision: lifecycle.DecisionApprove}, actor("us-approver", "US", lifecycle.RoleApprover), t0.Add(2*time.Hour))
@@ -211,11 +211,11 @@ func TestListActivitiesFiltersAndPages(t *testing.T) {
 		s := base
 		s.ID = "act-" + string(rune('a'+i))
 		s.ProposedAt = t0.Add(time.Duration(i) * time.Minute)
-		s.Title = []string{"Customs training", "Port security", "Customs data", "Trade fair", "Health"}[i]
+		s.Title = lifecycle.Plain([]string{"Customs training", "Port security", "Customs data", "Trade fair", "Health"}[i])
 		events := []lifecycle.Event{changes[0][0]}
 		if i%2 == 1 {
 			s = snapshotAfter(changes, 3)
-			s.ID, s.ProposedAt, s.Title = "act-"+string(rune('a'+i)), t0.Add(time.Duration(i)*time.Minute), "Port security"
+			s.ID, s.ProposedAt, s.Title = "act-"+string(rune('a'+i)), t0.Add(time.Duration(i)*time.Minute), lifecycle.Plain("Port security")
 			events = append(append(append([]lifecycle.Event{}, changes[0]...), changes[1]...), changes[2]...)
 		}
 		if err := st.Record(ctx, s, events); err != nil {
@@ -443,8 +443,8 @@ func TestNotificationsNamePeopleAndParties(t *testing.T) {
 		}
 		if c.Event == lifecycle.EventApproved && c.Actor == "pa-approver" {
 			found = true
-			if c.ActorName != "Ana Pérez" || c.PartyName != "Panamá" || c.MilestoneTitle != "" {
-				t.Errorf("approval names %q of %q (milestone %q); want the principal's and the party's names", c.ActorName, c.PartyName, c.MilestoneTitle)
+			if c.ActorName != "Ana Pérez" || c.PartyName != "Panamá" || c.MilestoneTitle != nil {
+				t.Errorf("approval names %q of %q (milestone %v); want the principal's and the party's names", c.ActorName, c.PartyName, c.MilestoneTitle)
 			}
 		}
 	}

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/store"
+	"pacto/workflows"
+)
+
+// spanishOnly is Panama's proposal with its texts in Spanish only, given
+// as plain strings: the proposer's language.
+func spanishOnly() ProposeRequest {
+	return ProposeRequest{
+		Dialogue: "hld-pa-us", Parties: []string{"PA", "US"},
+		Title:      lifecycle.Plain("Capacitación aduanera en Colón"),
+		Summary:    lifecycle.Plain("Formar al personal de aduanas"),
+		Objectives: []lifecycle.Text{lifecycle.Plain("Formar a 40 funcionarios")},
+		Milestones: []MilestoneInput{{ID: "m1", Title: lifecycle.Plain("Taller realizado"), Owner: "PA", Due: "P30D",
+			Indicator: &IndicatorInput{Target: 40, Unit: lifecycle.Plain("personas")}}},
+	}
+}
+
+// englishAdded is the US coordinator's amendment adding the English
+// texts, as plain strings in their own language.
+func englishAdded() AmendRequest {
+	objectives := []lifecycle.Text{lifecycle.Plain("Train 40 officers")}
+	milestones := []MilestoneInput{{ID: "m1", Title: lifecycle.Plain("Workshop held"), Owner: "PA", Due: "P30D",
+		Indicator: &IndicatorInput{Target: 40, Unit: lifecycle.Plain("people")}}}
+	return AmendRequest{Title: lifecycle.Plain("Customs training in Colón"), Summary: lifecycle.Plain("Train customs staff"),
+		Objectives: &objectives, Milestones: &milestones}
+}
+
+// languages walks the issue's case through the API: Panama proposes in
+// Spanish only, the US approver is refused for the missing English, the
+// US coordinator adds it, both approve, and each side reads its own.
+func (s *stack) languages(t *testing.T) {
+	a := s.propose(spanishOnly())
+	path := "/v1/activities/" + a.ID
+	if !slices.Equal(a.Languages, []string{"en", "es"}) || a.Title["es"] != "Capacitación aduanera en Colón" || a.Title["en"] != "" ||
+		a.TitleText != "Capacitación aduanera en Colón" || !slices.Contains(a.MissingTexts["en"], "milestones[0].indicator.unit") {
+		t.Fatalf("the Spanish proposal: languages %v title %v (%q) missing %v", a.Languages, a.Title, a.TitleText, a.MissingTexts)
+	}
+
+	r := s.call("us-approver", "POST", path+"/decisions", DecisionRequest{Version: 1, Decision: "approve"})
+	want(t, r, 409, "invalid-transition")
+	if p := r.problem(t); p.Language != "en" || !slices.Contains(p.Missing, "title") || !strings.Contains(p.Detail, "en") {
+		t.Fatalf("the US approval was refused with %+v; want it to name en and the texts without it", p)
+	}
+	// Panama reads Spanish, which is all there.
+	want(t, s.call("pa-approver", "POST", path+"/decisions", DecisionRequest{Version: 1, Decision: "approve"}), 200)
+
+	// A language the dialogue does not have, or a text given both ways.
+	fr := AmendRequest{Version: ptr(1), Title: lifecycle.Text{"fr": "Formation douanière"}}
+	want(t, s.call("us-coordinator", "PATCH", path, fr), 422, "invalid-input", "title.fr")
+	want(t, s.call("us-coordinator", "PATCH", path, []byte(`{"version":1,"title":{"":"x"}}`)), 400, "malformed-request")
+
+	amend := englishAdded()
+	amend.Version = ptr(1)
+	r = s.call("us-coordinator", "PATCH", path, amend)
+	want(t, r, 200)
+	v := r.activity(t)
+	if v.Version != 2 || v.Title["es"] != "Capacitación aduanera en Colón" || v.TitleText != "Customs training in Colón" || len(v.MissingTexts) != 0 ||
+		v.Milestones[0].Indicator.UnitText != "people" || v.Milestones[0].Indicator.Unit["es"] != "personas" || v.ObjectivesText[0] != "Train 40 officers" {
+		t.Fatalf("after the English amendment: %+v", v)
+	}
+	if strings.Join(v.PendingParties, ",") != "PA,US" {
+		t.Fatalf("the new version needs both approvals again, pending %v", v.PendingParties)
+	}
+	for _, who := range []string{"pa-approver", "us-approver"} {
+		want(t, s.call(who, "POST", path+"/decisions", DecisionRequest{Version: 2, Decision: "approve"}), 200)
+	}
+
+	// Each side reads its own language; both find it by either.
+	pa := s.call("pa-observer", "GET", path, nil).activity(t)
+	us := s.call("us-observer", "GET", path, nil).activity(t)
+	if pa.Status != "active" || pa.TitleText != "Capacitación aduanera en Colón" || us.TitleText != "Customs training in Colón" ||
+		pa.Milestones[0].TitleText != "Taller realizado" || us.Milestones[0].TitleText != "Workshop held" || pa.Language != "es" {
+		t.Fatalf("read by Panama: %s %q %q; by the US: %q %q", pa.Status, pa.TitleText, pa.Milestones[0].TitleText, us.TitleText, us.Milestones[0].TitleText)
+	}
+	for _, q := range []string{"customs+training+in+colon", "CAPACITACION+aduanera+en"} {
+		var list ActivityList
+		if err := json.Unmarshal(s.call("us-observer", "GET", "/v1/activities?q="+q, nil).body, &list); err != nil || len(list.Activities) != 1 || list.Activities[0].ID != a.ID {
+			t.Fatalf("search for %s: %+v, %v", q, list, err)
+		}
+	}
+	// The inbox gives the title in every language and in the reader's.
+	for who, title := range map[string]string{"pa-coordinator": "Capacitación aduanera en Colón", "us-coordinator": "Customs training in Colón"} {
+		var page struct {
+			Notifications []struct {
+				Activity string `json:"activity"`
+				Kind     string `json:"kind"`
+				Content  struct {
+					Title     map[string]string `json:"title"`
+					TitleText string            `json:"title_text"`
+				} `json:"content"`
+			} `json:"notifications"`
+		}
+		if err := json.Unmarshal(s.call(who, "GET", "/v1/inbox?limit=200", nil).body, &page); err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, n := range page.Notifications {
+			if n.Activity == a.ID && n.Kind == "activated" {
+				found = n.Content.TitleText == title && len(n.Content.Title) == 2
+			}
+		}
+		if !found {
+			t.Fatalf("%s's inbox has no activation titled %q: %+v", who, title, page.Notifications)
+		}
+	}
+}
+
+// An activity proposed before texts had languages reads with its texts
+// keyed by its proposer's language, and the first command to reach it
+// moves it to languages, which the audit log records.
+func (s *stack) legacyLanguages(t *testing.T) {
+	ctx := context.Background()
+	frame, err := s.st.DialogueFrame(ctx, "hld-pa-us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := spanishOnly()
+	cmd, err := proposeCommand(req, frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.ActivityID, cmd.Rules = "act_legacy_texts", 2
+	actor := lifecycle.Principal{ID: "pa-coordinator", Party: "PA", Roles: []lifecycle.Role{lifecycle.RoleCoordinator}}
+	in := workflows.Input{Actor: actor, Propose: &cmd, Version: 2}
+	if _, err := s.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: cmd.ActivityID, TaskQueue: workflows.TaskQueue}, workflows.WorkflowName, in); err != nil {
+		t.Fatal(err)
+	}
+	path := "/v1/activities/" + cmd.ActivityID
+	var v ActivityView
+	eventually(t, 30*time.Second, "the activity proposed under rules 2 to be recorded", func() bool {
+		r := s.call("us-observer", "GET", path, nil)
+		if r.status != http.StatusOK {
+			return false
+		}
+		v = r.activity(t)
+		return true
+	})
+	if v.Title["es"] != "Capacitación aduanera en Colón" || !slices.Equal(v.Languages, []string{"en", "es"}) {
+		t.Fatalf("an activity without languages reads as %v (%v)", v.Title, v.Languages)
+	}
+	stored, err := s.st.Activity(ctx, cmd.ActivityID)
+	if err != nil || len(stored.Languages) != 0 || !stored.Title.Equal(lifecycle.Plain("Capacitación aduanera en Colón")) {
+		t.Fatalf("stored before any command: %v %v, %v", stored.Title, stored.Languages, err)
+	}
+
+	amend := englishAdded()
+	amend.Version = ptr(1)
+	r := s.call("us-coordinator", "PATCH", path, amend)
+	want(t, r, 200)
+	if v := r.activity(t); v.Version != 2 || v.Title["es"] != "Capacitación aduanera en Colón" || v.Title["en"] != "Customs training in Colón" {
+		t.Fatalf("after the English amendment: v%d %v", v.Version, v.Title)
+	}
+	var audit AuditPage
+	if err := json.Unmarshal(s.call("us-observer", "GET", path+"/audit", nil).body, &audit); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range audit.Events {
+		types = append(types, e.Type+"/"+e.Actor)
+	}
+	if !slices.Equal(types, []string{"proposed/pa-coordinator", "languages_assigned/system", "amended/us-coordinator"}) {
+		t.Fatalf("audit log: %v", types)
+	}
+}
+
+// The audit log names the clock and Pacto itself as actors: no principal
+// may take those names.
+func TestReservedPrincipalIDs(t *testing.T) {
+	for _, id := range []string{lifecycle.ClockActor, lifecycle.SystemActor} {
+		p := store.Principal{ID: id, Party: "PA", Roles: []string{"observer"}, Name: "Someone", Language: "es"}
+		var ae *apiError
+		if err := ValidatePrincipal(&p); !errors.As(err, &ae) || ae.field != "id" {
+			t.Errorf("a principal named %q: %v; want refused, naming id", id, err)
+		}
+	}
+	ok := store.Principal{ID: "systems-officer", Party: "PA", Roles: []string{"observer"}, Name: "Someone", Language: "es"}
+	if err := ValidatePrincipal(&ok); err != nil {
+		t.Errorf("an ordinary id: %v", err)
+	}
+}
