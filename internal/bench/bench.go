@@ -235,7 +235,7 @@ func proposal(due string, milestones int) map[string]any {
 	}
 	// Both parties' texts, so that both can approve.
 	return map[string]any{"dialogue": app.DemoDialogue, "parties": []string{"PA", "US"}, "milestones": ms,
-		"title": map[string]string{"es": "Actividad de referencia", "en": "Benchmark activity"},
+		"title":  map[string]string{"es": "Actividad de referencia", "en": "Benchmark activity"},
 		"policy": map[string]any{"due_soon_lead": "PT0S", "overdue_reminder_every": "P7D", "overdue_reminders": 1}}
 }
 

@@ -14,7 +14,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-
 )
 
 // Run starts the embedded default in a fresh temp dir, measures, stops it
