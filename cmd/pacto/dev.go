@@ -12,7 +12,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"pacto/internal/api"
 	"pacto/internal/app"
 	"pacto/internal/delivery"
 	"pacto/internal/devserver"
@@ -143,12 +142,16 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	w := app.NewWorker(tc, st, deliveryCfg)
 	g.Go(func() error { return app.RunWorker(gctx, w) })
 	step("worker started")
-	h := api.New(st, tc, api.Options{Logger: log, Deliveries: app.Starter{Client: tc}}).Handler()
+	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, true, false)
+	if err != nil {
+		return err
+	}
 	g.Go(func() error { return app.ServeHTTP(gctx, ln, h, log) })
 
 	base := "http://" + ln.Addr().String()
 	step("ready in %s", time.Since(started).Round(time.Millisecond))
-	fmt.Fprintf(out, "\n  API        %s/v1   (reference: %s/docs)\n", base, base)
+	fmt.Fprintf(out, "\n  Console    %s/   (sign in as any demo principal)\n", base)
+	fmt.Fprintf(out, "  API        %s/v1   (reference: %s/docs)\n", base, base)
 	if ui := tsrv.UIAddress(); ui != "" {
 		fmt.Fprintf(out, "  Temporal   http://%s   (Web UI)\n", ui)
 	}

@@ -6,12 +6,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"strings"
 
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
 	"pacto/internal/api"
 	"pacto/internal/app"
+	"pacto/internal/console"
 	"pacto/internal/store"
 	"pacto/workflows"
 )
@@ -104,7 +107,11 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		if err != nil {
 			return err
 		}
-		h := api.New(p.store, p.temporal, api.Options{Logger: p.log, Deliveries: app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}}).Handler()
+		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, false,
+			strings.HasPrefix(deliveryCfg.BaseURL, "https://"))
+		if err != nil {
+			return err
+		}
 		g.Go(func() error { return app.ServeHTTP(ctx, ln, h, p.log) })
 		p.log.Info("http api listening", "addr", ln.Addr().String())
 	}
@@ -150,4 +157,17 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "search attributes registered on namespace %s\n", ns)
 	return nil
+}
+
+// httpHandler is the API with the web console at its root. devSignIn
+// offers the console's sign-in page listing every principal (pacto dev);
+// secure marks its cookies for HTTPS.
+func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, devSignIn, secure bool) (http.Handler, error) {
+	srv := api.New(st, tc, api.Options{Logger: log, Deliveries: deliveries})
+	con, err := console.New(console.Options{API: srv, Store: st, Log: log, DevSignIn: devSignIn, SecureCookies: secure})
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	srv.Mount(con.Handler())
+	return srv.Handler(), nil
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -216,45 +217,57 @@ func newActivityID() (string, error) {
 }
 
 func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	p := principalOf(r)
-	if !hasRole(p, "coordinator") {
+	if !hasRole(principalOf(r), "coordinator") {
 		return fail(probForbidden, "only a coordinator may propose an activity")
 	}
 	var req ProposeRequest
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
+	st, err := s.Propose(r.Context(), principalOf(r), req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/activities/"+st.ID)
+	return s.respondActivity(w, r, http.StatusCreated, st)
+}
+
+// Propose starts an activity proposed by principal p and returns it as
+// recorded; key is an idempotency key, or empty.
+func (s *Server) Propose(ctx context.Context, p store.Principal, req ProposeRequest, key string) (lifecycle.State, error) {
+	if !hasRole(p, "coordinator") {
+		return lifecycle.State{}, fail(probForbidden, "only a coordinator may propose an activity")
+	}
 	if req.Dialogue == "" {
-		return failField(probInvalid, "dialogue", "dialogue is required")
+		return lifecycle.State{}, failField(probInvalid, "dialogue", "dialogue is required")
 	}
 	frame, err := s.store.DialogueFrame(ctx, req.Dialogue)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !includes(frame.Parties, p.Party)) {
-		return failField(probInvalid, "dialogue", fmt.Sprintf("no dialogue %q that your party takes part in", req.Dialogue))
+		return lifecycle.State{}, failField(probInvalid, "dialogue", fmt.Sprintf("no dialogue %q that your party takes part in", req.Dialogue))
 	}
 	if err != nil {
-		return err
+		return lifecycle.State{}, err
 	}
 	cmd, err := proposeCommand(req, frame)
 	if err != nil {
-		return err
+		return lifecycle.State{}, err
 	}
 	id, err := newActivityID()
 	if err != nil {
-		return err
+		return lifecycle.State{}, err
 	}
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
+	if key != "" {
 		if err := checkIdempotencyKey(key); err != nil {
-			return err
+			return lifecycle.State{}, err
 		}
 		body, _ := json.Marshal(req)
 		sum := sha256.Sum256(body)
 		existing, hash, existed, err := s.store.IdempotentCreate(ctx, p.ID, key, sum[:], id)
 		if err != nil {
-			return err
+			return lifecycle.State{}, err
 		}
 		if existed && string(hash) != string(sum[:]) {
-			return fail(probConflict, "this Idempotency-Key was used with a different request body")
+			return lifecycle.State{}, fail(probConflict, "this Idempotency-Key was used with a different request body")
 		}
 		id = existing
 	}
@@ -266,9 +279,9 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		var ce *lifecycle.Error
 		if errors.As(err, &ce) {
-			return coreProblem(ce)
+			return lifecycle.State{}, coreProblem(ce)
 		}
-		return err
+		return lifecycle.State{}, err
 	}
 	var proposed lifecycle.State
 	for _, e := range events {
@@ -279,7 +292,7 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 		workflows.WorkflowName, workflows.Proposal(p.Actor(), cmd))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
-		return fmt.Errorf("start activity %s: %w", id, err)
+		return lifecycle.State{}, fmt.Errorf("start activity %s: %w", id, err)
 	}
 	// The first record carries the proposal's state; read it from the read
 	// model, and ask the workflow only if that is slow (its first task may
@@ -291,11 +304,10 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !recorded || err != nil {
 		if st, err = s.queryUntilAnswered(ctx, id); err != nil {
-			return err
+			return lifecycle.State{}, err
 		}
 	}
-	w.Header().Set("Location", "/v1/activities/"+id)
-	return s.respondActivity(w, r, http.StatusCreated, st)
+	return st, nil
 }
 
 func includes(ps []lifecycle.Party, code string) bool {
@@ -365,30 +377,41 @@ func policyOverrides(in PolicyInput) (lifecycle.PolicyOverrides, error) {
 // answers with the workflow's new state. role is the role the API demands
 // before asking the core, which checks again.
 func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Request, name, role string, build func(st lifecycle.State) (C, error)) error {
-	ctx := r.Context()
-	p := principalOf(r)
-	if !hasRole(p, role) {
-		return fail(probForbidden, fmt.Sprintf("only %s %s may do this", article(role), role))
-	}
-	id := chi.URLParam(r, "id")
-	st, err := s.visible(ctx, p, id)
+	next, err := command(s, r.Context(), principalOf(r), chi.URLParam(r, "id"), name, role, r.Header.Get("Idempotency-Key"), build)
 	if err != nil {
 		return err
 	}
+	return s.respondActivity(w, r, http.StatusOK, next)
+}
+
+// command sends one command of principal p to activity id's workflow and
+// returns the activity as it stands after it; every way in (the API, the
+// console) goes through here. key is an idempotency key, or empty.
+func command[C lifecycle.Command](s *Server, ctx context.Context, p store.Principal, id, name, role, key string, build func(st lifecycle.State) (C, error)) (lifecycle.State, error) {
+	if !hasRole(p, role) {
+		return lifecycle.State{}, fail(probForbidden, fmt.Sprintf("only %s %s may do this", article(role), role))
+	}
+	if !idPattern.MatchString(id) {
+		return lifecycle.State{}, errNoActivity
+	}
+	st, err := s.visible(ctx, p, id)
+	if err != nil {
+		return lifecycle.State{}, err
+	}
 	if err := s.assignLanguages(ctx, st); err != nil {
-		return err
+		return lifecycle.State{}, err
 	}
 	cmd, err := build(st)
 	if err != nil {
-		return err
+		return lifecycle.State{}, err
 	}
 	opts := client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
 		Args: []any{workflows.Request[C]{Actor: p.Actor(), Command: cmd}},
 	}
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
+	if key != "" {
 		if err := checkIdempotencyKey(key); err != nil {
-			return err
+			return lifecycle.State{}, err
 		}
 		// Temporal keeps one result per update ID: a retried request with
 		// the same key and command gets the first answer instead of acting
@@ -401,11 +424,11 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	// A command too large to be a legal change of one activity is refused
 	// here, before it becomes a Temporal payload.
 	if n := lifecycle.EncodedSize(opts.Args[0]); n > lifecycle.StateBudget {
-		return fail(probInvalid, fmt.Sprintf("the request is %d KiB once encoded, more than an activity may hold (%d KiB)", n>>10, lifecycle.StateBudget>>10))
+		return lifecycle.State{}, fail(probInvalid, fmt.Sprintf("the request is %d KiB once encoded, more than an activity may hold (%d KiB)", n>>10, lifecycle.StateBudget>>10))
 	}
 	res, err := s.sendUpdate(ctx, id, opts)
 	if err != nil {
-		return s.updateError(ctx, id, err)
+		return lifecycle.State{}, s.updateError(ctx, id, err)
 	}
 	// Runs of version 2 answer once the change is recorded (or refused);
 	// older runs answer at once with the whole state.
@@ -420,10 +443,10 @@ func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Reque
 	if !recorded || err != nil || next.Seq < res.Seq {
 		// Not in the read model: answer with the workflow's own state.
 		if next, err = s.queryState(ctx, id); err != nil {
-			return err
+			return lifecycle.State{}, err
 		}
 	}
-	return s.respondActivity(w, r, http.StatusOK, next)
+	return next, nil
 }
 
 // readerLanguage is the language a principal reads texts in.
@@ -564,31 +587,36 @@ func (s *Server) amend(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return lifecycle.Amend{}, err
 		}
-		// Fields left out keep their value in the workflow's current state.
 		cur, err := s.queryState(r.Context(), chi.URLParam(r, "id"))
 		if err != nil {
 			return lifecycle.Amend{}, err
 		}
-		cmd := lifecycle.Amend{BaseVersion: version, Title: cur.Title, Summary: cur.Summary, Objectives: cur.Objectives}
-		for _, m := range cur.Milestones {
-			cmd.Milestones = append(cmd.Milestones, m.MilestoneSpec)
-		}
-		// A text given replaces the languages it is written in (a plain
-		// string is the caller's); the core keeps the others.
-		if req.Title != nil {
-			cmd.Title = req.Title
-		}
-		if req.Summary != nil {
-			cmd.Summary = req.Summary
-		}
-		if req.Objectives != nil {
-			cmd.Objectives = *req.Objectives
-		}
-		if req.Milestones != nil {
-			cmd.Milestones = milestoneSpecs(*req.Milestones)
-		}
-		return cmd, nil
+		return amendCommand(cur, version, req), nil
 	})
+}
+
+// amendCommand is the amendment req makes of cur, the workflow's current
+// state: fields left out keep their value.
+func amendCommand(cur lifecycle.State, version int, req AmendRequest) lifecycle.Amend {
+	cmd := lifecycle.Amend{BaseVersion: version, Title: cur.Title, Summary: cur.Summary, Objectives: cur.Objectives}
+	for _, m := range cur.Milestones {
+		cmd.Milestones = append(cmd.Milestones, m.MilestoneSpec)
+	}
+	// A text given replaces the languages it is written in (a plain
+	// string is the caller's); the core keeps the others.
+	if req.Title != nil {
+		cmd.Title = req.Title
+	}
+	if req.Summary != nil {
+		cmd.Summary = req.Summary
+	}
+	if req.Objectives != nil {
+		cmd.Objectives = *req.Objectives
+	}
+	if req.Milestones != nil {
+		cmd.Milestones = milestoneSpecs(*req.Milestones)
+	}
+	return cmd
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
@@ -597,13 +625,17 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 		if err := decode(w, r, &req); err != nil {
 			return lifecycle.DecideProposal{}, err
 		}
-		// Versions start at 1: a missing version (0) or a negative one
-		// is a malformed decision, not one about an older version.
-		if req.Version < 1 {
-			return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on, from 1")
-		}
-		return lifecycle.DecideProposal{Version: req.Version, Party: lifecycle.PartyCode(req.Party), Decision: lifecycle.Decision(req.Decision), Comment: req.Comment}, nil
+		return decisionCommand(req)
 	})
+}
+
+func decisionCommand(req DecisionRequest) (lifecycle.DecideProposal, error) {
+	// Versions start at 1: a missing version (0) or a negative one is a
+	// malformed decision, not one about an older version.
+	if req.Version < 1 {
+		return lifecycle.DecideProposal{}, failField(probInvalid, "version", "version is required: the version you decide on, from 1")
+	}
+	return lifecycle.DecideProposal{Version: req.Version, Party: lifecycle.PartyCode(req.Party), Decision: lifecycle.Decision(req.Decision), Comment: req.Comment}, nil
 }
 
 func (s *Server) reportProgress(w http.ResponseWriter, r *http.Request) error {
@@ -690,8 +722,15 @@ var (
 )
 
 func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r)
-	q := r.URL.Query()
+	out, err := s.List(r.Context(), principalOf(r), r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// List is GET /v1/activities for principal p with query parameters q.
+func (s *Server) List(ctx context.Context, p store.Principal, q url.Values) (ActivityList, error) {
 	f := store.Filter{
 		Status: q.Get("status"), Party: q.Get("party"), PendingParty: q.Get("pending_party"),
 		Horizon: q.Get("horizon"), Dialogue: q.Get("dialogue"), Text: q.Get("q"), Now: s.now(),
@@ -699,60 +738,60 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 	if !hasRole(p, "admin") {
 		f.VisibleTo = p.Party
 		if f.VisibleTo == "" {
-			return writeJSON(w, http.StatusOK, ActivityList{Activities: []ActivityView{}})
+			return ActivityList{Activities: []ActivityView{}}, nil
 		}
 	}
 	if f.Status != "" && !slices.Contains(statuses, f.Status) {
-		return failField(probInvalid, "status", "status must be one of "+strings.Join(statuses, ", "))
+		return ActivityList{}, failField(probInvalid, "status", "status must be one of "+strings.Join(statuses, ", "))
 	}
 	if f.Horizon != "" && !slices.Contains(horizons, f.Horizon) {
-		return failField(probInvalid, "horizon", "horizon must be one of "+strings.Join(horizons, ", "))
+		return ActivityList{}, failField(probInvalid, "horizon", "horizon must be one of "+strings.Join(horizons, ", "))
 	}
 	switch q.Get("overdue") {
 	case "", "false":
 	case "true":
 		f.Overdue = true
 	default:
-		return failField(probInvalid, "overdue", "overdue must be true or false")
+		return ActivityList{}, failField(probInvalid, "overdue", "overdue must be true or false")
 	}
 	var err error
 	if f.DueBefore, err = timeParam(q.Get("due_before"), "due_before"); err != nil {
-		return err
+		return ActivityList{}, err
 	}
 	if f.DueAfter, err = timeParam(q.Get("due_after"), "due_after"); err != nil {
-		return err
+		return ActivityList{}, err
 	}
 	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
-		return err
+		return ActivityList{}, err
 	}
 	if c := q.Get("cursor"); c != "" {
 		f.After = &store.Cursor{}
 		if err := decodeCursor(c, f.After); err != nil {
-			return err
+			return ActivityList{}, err
 		}
 		// A cursor names an activity; anything else (a NUL, say) was not
 		// made here and must not reach the database.
 		if !idPattern.MatchString(f.After.ID) {
-			return failField(probInvalid, "cursor", "cursor is not one this API returned")
+			return ActivityList{}, failField(probInvalid, "cursor", "cursor is not one this API returned")
 		}
 	}
-	states, next, err := s.store.ListActivities(r.Context(), f)
+	states, next, err := s.store.ListActivities(ctx, f)
 	if err != nil {
-		return err
+		return ActivityList{}, err
 	}
 	out := ActivityList{Activities: make([]ActivityView, len(states))}
 	now, lang := s.now(), readerLanguage(p)
 	frames := map[string]store.DialogueFrame{}
 	for i, st := range states {
-		if st, err = s.withLanguages(r.Context(), st, frames); err != nil {
-			return err
+		if st, err = s.withLanguages(ctx, st, frames); err != nil {
+			return ActivityList{}, err
 		}
 		out.Activities[i] = viewOf(st, now, lang)
 	}
 	if next != nil {
 		out.NextCursor = encodeCursor(next)
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // timeParam reads an RFC 3339 timestamp or a date (midnight UTC).

@@ -294,15 +294,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	p := principalOf(r)
-	ns, next, err := s.store.Inbox(r.Context(), p.ID, unread, after, limit)
+	ns, next, err := s.Inbox(r.Context(), principalOf(r), unread, after, limit)
 	if err != nil {
 		return err
-	}
-	for i := range ns {
-		if ns[i].Content, err = withReaderTexts(ns[i].Content, readerLanguage(p)); err != nil {
-			return fmt.Errorf("notification %d: %w", ns[i].ID, err)
-		}
 	}
 	page := InboxPage{Notifications: ns}
 	if next != nil {
@@ -328,7 +322,7 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request) error {
 	if len(req.IDs) > 0 && req.All {
 		return failField(probInvalid, "all", "send either ids or all, not both")
 	}
-	n, err := s.store.MarkRead(r.Context(), principalOf(r).ID, req.IDs)
+	n, err := s.MarkRead(r.Context(), principalOf(r), req.IDs)
 	if err != nil {
 		return err
 	}

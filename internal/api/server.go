@@ -49,7 +49,9 @@ type Server struct {
 	inflightMu sync.Mutex
 	inflight   map[string]*updateSlots
 	// allowed lists each route pattern's methods, filled by Handler.
-	allowed   map[string][]string
+	allowed map[string][]string
+	// console serves the web console at the root, beside /v1 (see Mount).
+	console   http.Handler
 	registry  *prometheus.Registry
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
@@ -135,6 +137,10 @@ func routeMatches(pattern, path string) bool {
 	return true
 }
 
+// Mount serves h (the web console) at every path the API does not use;
+// call it before Handler.
+func (s *Server) Mount(h http.Handler) { s.console = h }
+
 // Handler returns the API's routes with their middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
@@ -157,6 +163,10 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/openapi.json", s.openapi)
 	r.Get("/docs", s.docs)
 
+	if s.console != nil {
+		// The console has every path but the API's, /docs and the probes.
+		r.Handle("/*", s.console)
+	}
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate, textQuery)
 		r.Post("/activities", s.handle(s.propose))

@@ -259,6 +259,13 @@ var (
 // (America/Panama)". Spelling out the weekday and month avoids the 03/04
 // day-month ambiguity between the two audiences; the Spanish names are
 // written here rather than pulled from a locale library.
+// FormatTime writes t as a reader of lang (es or en) reads it, in zone,
+// named: "lunes, 15 de marzo de 2027, 4:00 p. m. (America/Panama)". An
+// unknown zone is UTC, and a language other than es is en.
+func FormatTime(t time.Time, zone, lang string) string {
+	return formatTime(t, location(zone), language(lang))
+}
+
 func formatTime(t time.Time, loc *time.Location, lang string) string {
 	t = t.In(loc)
 	zone := loc.String()

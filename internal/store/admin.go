@@ -279,3 +279,12 @@ func (s *Store) Authenticate(ctx context.Context, token string, now time.Time) (
 	return principalOf(db.Principal{ID: row.ID, PartyCode: row.PartyCode, Roles: row.Roles, Name: row.Name,
 		Email: row.Email, Language: row.Language, CreatedAt: row.CreatedAt, DisabledAt: row.DisabledAt}), nil
 }
+
+// Principal returns one principal, enabled or not; ErrNotFound if none.
+func (s *Store) Principal(ctx context.Context, id string) (Principal, error) {
+	row, err := s.q.GetPrincipal(ctx, id)
+	if err != nil {
+		return Principal{}, notFound(err)
+	}
+	return principalOf(row), nil
+}

@@ -223,3 +223,12 @@ func (s *Store) SetEmailNotifications(ctx context.Context, principal string, on 
 	_, err := s.q.SetEmailNotifications(ctx, db.SetEmailNotificationsParams{ID: principal, EmailNotifications: on})
 	return err
 }
+
+// EmailNotifications reports whether a principal has email notices on.
+func (s *Store) EmailNotifications(ctx context.Context, principal string) (bool, error) {
+	on, err := s.q.EmailNotifications(ctx, principal)
+	if err != nil {
+		return false, notFound(err)
+	}
+	return on, nil
+}

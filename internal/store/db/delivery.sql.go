@@ -95,6 +95,17 @@ func (q *Queries) DisableWebhookSubscription(ctx context.Context, id string) (in
 	return result.RowsAffected(), nil
 }
 
+const emailNotifications = `-- name: EmailNotifications :one
+SELECT email_notifications FROM principals WHERE id = $1
+`
+
+func (q *Queries) EmailNotifications(ctx context.Context, id string) (bool, error) {
+	row := q.db.QueryRow(ctx, emailNotifications, id)
+	var email_notifications bool
+	err := row.Scan(&email_notifications)
+	return email_notifications, err
+}
+
 const getDelivery = `-- name: GetDelivery :one
 SELECT d.id, d.channel, d.notification_id, d.subscription_id, d.activity_id, d.seq, d.content, d.status, d.attempts, d.last_error, d.created_at, d.sent_at, d.failed_at, d.dispatched_at, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
        coalesce(p.email, '') AS principal_email, coalesce(p.language, 'en') AS principal_language,

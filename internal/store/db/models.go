@@ -171,6 +171,15 @@ type RecordFailure struct {
 	LastFailedAt  time.Time
 }
 
+type Session struct {
+	SecretHash  []byte
+	PrincipalID string
+	CreatedAt   time.Time
+	LastSeenAt  time.Time
+	ExpiresAt   time.Time
+	Via         string
+}
+
 type WebhookSubscription struct {
 	ID         string
 	Url        string

@@ -80,3 +80,6 @@ UPDATE webhook_subscriptions SET disabled_at = now() WHERE id = $1 AND disabled_
 
 -- name: SetEmailNotifications :execrows
 UPDATE principals SET email_notifications = $2 WHERE id = $1;
+
+-- name: EmailNotifications :one
+SELECT email_notifications FROM principals WHERE id = $1;
