@@ -292,6 +292,11 @@ func (c *Console) refuseForm(w http.ResponseWriter, r *http.Request, pg page, f 
 	if prob.Field != "" {
 		pg.Errors[prob.Field] = prob.Detail
 	}
+	// The corrected form is a new request: a key of its own, so that it
+	// is not taken for a replay of the refused one.
+	if !f.Amend {
+		f.Key = rand.Text()
+	}
 	pg.D = f
 	c.render(w, r, prob.Status, name, pg)
 }

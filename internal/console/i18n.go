@@ -4,7 +4,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -22,16 +24,38 @@ var languages = []string{"es", "en"}
 // for its arguments; both languages' versions of a key take the same.
 type catalog map[string]string
 
+// loadCatalogs reads each language's messages: messages/<lang>.json and
+// any messages/<part>.<lang>.json beside it (a part of the console keeps
+// its messages in a file of its own).
 func loadCatalogs() (map[string]catalog, error) {
 	out := map[string]catalog{}
 	for _, lang := range languages {
-		b, err := messageFS.ReadFile("messages/" + lang + ".json")
+		files, err := fs.Glob(messageFS, "messages/*"+lang+".json")
 		if err != nil {
-			return nil, fmt.Errorf("read %s messages: %w", lang, err)
+			return nil, err
 		}
-		var c catalog
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, fmt.Errorf("parse %s messages: %w", lang, err)
+		c := catalog{}
+		for _, f := range files {
+			if base := path.Base(f); base != lang+".json" && !strings.HasSuffix(base, "."+lang+".json") {
+				continue
+			}
+			b, err := messageFS.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", f, err)
+			}
+			var part catalog
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("parse %s: %w", f, err)
+			}
+			for k, v := range part {
+				if _, dup := c[k]; dup {
+					return nil, fmt.Errorf("%s: message %q is defined twice", f, k)
+				}
+				c[k] = v
+			}
+		}
+		if len(c) == 0 {
+			return nil, fmt.Errorf("no %s messages", lang)
 		}
 		out[lang] = c
 	}
