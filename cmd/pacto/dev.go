@@ -131,6 +131,10 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if deliveryCfg.BaseURL == "" {
+		// Mails link to the activity's page in this console.
+		deliveryCfg.BaseURL = "http://" + ln.Addr().String()
+	}
 	if *mail.host == "" {
 		step("email notices are written to %s (set PACTO_SMTP_HOST to send them)", mailDir)
 	} else {

@@ -116,7 +116,7 @@ func (f *flags) mail() mailFlags {
 		password:  f.str("smtp-password", "PACTO_SMTP_PASSWORD", "", "SMTP password; prefer the environment variable"),
 		tlsMode:   f.str("smtp-tls", "PACTO_SMTP_TLS", "starttls", "starttls (required), opportunistic, or implicit (port 465)"),
 		from:      f.str("mail-from", "PACTO_MAIL_FROM", "Pacto <pacto@localhost>", "From address of email notices"),
-		publicURL: f.str("public-url", "PACTO_PUBLIC_URL", "", "public base URL of the API, for links in notices"),
+		publicURL: f.str("public-url", "PACTO_PUBLIC_URL", "", "public base URL of the console and API, for links in notices"),
 	}
 }
 

@@ -198,7 +198,7 @@ func TestDeliveryThroughOutages(t *testing.T) {
 	if !strings.Contains(us[0], "Joint customs training") || !strings.Contains(pa[0], "Capacitación aduanera conjunta") {
 		t.Fatal("the mails do not name the activity in their readers' languages")
 	}
-	if !strings.Contains(us[0], "https://pacto.example/v1/activities/"+a.ID) {
+	if !strings.Contains(us[0], "https://pacto.example/activities/"+a.ID) {
 		t.Fatalf("the mail has no link to the activity:\n%s", us[0])
 	}
 	if !strings.Contains(strings.ToLower(us[0]), "approv") || strings.Contains(strings.ToLower(us[0]), "aprobación") {

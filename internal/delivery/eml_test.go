@@ -49,7 +49,7 @@ func TestEMLMailerWritesOneParseableFilePerMessageID(t *testing.T) {
 	if p.Header.Get("Date") == "" || p.Header.Get("From") == "" || p.Header.Get("MIME-Version") == "" {
 		t.Errorf("missing Date, From or MIME-Version:\n%s", data)
 	}
-	if !strings.Contains(p.Text, "lunes, 15 de marzo de 2027, 4:00 p. m. (America/Panama)") || !strings.Contains(p.HTML, "http://127.0.0.1:8080/v1/activities/act-01J9Z") {
+	if !strings.Contains(p.Text, "lunes, 15 de marzo de 2027, 4:00 p. m. (America/Panama)") || !strings.Contains(p.HTML, "http://127.0.0.1:8080/activities/act-01J9Z") {
 		t.Errorf("body:\n%s\n%s", p.Text, p.HTML)
 	}
 	if !bytes.Contains(data, []byte("\r\n")) {

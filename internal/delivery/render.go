@@ -144,10 +144,10 @@ type view struct {
 // Render turns notification n into the message recipient r reads: in r's
 // language (Spanish or English, English for anything else), with every
 // time in r's zone and the zone named, and, when baseURL is set (for
-// example "https://pacto.example.org"), a link to the activity at
-// <baseURL>/v1/activities/<id>. An event type without a template returns
-// an error wrapping ErrUnsupportedEvent; like a bad baseURL, it is
-// permanent.
+// example "https://pacto.example.org"), a link to the activity's page in
+// the console, <baseURL>/activities/<id>. An event type without a
+// template returns an error wrapping ErrUnsupportedEvent; like a bad
+// baseURL, it is permanent.
 func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, error) {
 	if !Supported(n.Event) {
 		return Message{}, permanent(fmt.Errorf("render %s/%d: %w: %q", n.Activity, n.Seq, ErrUnsupportedEvent, n.Event))
@@ -284,7 +284,7 @@ func formatTime(t time.Time, loc *time.Location, lang string) string {
 	return t.Format("Monday, January 2, 2006, 3:04 PM") + " (" + zone + ")"
 }
 
-// activityLink builds <baseURL>/v1/activities/<id>, escaping id as one
+// activityLink builds <baseURL>/activities/<id>, escaping id as one
 // path segment so that no ID can point the link anywhere else.
 func activityLink(baseURL, id string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
@@ -305,7 +305,9 @@ func activityLink(baseURL, id string) (string, error) {
 	if seg == "." || seg == ".." {
 		seg = strings.ReplaceAll(seg, ".", "%2E")
 	}
-	return strings.TrimRight(u.String(), "/") + "/v1/activities/" + seg, nil
+	// The console's page for the activity: what a person opens from a
+	// mail (the API's JSON needs a token).
+	return strings.TrimRight(u.String(), "/") + "/activities/" + seg, nil
 }
 
 // oneLine collapses runs of whitespace, line breaks included, so that a

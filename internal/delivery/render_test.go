@@ -216,7 +216,7 @@ func TestRenderLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(m.Text, "/v1/activities/") || strings.Contains(m.HTML, "href") {
+	if strings.Contains(m.Text, "/activities/") || strings.Contains(m.HTML, "href") {
 		t.Errorf("link without a baseURL:\n%s\n%s", m.Text, m.HTML)
 	}
 
@@ -224,7 +224,7 @@ func TestRenderLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "https://pacto.example.org/v1/activities/act-01J9Z"
+	want := "https://pacto.example.org/activities/act-01J9Z"
 	if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, `href="`+want+`"`) {
 		t.Errorf("link %s missing:\n%s\n%s", want, m.Text, m.HTML)
 	}
@@ -236,16 +236,16 @@ func TestRenderLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = "https://pacto.example.org/base/v1/activities/a%2F..%2Fb%3Fx=%22y%22&z"
+	want = "https://pacto.example.org/base/activities/a%2F..%2Fb%3Fx=%22y%22&z"
 	if !strings.Contains(m.Text, want) {
 		t.Errorf("text link: want %s in\n%s", want, m.Text)
 	}
-	if !strings.Contains(m.HTML, `href="https://pacto.example.org/base/v1/activities/a%2F..%2Fb%3Fx=%22y%22&amp;z"`) {
+	if !strings.Contains(m.HTML, `href="https://pacto.example.org/base/activities/a%2F..%2Fb%3Fx=%22y%22&amp;z"`) {
 		t.Errorf("HTML link not escaped:\n%s", m.HTML)
 	}
 
 	n.Activity = ".."
-	if m, err = Render(n, usRecipient, "https://pacto.example.org"); err != nil || !strings.Contains(m.Text, "/v1/activities/%2E%2E") {
+	if m, err = Render(n, usRecipient, "https://pacto.example.org"); err != nil || !strings.Contains(m.Text, "/activities/%2E%2E") {
 		t.Errorf("dot-dot id: %v\n%s", err, m.Text)
 	}
 

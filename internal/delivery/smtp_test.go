@@ -100,7 +100,7 @@ func TestSMTPSendsRenderedMailOverSTARTTLS(t *testing.T) {
 		if strings.Contains(p.Text, c.notClock) {
 			t.Errorf("%s: text mentions the other party's zone:\n%s", c.r.ID, p.Text)
 		}
-		if !strings.Contains(p.Text, "https://pacto.example.org/v1/activities/act-01J9Z") {
+		if !strings.Contains(p.Text, "https://pacto.example.org/activities/act-01J9Z") {
 			t.Errorf("%s: link missing:\n%s", c.r.ID, p.Text)
 		}
 	}
