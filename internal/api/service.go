@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
@@ -155,3 +156,26 @@ func (s *Server) MarkRead(ctx context.Context, p store.Principal, ids []int64) (
 // InvalidField is the 422 a form's field gets when it cannot become a
 // request at all (a reading that is not a number), like the API's own.
 func InvalidField(field, detail string) error { return failField(probInvalid, field, detail) }
+
+// Awaiting returns, as principal p reads them, the active activities that
+// wait for p's party: one of its open milestones due before dueBefore, or
+// an extension pending its decision (at most limit, soonest first).
+func (s *Server) Awaiting(ctx context.Context, p store.Principal, dueBefore time.Time, limit int) ([]ActivityView, error) {
+	if p.Party == "" {
+		return nil, nil
+	}
+	states, err := s.store.AwaitingParty(ctx, p.Party, dueBefore, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ActivityView, 0, len(states))
+	now, lang := s.now(), readerLanguage(p)
+	frames := map[string]store.DialogueFrame{}
+	for _, st := range states {
+		if st, err = s.withLanguages(ctx, st, frames); err != nil {
+			return nil, err
+		}
+		out = append(out, viewOf(st, now, lang))
+	}
+	return out, nil
+}

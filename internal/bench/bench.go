@@ -27,6 +27,7 @@ import (
 
 	"pacto/internal/api"
 	"pacto/internal/app"
+	"pacto/internal/console"
 	"pacto/internal/delivery"
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
@@ -123,6 +124,8 @@ type env struct {
 	http   *http.Client
 	// measuredRates are the API proposal rates seen so far, to size setups.
 	measuredRates []float64
+	// sessions are the console sign-ins made so far, by principal.
+	sessions map[string]*http.Cookie
 }
 
 // noopWorkflow is the bare baseline: the smallest workflow there is.
@@ -196,8 +199,15 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
+	srv := api.New(e.st, e.tc, api.Options{Logger: log})
+	con, err := console.New(console.Options{API: srv, Store: e.st, Log: log, DevSignIn: true})
+	if err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	srv.Mount(con.Handler())
+	h := srv.Handler()
 	srvCtx, cancel := context.WithCancel(context.Background())
-	h := api.New(e.st, e.tc, api.Options{Logger: log}).Handler()
 	done := make(chan struct{})
 	go func() { _ = app.ServeHTTP(srvCtx, ln, h, log); close(done) }()
 	cleanups = append(cleanups, func() { cancel(); <-done })
@@ -317,4 +327,48 @@ func goMemMB() (heap, heapAndStacks float64) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return float64(m.HeapInuse) / (1 << 20), float64(m.HeapInuse+m.StackInuse) / (1 << 20)
+}
+
+// page signs in to the console as who (once) and fetches path, returning
+// its status and body.
+func (e *env) page(ctx context.Context, who, path string) (int, []byte, error) {
+	if e.sessions == nil {
+		e.sessions = map[string]*http.Cookie{}
+	}
+	ck := e.sessions[who]
+	if ck == nil {
+		form := strings.NewReader("principal=" + who + "&next=/")
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.base+"/signin", form)
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.base)
+		resp, err := http.DefaultTransport.RoundTrip(req) // keep the redirect's cookie
+		if err != nil {
+			return 0, nil, err
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == "pacto_session" {
+				ck = c
+			}
+		}
+		if ck == nil {
+			return 0, nil, fmt.Errorf("console sign-in as %s: %d, no session", who, resp.StatusCode)
+		}
+		e.sessions[who] = ck
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.base+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.AddCookie(ck)
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }

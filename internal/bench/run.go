@@ -127,6 +127,12 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000,
 		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000}
 
+	weight, err := e.pageWeight(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Extra["console_activity_page_kb"] = weight
+
 	// (c) reads from the read model as it grows.
 	for _, n := range cfg.ReadModelSizes {
 		progress("reads with %d activities in the read model", n)
@@ -284,6 +290,7 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 	}
 	rows.Close()
 	var gets, lists, worklists []time.Duration
+	var work, listPages, activityPages []time.Duration
 	for i := range reads {
 		t0 := time.Now()
 		code, b, err := e.call(ctx, "us-observer", "GET", "/v1/activities/"+ids[rand.IntN(len(ids))], nil)
@@ -309,13 +316,50 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 				}
 				*l.into = append(*l.into, time.Since(t0))
 			}
+			// The console's pages, as an approver opens them.
+			for _, p := range []struct {
+				path string
+				into *[]time.Duration
+			}{
+				{"/", &work},
+				{"/activities?status=proposed&pending_party=US", &listPages},
+				{"/activities/" + ids[rand.IntN(len(ids))], &activityPages},
+			} {
+				t0 = time.Now()
+				code, b, err = e.page(ctx, "us-approver", p.path)
+				if err != nil || code != http.StatusOK {
+					return nil, fmt.Errorf("console %s: %d %v", p.path, code, err)
+				}
+				*p.into = append(*p.into, time.Since(t0))
+			}
 		}
 	}
 	return []Latency{
 		latency(fmt.Sprintf("GET /v1/activities/{id} at %d", n), gets),
 		latency(fmt.Sprintf("worklist (proposed, pending US, text) at %d", n), worklists),
 		latency(fmt.Sprintf("filtered list matching none (active, pending US, text) at %d", n), lists),
+		latency(fmt.Sprintf("console My work at %d", n), work),
+		latency(fmt.Sprintf("console activities list at %d", n), listPages),
+		latency(fmt.Sprintf("console activity page at %d", n), activityPages),
 	}, nil
+}
+
+// pageWeight is what a browser downloads, uncompressed, to show one
+// activity's page in the console: its HTML and every asset it loads.
+func (e *env) pageWeight(ctx context.Context) (float64, error) {
+	var id string
+	if err := e.st.Pool().QueryRow(ctx, "SELECT id FROM activities WHERE status = 'active' AND id NOT LIKE 'bench-%' LIMIT 1").Scan(&id); err != nil {
+		return 0, fmt.Errorf("pick an activity: %w", err)
+	}
+	total := 0
+	for _, path := range []string{"/activities/" + id, "/assets/style.css", "/assets/console.js"} {
+		code, b, err := e.page(ctx, "us-approver", path)
+		if err != nil || code != http.StatusOK {
+			return 0, fmt.Errorf("console %s: %d %v", path, code, err)
+		}
+		total += len(b)
+	}
+	return float64(total) / 1024, nil
 }
 
 // Print writes the table people read.
@@ -336,5 +380,8 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
 	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
 	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
+	if kb, ok := r.Extra["console_activity_page_kb"]; ok {
+		fmt.Fprintf(tw, "\nconsole page weight\t%.1f KB for an activity's page with its style and script, uncompressed\n", kb)
+	}
 	_ = tw.Flush()
 }

@@ -187,6 +187,11 @@ func TestProposeAmendApproveInTwoLanguages(t *testing.T) {
 	amend.Set("summary_en", "Train staff")
 	amend.Set("objective0_en", "Train 40 officers")
 	amend.Set("m0_title_en", "Workshop in Colón")
+	// A second milestone, due three days after activation.
+	for k, v := range map[string]string{"m1_id": "m2", "m1_title_es": "Informe publicado", "m1_title_en": "Report published",
+		"m1_owner": "PA", "m1_due_in": "3", "m1_due_unit": "days"} {
+		amend.Set(k, v)
+	}
 	must(t, usc.post("/activities/"+id+"/edit", amend), 200, "Customs training", "The amendment is a new version")
 
 	for _, who := range []string{"pa-approver", "us-approver"} {
@@ -194,6 +199,15 @@ func TestProposeAmendApproveInTwoLanguages(t *testing.T) {
 	}
 	must(t, s.as("pa-observer").get("/activities/"+id), 200, "Activa", "Capacitación aduanera", "Taller en Colón")
 	must(t, s.as("us-observer").get("/activities/"+id), 200, "Active", "Customs training", "Workshop in Colón", "Record intact")
+
+	// The milestone due in three days is on the PA coordinator's My work;
+	// an extension it asks for is on the US approver's.
+	work := pa.get("/")
+	must(t, work, 200, "Hitos de su parte por vencer", "Informe publicado")
+	must(t, pa.post("/activities/"+id+"/milestones/m2/extensions", url.Values{"new_due_in": {"1"}, "new_due_unit": {"months"}, "reason": {"Lluvias"}}),
+		200, "Se solicitó la prórroga")
+	must(t, us.get("/"), 200, "Extensions waiting for your party", "Customs training", "#ext-x1")
+	must(t, s.as("us-coordinator").get("/"), 200, "Nothing waiting.")
 }
 
 // What a principal may not do is neither shown nor accepted: an observer

@@ -23,11 +23,13 @@ type workItem struct {
 }
 
 type myWorkView struct {
-	Decisions  []workItem
-	Extensions []workItem
-	Overdue    []workItem
-	DueSoon    []workItem
-	Inbox      []notice
+	Decisions []workItem
+	// MoreDecisions links to the whole list when one page does not hold it.
+	MoreDecisions string
+	Extensions    []workItem
+	Overdue       []workItem
+	DueSoon       []workItem
+	Inbox         []notice
 }
 
 // myWork is what waits for the viewer's party: decisions on the current
@@ -39,7 +41,7 @@ func (c *Console) myWork(w http.ResponseWriter, r *http.Request) {
 	var v myWorkView
 	ctx := r.Context()
 	if p.Party != "" {
-		proposed, err := c.api.List(ctx, p, url.Values{"status": {"proposed"}, "pending_party": {p.Party}, "limit": {"200"}})
+		proposed, err := c.api.List(ctx, p, url.Values{"status": {"proposed"}, "pending_party": {p.Party}, "limit": {"50"}})
 		if err != nil {
 			c.fail(w, r, err)
 			return
@@ -47,30 +49,20 @@ func (c *Console) myWork(w http.ResponseWriter, r *http.Request) {
 		for _, a := range proposed.Activities {
 			v.Decisions = append(v.Decisions, workItem{Activity: a})
 		}
-		active, err := c.api.List(ctx, p, url.Values{"status": {"active"}, "party": {p.Party}, "limit": {"200"}})
+		if proposed.NextCursor != "" {
+			v.MoreDecisions = "/activities?" + url.Values{"status": {"proposed"}, "pending_party": {p.Party}}.Encode()
+		}
+		// The milestones due within the default lead (and those overdue)
+		// and the extensions awaiting the party, straight from the read
+		// model's milestones and extensions.
+		soon := c.now().Add(lifecycle.DefaultPolicy().DueSoonLead)
+		awaiting, err := c.api.Awaiting(ctx, p, soon, 100)
 		if err != nil {
 			c.fail(w, r, err)
 			return
 		}
-		for _, a := range active.Activities {
-			for i := range a.Extensions {
-				x := &a.Extensions[i]
-				if x.Status == lifecycle.ExtensionPending && partyPending(x.Decisions, p.Party) {
-					v.Extensions = append(v.Extensions, workItem{Activity: a, Extension: x})
-				}
-			}
-			for i := range a.Milestones {
-				m := &a.Milestones[i]
-				if m.Owner != p.Party || m.Status != string(lifecycle.MilestoneOpen) {
-					continue
-				}
-				switch m.Colour {
-				case "red":
-					v.Overdue = append(v.Overdue, workItem{Activity: a, Milestone: m})
-				case "amber":
-					v.DueSoon = append(v.DueSoon, workItem{Activity: a, Milestone: m})
-				}
-			}
+		for _, a := range awaiting {
+			v.add(a, p.Party)
 		}
 	}
 	ns, _, err := c.api.Inbox(ctx, p, true, nil, 10)
@@ -81,6 +73,28 @@ func (c *Console) myWork(w http.ResponseWriter, r *http.Request) {
 	v.Inbox = notices(ns)
 	pg.D = v
 	c.render(w, r, http.StatusOK, "mywork", pg)
+}
+
+// add files what of activity a waits for party.
+func (v *myWorkView) add(a api.ActivityView, party string) {
+	for i := range a.Extensions {
+		x := &a.Extensions[i]
+		if x.Status == lifecycle.ExtensionPending && partyPending(x.Decisions, party) {
+			v.Extensions = append(v.Extensions, workItem{Activity: a, Extension: x})
+		}
+	}
+	for i := range a.Milestones {
+		m := &a.Milestones[i]
+		if m.Owner != party || m.Status != string(lifecycle.MilestoneOpen) {
+			continue
+		}
+		switch m.Colour {
+		case "red":
+			v.Overdue = append(v.Overdue, workItem{Activity: a, Milestone: m})
+		case "amber":
+			v.DueSoon = append(v.DueSoon, workItem{Activity: a, Milestone: m})
+		}
+	}
 }
 
 func partyPending(ds []lifecycle.Approval, party string) bool {

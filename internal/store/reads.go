@@ -204,3 +204,22 @@ func optional(s string) *string {
 	}
 	return &s
 }
+
+// AwaitingParty returns, soonest first, at most limit active activities
+// that wait for party: one of its open milestones is due before
+// dueBefore, or an extension waits for its decision.
+func (s *Store) AwaitingParty(ctx context.Context, party string, dueBefore time.Time, limit int) ([]lifecycle.State, error) {
+	rows, err := s.q.AwaitingParty(ctx, db.AwaitingPartyParams{Party: party, DueBefore: dueBefore, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("activities awaiting %s: %w", party, err)
+	}
+	out := make([]lifecycle.State, 0, len(rows))
+	for _, r := range rows {
+		st, err := decodeSnapshot(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

@@ -21,6 +21,69 @@ func (q *Queries) ActivitySeq(ctx context.Context, id string) (int64, error) {
 	return seq, err
 }
 
+const awaitingParty = `-- name: AwaitingParty :many
+SELECT a.id, a.dialogue_id, a.title, a.summary, a.status, a.version, a.seq, a.proposer, a.proposer_party, a.parties, a.pending_parties, a.horizons, a.next_due, a.amber_from, a.next_wake, a.snapshot, a.proposed_at, a.activated_at, a.closed_at, a.recorded_at, a.search FROM activities a
+WHERE a.status = 'active' AND a.id IN (
+    SELECT m.activity_id FROM milestones m
+    WHERE m.owner_party = $1::text AND m.status = 'open' AND m.due_at < $2::timestamptz
+    UNION
+    SELECT x.activity_id FROM extensions x
+    WHERE x.status = 'pending'
+      AND x.decisions @> jsonb_build_array(jsonb_build_object('party', $1::text, 'decision', 'pending')))
+ORDER BY a.next_due NULLS LAST, a.id
+LIMIT $3
+`
+
+type AwaitingPartyParams struct {
+	Party     string
+	DueBefore time.Time
+	MaxRows   int32
+}
+
+// Active activities that wait for a party: one of its open milestones due
+// before due_before, or an extension pending its decision; soonest first.
+func (q *Queries) AwaitingParty(ctx context.Context, arg AwaitingPartyParams) ([]Activity, error) {
+	rows, err := q.db.Query(ctx, awaitingParty, arg.Party, arg.DueBefore, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Activity{}
+	for rows.Next() {
+		var i Activity
+		if err := rows.Scan(
+			&i.ID,
+			&i.DialogueID,
+			&i.Title,
+			&i.Summary,
+			&i.Status,
+			&i.Version,
+			&i.Seq,
+			&i.Proposer,
+			&i.ProposerParty,
+			&i.Parties,
+			&i.PendingParties,
+			&i.Horizons,
+			&i.NextDue,
+			&i.AmberFrom,
+			&i.NextWake,
+			&i.Snapshot,
+			&i.ProposedAt,
+			&i.ActivatedAt,
+			&i.ClosedAt,
+			&i.RecordedAt,
+			&i.Search,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const deleteChildren = `-- name: DeleteChildren :exec
 WITH m AS (DELETE FROM milestones WHERE milestones.activity_id = $1),
      a AS (DELETE FROM approvals WHERE approvals.activity_id = $1)

@@ -13,6 +13,13 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_principal ON sessions (principal_id);
 
+-- What awaits a party (the console's My work): its open milestones by
+-- due time, and the extensions still pending.
+CREATE INDEX milestones_owner_due ON milestones (owner_party, due_at) WHERE status = 'open';
+CREATE INDEX extensions_pending ON extensions (activity_id) WHERE status = 'pending';
+
 ---- create above / drop below ----
 
+DROP INDEX extensions_pending;
+DROP INDEX milestones_owner_due;
 DROP TABLE sessions;

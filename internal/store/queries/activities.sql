@@ -125,3 +125,17 @@ SELECT pg_notify('pacto_recorded', sqlc.arg(activity_id)::text);
 SELECT 'principal'::text AS kind, id AS key, name FROM principals WHERE id = ANY(sqlc.arg(principals)::text[])
 UNION ALL
 SELECT 'party'::text, code, name FROM parties WHERE code = ANY(sqlc.arg(parties)::text[]);
+
+-- name: AwaitingParty :many
+-- Active activities that wait for a party: one of its open milestones due
+-- before due_before, or an extension pending its decision; soonest first.
+SELECT a.* FROM activities a
+WHERE a.status = 'active' AND a.id IN (
+    SELECT m.activity_id FROM milestones m
+    WHERE m.owner_party = sqlc.arg(party)::text AND m.status = 'open' AND m.due_at < sqlc.arg(due_before)::timestamptz
+    UNION
+    SELECT x.activity_id FROM extensions x
+    WHERE x.status = 'pending'
+      AND x.decisions @> jsonb_build_array(jsonb_build_object('party', sqlc.arg(party)::text, 'decision', 'pending')))
+ORDER BY a.next_due NULLS LAST, a.id
+LIMIT sqlc.arg(max_rows);
