@@ -179,3 +179,13 @@ func (s *Server) Awaiting(ctx context.Context, p store.Principal, dueBefore time
 	}
 	return out, nil
 }
+
+// ProblemClasses lists the slugs of every problem class ("invalid-input"),
+// for those who say them in other words.
+func ProblemClasses() []string {
+	out := make([]string, len(allProblemClasses))
+	for i, c := range allProblemClasses {
+		out[i] = c.slug
+	}
+	return out
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pacto/internal/api"
 )
 
 // Both languages have every message, with the same arguments in the same
@@ -104,6 +106,21 @@ func TestCatalogsNameEveryValue(t *testing.T) {
 				if _, ok := cat[prefix+"."+v]; !ok {
 					t.Errorf("%s has no %s.%s", lang, prefix, v)
 				}
+			}
+		}
+	}
+}
+
+// Every problem class the API knows has a message saying it.
+func TestCatalogsNameEveryProblemClass(t *testing.T) {
+	cats, err := loadCatalogs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range api.ProblemClasses() {
+		for lang, cat := range cats {
+			if _, ok := cat["problem."+slug]; !ok {
+				t.Errorf("%s has no message for problem class %s", lang, slug)
 			}
 		}
 	}

@@ -115,6 +115,12 @@ func funcs(lang string, cat catalog) template.FuncMap {
 			return m
 		},
 		"fieldid": fieldID,
+		// problemkey is the message that says a problem's class in the
+		// reader's language.
+		"problemkey": func(typ string) string {
+			_, slug, _ := strings.Cut(typ, "#problem-")
+			return "problem." + slug
+		},
 		// ferr is the error to show beside the input for field, if any.
 		"ferr": func(errs map[string]string, field string) *fieldErr {
 			if msg, ok := errs[field]; ok {
