@@ -326,7 +326,7 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 				{"/activities/" + ids[rand.IntN(len(ids))], &activityPages},
 			} {
 				t0 = time.Now()
-				code, b, err = e.page(ctx, "us-approver", p.path)
+				code, _, err = e.page(ctx, "us-approver", p.path)
 				if err != nil || code != http.StatusOK {
 					return nil, fmt.Errorf("console %s: %d %v", p.path, code, err)
 				}

@@ -79,10 +79,6 @@ type contentForm struct {
 	Milestones []milestoneRow
 }
 
-// blankRows are how many empty milestone and objective rows the form
-// offers (a button adds more).
-const blankRows = 1
-
 func (c *Console) proposeForm(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	pg := c.base(r, "propose")
