@@ -29,7 +29,8 @@ const (
 var chartStates = []string{stateOnTrack, stateDueSoon, stateOverdue, stateCompleted}
 
 // The colours, as in the console's style sheet (contrast against white:
-// ink 19.8, green 6.1, amber 6.4, red 6.5, blue 11.0).
+// ink 19.6, green 6.2, amber 6.8, red 6.5, blue 10.6; the grid lines, 2.1,
+// only guide the eye: every tick has its label).
 const (
 	inkColour   = "#0b0c0c"
 	greenColour = "#00703c"

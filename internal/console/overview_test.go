@@ -237,3 +237,37 @@ func TestOverviewNeedsSignIn(t *testing.T) {
 		t.Fatalf("not sent to sign in: %s", r.url)
 	}
 }
+
+// The periods are the current calendar half-year and the three before,
+// from midnight in the viewer's zone.
+func TestHalfYears(t *testing.T) {
+	loc, err := time.LoadLocation("America/Panama")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := enCatalog(t)
+	for _, c := range []struct {
+		now   time.Time
+		first string
+		names []string
+	}{
+		{time.Date(2027, 3, 15, 12, 0, 0, 0, loc), "2025-07-01", []string{"Jul–Dec 2025", "Jan–Jun 2026", "Jul–Dec 2026", "Jan–Jun 2027"}},
+		// 1 July 03:00 UTC is still 30 June in Panama.
+		{time.Date(2027, 7, 1, 3, 0, 0, 0, time.UTC), "2025-07-01", []string{"Jul–Dec 2025", "Jan–Jun 2026", "Jul–Dec 2026", "Jan–Jun 2027"}},
+		{time.Date(2027, 7, 1, 5, 0, 0, 0, time.UTC), "2026-01-01", []string{"Jan–Jun 2026", "Jul–Dec 2026", "Jan–Jun 2027", "Jul–Dec 2027"}},
+	} {
+		b := halfYears(c.now, loc, overviewPeriods)
+		if len(b) != overviewPeriods+1 || b[0].Format("2006-01-02") != c.first || b[0].Location() != loc || b[0].Hour() != 0 {
+			t.Errorf("%v: bounds %v", c.now, b)
+			continue
+		}
+		if !c.now.Before(b[len(b)-1]) || c.now.Before(b[len(b)-2]) {
+			t.Errorf("%v is not in the last period %v–%v", c.now, b[len(b)-2], b[len(b)-1])
+		}
+		for i, want := range c.names {
+			if got := halfYearName(cat, b[i]); got != want {
+				t.Errorf("%v: period %d is %q, want %q", c.now, i, got, want)
+			}
+		}
+	}
+}
