@@ -819,6 +819,14 @@ func limitParam(v string) (int, error) {
 	return n, nil
 }
 
+// pageLimit checks a page size given as a number; 0 is the default.
+func pageLimit(n int) (int, error) {
+	if n == 0 {
+		return defaultPageLimit, nil
+	}
+	return limitParam(strconv.Itoa(n))
+}
+
 func encodeCursor(v any) string {
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)

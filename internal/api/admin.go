@@ -53,12 +53,33 @@ func storeWriteError(err error, conflictDetail, missingField, missingDetail stri
 	return err
 }
 
+// errAdminOnly refuses what only an admin may do.
+var errAdminOnly = fail(probForbidden, "only an admin may use /v1/admin")
+
+// adminOnly refuses a principal without the admin role. The /v1/admin
+// routes refuse them before any handler runs; the console comes through
+// the methods below, so each checks again.
+func adminOnly(p store.Principal) error {
+	if !hasRole(p, "admin") {
+		return errAdminOnly
+	}
+	return nil
+}
+
 func (s *Server) listParties(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.store.Parties(r.Context())
+	ps, err := s.Parties(r.Context(), principalOf(r))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"parties": ps})
+}
+
+// Parties is GET /v1/admin/parties: every party, for admin p.
+func (s *Server) Parties(ctx context.Context, p store.Principal) ([]store.Party, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	return s.store.Parties(ctx)
 }
 
 func (s *Server) createParty(w http.ResponseWriter, r *http.Request) error {
@@ -66,14 +87,26 @@ func (s *Server) createParty(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &p); err != nil {
 		return err
 	}
-	if err := ValidateParty(p); err != nil {
+	created, err := s.CreateParty(r.Context(), principalOf(r), p)
+	if err != nil {
 		return err
 	}
-	created, err := s.store.CreateParty(r.Context(), p)
-	if err != nil {
-		return storeWriteError(err, "party "+p.Code+" already exists", "code", "")
-	}
 	return writeJSON(w, http.StatusCreated, created)
+}
+
+// CreateParty is POST /v1/admin/parties, by admin p.
+func (s *Server) CreateParty(ctx context.Context, p store.Principal, party store.Party) (store.Party, error) {
+	if err := adminOnly(p); err != nil {
+		return store.Party{}, err
+	}
+	if err := ValidateParty(party); err != nil {
+		return store.Party{}, err
+	}
+	created, err := s.store.CreateParty(ctx, party)
+	if err != nil {
+		return store.Party{}, storeWriteError(err, "party "+party.Code+" already exists", "code", "")
+	}
+	return created, nil
 }
 
 // ValidateParty checks a party before it is stored; the CLI uses it too.
@@ -100,11 +133,19 @@ func ValidateParty(p store.Party) error {
 }
 
 func (s *Server) listDialogues(w http.ResponseWriter, r *http.Request) error {
-	ds, err := s.store.Dialogues(r.Context())
+	ds, err := s.Dialogues(r.Context(), principalOf(r))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"dialogues": ds})
+}
+
+// Dialogues is GET /v1/admin/dialogues: every dialogue, for admin p.
+func (s *Server) Dialogues(ctx context.Context, p store.Principal) ([]store.Dialogue, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	return s.store.Dialogues(ctx)
 }
 
 func (s *Server) createDialogue(w http.ResponseWriter, r *http.Request) error {
@@ -112,14 +153,26 @@ func (s *Server) createDialogue(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &d); err != nil {
 		return err
 	}
-	if err := ValidateDialogue(d); err != nil {
+	created, err := s.CreateDialogue(r.Context(), principalOf(r), d)
+	if err != nil {
 		return err
 	}
-	created, err := s.store.CreateDialogue(r.Context(), d)
-	if err != nil {
-		return storeWriteError(err, "dialogue "+d.ID+" already exists or lists a party twice", "parties", "every party must exist; create it first")
-	}
 	return writeJSON(w, http.StatusCreated, created)
+}
+
+// CreateDialogue is POST /v1/admin/dialogues, by admin p.
+func (s *Server) CreateDialogue(ctx context.Context, p store.Principal, d store.Dialogue) (store.Dialogue, error) {
+	if err := adminOnly(p); err != nil {
+		return store.Dialogue{}, err
+	}
+	if err := ValidateDialogue(d); err != nil {
+		return store.Dialogue{}, err
+	}
+	created, err := s.store.CreateDialogue(ctx, d)
+	if err != nil {
+		return store.Dialogue{}, storeWriteError(err, "dialogue "+d.ID+" already exists or lists a party twice", "parties", "every party must exist; create it first")
+	}
+	return created, nil
 }
 
 // ValidateDialogue checks a dialogue before it is stored; the CLI uses it
@@ -143,11 +196,20 @@ func ValidateDialogue(d store.Dialogue) error {
 }
 
 func (s *Server) listPrincipals(w http.ResponseWriter, r *http.Request) error {
-	ps, err := s.store.Principals(r.Context(), r.URL.Query().Get("party"))
+	ps, err := s.Principals(r.Context(), principalOf(r), r.URL.Query().Get("party"))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"principals": ps})
+}
+
+// Principals is GET /v1/admin/principals: every principal, disabled ones
+// too, of one party when party is not empty; for admin p.
+func (s *Server) Principals(ctx context.Context, p store.Principal, party string) ([]store.Principal, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	return s.store.Principals(ctx, party)
 }
 
 // ValidatePrincipal checks a principal before it is stored; the CLI uses
@@ -194,25 +256,66 @@ func (s *Server) createPrincipal(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &p); err != nil {
 		return err
 	}
-	if p.Disabled != nil {
-		return failField(probInvalid, "disabled_at", "disabled_at cannot be set on creation")
-	}
-	if err := ValidatePrincipal(&p); err != nil {
-		return err
-	}
-	created, err := s.store.CreatePrincipal(r.Context(), p)
+	created, err := s.CreatePrincipal(r.Context(), principalOf(r), p)
 	if err != nil {
-		return storeWriteError(err, "principal "+p.ID+" already exists", "party", "party "+p.Party+" does not exist")
+		return err
 	}
 	return writeJSON(w, http.StatusCreated, created)
 }
 
+// CreatePrincipal is POST /v1/admin/principals, by admin p.
+func (s *Server) CreatePrincipal(ctx context.Context, p store.Principal, np store.Principal) (store.Principal, error) {
+	if err := adminOnly(p); err != nil {
+		return store.Principal{}, err
+	}
+	if np.Disabled != nil {
+		return store.Principal{}, failField(probInvalid, "disabled_at", "disabled_at cannot be set on creation")
+	}
+	if err := ValidatePrincipal(&np); err != nil {
+		return store.Principal{}, err
+	}
+	created, err := s.store.CreatePrincipal(ctx, np)
+	if err != nil {
+		return store.Principal{}, storeWriteError(err, "principal "+np.ID+" already exists", "party", "party "+np.Party+" does not exist")
+	}
+	return created, nil
+}
+
+// DisablePrincipal stops principal id, by admin p: its tokens stop
+// working and its sessions end at once. An admin does not disable
+// themselves, so that a slip cannot lock the last one out.
+func (s *Server) DisablePrincipal(ctx context.Context, p store.Principal, id string) error {
+	if err := adminOnly(p); err != nil {
+		return err
+	}
+	if !principalIDPattern.MatchString(id) {
+		return fail(probNotFound, "no such principal")
+	}
+	if id == p.ID {
+		return fail(probConflict, "you cannot disable yourself; another admin can")
+	}
+	err := s.store.DisablePrincipal(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no enabled principal with that id")
+	}
+	return err
+}
+
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.store.Tokens(r.Context(), r.URL.Query().Get("principal"))
+	ts, err := s.Tokens(r.Context(), principalOf(r), r.URL.Query().Get("principal"))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+}
+
+// Tokens is GET /v1/admin/tokens: every token without its secret, of one
+// principal when principal is not empty; for admin p.
+func (s *Server) Tokens(ctx context.Context, p store.Principal, principal string) ([]store.TokenInfo, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	return s.store.Tokens(ctx, principal)
 }
 
 // TokenRequest asks for a new token for a principal.
@@ -244,27 +347,51 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := validateTokenRequest(req); err != nil {
+	created, err := s.CreateToken(r.Context(), principalOf(r), req)
+	if err != nil {
 		return err
 	}
-	info, secret, err := s.store.CreateToken(r.Context(), req.Principal, req.Name)
-	if err != nil {
-		return storeWriteError(err, "token id collision; try again", "principal", "principal "+req.Principal+" does not exist")
-	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, NewToken{Token: info, Secret: secret})
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+// CreateToken is POST /v1/admin/tokens, by admin p. The secret it returns
+// is the only copy: the store keeps its hash.
+func (s *Server) CreateToken(ctx context.Context, p store.Principal, req TokenRequest) (NewToken, error) {
+	if err := adminOnly(p); err != nil {
+		return NewToken{}, err
+	}
+	if err := validateTokenRequest(req); err != nil {
+		return NewToken{}, err
+	}
+	info, secret, err := s.store.CreateToken(ctx, req.Principal, req.Name)
+	if err != nil {
+		return NewToken{}, storeWriteError(err, "token id collision; try again", "principal", "principal "+req.Principal+" does not exist")
+	}
+	return NewToken{Token: info, Secret: secret}, nil
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	err := s.store.RevokeToken(r.Context(), chi.URLParam(r, "tid"))
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(probNotFound, "no live token with that id")
-	}
-	if err != nil {
+	if err := s.RevokeToken(r.Context(), principalOf(r), chi.URLParam(r, "tid")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// RevokeToken is DELETE /v1/admin/tokens/{tid}, by admin p.
+func (s *Server) RevokeToken(ctx context.Context, p store.Principal, id string) error {
+	if err := adminOnly(p); err != nil {
+		return err
+	}
+	if ae := badID("tid", id); ae != nil {
+		return ae
+	}
+	err := s.store.RevokeToken(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no live token with that id")
+	}
+	return err
 }
 
 // InboxPage is a page of the caller's notifications.

@@ -29,20 +29,45 @@ type DeliveryList struct {
 	Deliveries []store.DeliveryInfo `json:"deliveries"`
 }
 
-func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	status := r.URL.Query().Get("status")
+func checkDeliveryStatus(status string) error {
 	if status != "" && !slices.Contains(deliveryStatuses, status) {
 		return failField(probInvalid, "status", "status must be pending, sent or failed")
+	}
+	return nil
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	status := r.URL.Query().Get("status")
+	// The status is judged before the limit, as it always was.
+	if err := checkDeliveryStatus(status); err != nil {
+		return err
 	}
 	limit, err := limitParam(r.URL.Query().Get("limit"))
 	if err != nil {
 		return err
 	}
-	ds, err := s.store.Deliveries(r.Context(), status, limit)
+	ds, err := s.Deliveries(r.Context(), principalOf(r), status, limit)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, DeliveryList{Deliveries: ds})
+}
+
+// Deliveries is GET /v1/admin/deliveries: the outbox newest first, of one
+// status ("pending", "sent", "failed") when given, at most limit rows (0:
+// the default page); for admin p.
+func (s *Server) Deliveries(ctx context.Context, p store.Principal, status string, limit int) ([]store.DeliveryInfo, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	if err := checkDeliveryStatus(status); err != nil {
+		return nil, err
+	}
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Deliveries(ctx, status, limit)
 }
 
 // RetryResult says a failed delivery is under way again.
@@ -52,19 +77,34 @@ type RetryResult struct {
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request) error {
-	id := chi.URLParam(r, "did")
+	res, err := s.RetryDelivery(r.Context(), principalOf(r), chi.URLParam(r, "did"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// RetryDelivery is POST /v1/admin/deliveries/{did}/retry, by admin p: a
+// failed delivery is pending again and a new attempt starts.
+func (s *Server) RetryDelivery(ctx context.Context, p store.Principal, id string) (RetryResult, error) {
+	if err := adminOnly(p); err != nil {
+		return RetryResult{}, err
+	}
+	if ae := badID("did", id); ae != nil {
+		return RetryResult{}, ae
+	}
 	if s.deliveries == nil {
-		return fail(probUnavailable, "this server cannot start deliveries")
+		return RetryResult{}, fail(probUnavailable, "this server cannot start deliveries")
 	}
-	if err := s.store.RetryDelivery(r.Context(), id); errors.Is(err, store.ErrNotFound) {
-		return fail(probNotFound, "no failed delivery with that id")
+	if err := s.store.RetryDelivery(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return RetryResult{}, fail(probNotFound, "no failed delivery with that id")
 	} else if err != nil {
-		return err
+		return RetryResult{}, err
 	}
-	if err := s.deliveries.RetryDelivery(r.Context(), id); err != nil {
-		return err
+	if err := s.deliveries.RetryDelivery(ctx, id); err != nil {
+		return RetryResult{}, err
 	}
-	return writeJSON(w, http.StatusOK, RetryResult{ID: id, Status: "pending"})
+	return RetryResult{ID: id, Status: "pending"}, nil
 }
 
 // WebhookRequest subscribes a URL to events, optionally filtered.
@@ -82,11 +122,20 @@ type NewWebhook struct {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
-	ws, err := s.store.WebhookSubscriptions(r.Context())
+	ws, err := s.Webhooks(r.Context(), principalOf(r))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"webhooks": ws})
+}
+
+// Webhooks is GET /v1/admin/webhooks: every subscription, deleted ones
+// too, without secrets; for admin p.
+func (s *Server) Webhooks(ctx context.Context, p store.Principal) ([]store.WebhookSubscription, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	return s.store.WebhookSubscriptions(ctx)
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -94,19 +143,32 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := validateWebhook(req); err != nil {
+	created, err := s.CreateWebhook(r.Context(), principalOf(r), req)
+	if err != nil {
 		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, created)
+}
+
+// CreateWebhook is POST /v1/admin/webhooks, by admin p. The signing
+// secret it returns is shown this once.
+func (s *Server) CreateWebhook(ctx context.Context, p store.Principal, req WebhookRequest) (NewWebhook, error) {
+	if err := adminOnly(p); err != nil {
+		return NewWebhook{}, err
+	}
+	if err := validateWebhook(req); err != nil {
+		return NewWebhook{}, err
 	}
 	secret, err := delivery.NewSecret()
 	if err != nil {
-		return err
+		return NewWebhook{}, err
 	}
-	sub, err := s.store.CreateWebhookSubscription(r.Context(), store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
+	sub, err := s.store.CreateWebhookSubscription(ctx, store.WebhookSubscription{ID: req.ID, URL: req.URL, EventTypes: req.EventTypes, Parties: req.Parties}, secret)
 	if err != nil {
-		return storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
+		return NewWebhook{}, storeWriteError(err, "webhook "+req.ID+" already exists", "id", "")
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusCreated, NewWebhook{Webhook: sub, Secret: secret})
+	return NewWebhook{Webhook: sub, Secret: secret}, nil
 }
 
 // validateWebhook checks a subscription request before it is stored.
@@ -134,15 +196,27 @@ func validateWebhook(req WebhookRequest) error {
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	err := s.store.DisableWebhookSubscription(r.Context(), chi.URLParam(r, "wid"))
-	if errors.Is(err, store.ErrNotFound) {
-		return fail(probNotFound, "no live webhook with that id")
-	}
-	if err != nil {
+	if err := s.DeleteWebhook(r.Context(), principalOf(r), chi.URLParam(r, "wid")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// DeleteWebhook is DELETE /v1/admin/webhooks/{wid}, by admin p: the
+// subscription stops and stays listed as deleted.
+func (s *Server) DeleteWebhook(ctx context.Context, p store.Principal, id string) error {
+	if err := adminOnly(p); err != nil {
+		return err
+	}
+	if ae := badID("wid", id); ae != nil {
+		return ae
+	}
+	err := s.store.DisableWebhookSubscription(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no live webhook with that id")
+	}
+	return err
 }
 
 // NotificationPreferences are the channels a principal hears on besides

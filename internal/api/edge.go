@@ -175,6 +175,15 @@ var (
 	}
 )
 
+// badID is the 404 for a value of path parameter key that cannot be an
+// id, for the methods the console calls without a route.
+func badID(key, v string) *apiError {
+	if p, ok := pathIDs[key]; ok && !p.pattern.MatchString(v) {
+		return fail(probNotFound, "no such "+p.what)
+	}
+	return nil
+}
+
 // badPathID names the first path parameter of the matched route that
 // cannot be an id, as a 404.
 func badPathID(r *http.Request) *apiError {
@@ -183,8 +192,8 @@ func badPathID(r *http.Request) *apiError {
 		return nil
 	}
 	for i, key := range rc.URLParams.Keys {
-		if p, ok := pathIDs[key]; ok && !p.pattern.MatchString(rc.URLParams.Values[i]) {
-			return fail(probNotFound, "no such "+p.what)
+		if ae := badID(key, rc.URLParams.Values[i]); ae != nil {
+			return ae
 		}
 	}
 	return nil

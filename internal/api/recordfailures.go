@@ -26,11 +26,25 @@ func (s *Server) listRecordFailures(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	fs, err := s.store.RecordFailures(r.Context(), limit)
+	fs, err := s.RecordFailures(r.Context(), principalOf(r), limit)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, RecordFailureList{RecordFailures: fs})
+}
+
+// RecordFailures is GET /v1/admin/record-failures: the activities whose
+// read model is behind, oldest first, at most limit (0: the default
+// page); for admin p.
+func (s *Server) RecordFailures(ctx context.Context, p store.Principal, limit int) ([]store.RecordFailure, error) {
+	if err := adminOnly(p); err != nil {
+		return nil, err
+	}
+	limit, err := pageLimit(limit)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.RecordFailures(ctx, limit)
 }
 
 // RecordRetry says an activity's workflow was asked to record again.
@@ -42,21 +56,36 @@ type RecordRetry struct {
 // retryRecord asks a blocked activity's workflow to try its Record again,
 // after an administrator has removed the cause.
 func (s *Server) retryRecord(w http.ResponseWriter, r *http.Request) error {
-	id := chi.URLParam(r, "id")
-	if _, err := s.store.RecordFailureOf(r.Context(), id); errors.Is(err, store.ErrNotFound) {
-		return fail(probNotFound, "no record failure for that activity")
-	} else if err != nil {
+	res, err := s.RetryRecord(r.Context(), principalOf(r), chi.URLParam(r, "id"))
+	if err != nil {
 		return err
 	}
-	err := s.temporal.SignalWorkflow(r.Context(), id, "", workflows.SignalRetryRecord, nil)
+	return writeJSON(w, http.StatusAccepted, res)
+}
+
+// RetryRecord is POST /v1/admin/record-failures/{id}/retry, by admin p:
+// activity id's workflow is asked to record again.
+func (s *Server) RetryRecord(ctx context.Context, p store.Principal, id string) (RecordRetry, error) {
+	if err := adminOnly(p); err != nil {
+		return RecordRetry{}, err
+	}
+	if ae := badID("id", id); ae != nil {
+		return RecordRetry{}, ae
+	}
+	if _, err := s.store.RecordFailureOf(ctx, id); errors.Is(err, store.ErrNotFound) {
+		return RecordRetry{}, fail(probNotFound, "no record failure for that activity")
+	} else if err != nil {
+		return RecordRetry{}, err
+	}
+	err := s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalRetryRecord, nil)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return fail(probTransition, "the activity's workflow is no longer running")
+		return RecordRetry{}, fail(probTransition, "the activity's workflow is no longer running")
 	}
 	if err != nil {
-		return fmt.Errorf("signal %s to retry its record: %w", id, err)
+		return RecordRetry{}, fmt.Errorf("signal %s to retry its record: %w", id, err)
 	}
-	return writeJSON(w, http.StatusAccepted, RecordRetry{ActivityID: id, Status: "retrying"})
+	return RecordRetry{ActivityID: id, Status: "retrying"}, nil
 }
 
 // behindCollector reports, at each scrape, how many activities the read

@@ -108,6 +108,9 @@ func (c *Console) Handler() http.Handler {
 		r.Post("/inbox/read", c.markRead)
 		r.Get("/settings", c.settings)
 		r.Post("/settings", c.saveSettings)
+		r.Get("/overview", c.overview)
+		r.Get("/dialogues/{dialogue}", c.dialogueOverview)
+		r.Route("/admin", c.adminRoutes)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, errNotFound)
