@@ -59,10 +59,7 @@ func newSiteWith(t *testing.T, shift time.Duration, deliveries bool) (*site, *ap
 		opts.Deliveries = app.Starter{Client: tc}
 	}
 	srv := api.New(st, tc, opts)
-	// The database notes a session's use on its own clock: sessions must
-	// outlast the shift.
-	sessions := store.SessionTimes{Idle: 8*time.Hour + 2*shift, Absolute: 7*24*time.Hour + 3*shift}
-	con, err := New(Options{API: srv, Store: st, Log: quietLogger(), DevSignIn: true, Now: ahead, Sessions: sessions})
+	con, err := New(Options{API: srv, Store: st, Log: quietLogger(), DevSignIn: true, Now: ahead})
 	if err != nil {
 		t.Fatal(err)
 	}

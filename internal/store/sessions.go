@@ -37,7 +37,7 @@ func (s *Store) CreateSession(ctx context.Context, principal, via string, now ti
 		return "", fmt.Errorf("read random session secret: %w", err)
 	}
 	secret := sessionPrefix + base64.RawURLEncoding.EncodeToString(b)
-	err := s.q.CreateSession(ctx, db.CreateSessionParams{SecretHash: auth.Hash(secret), PrincipalID: principal, ExpiresAt: now.Add(t.Absolute), Via: via})
+	err := s.q.CreateSession(ctx, db.CreateSessionParams{SecretHash: auth.Hash(secret), PrincipalID: principal, Now: now, ExpiresAt: now.Add(t.Absolute), Via: via})
 	if err != nil {
 		return "", fmt.Errorf("create session of %s: %w", principal, err)
 	}

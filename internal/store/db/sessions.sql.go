@@ -11,20 +11,25 @@ import (
 )
 
 const createSession = `-- name: CreateSession :exec
-INSERT INTO sessions (secret_hash, principal_id, expires_at, via) VALUES ($1, $2, $3, $4)
+INSERT INTO sessions (secret_hash, principal_id, created_at, last_seen_at, expires_at, via)
+VALUES ($1, $2, $3, $3, $4, $5)
 `
 
 type CreateSessionParams struct {
 	SecretHash  []byte
 	PrincipalID string
+	Now         time.Time
 	ExpiresAt   time.Time
 	Via         string
 }
 
+// Stamped with the caller's clock, which the idle and absolute limits are
+// measured by too.
 func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) error {
 	_, err := q.db.Exec(ctx, createSession,
 		arg.SecretHash,
 		arg.PrincipalID,
+		arg.Now,
 		arg.ExpiresAt,
 		arg.Via,
 	)

@@ -1,5 +1,8 @@
 -- name: CreateSession :exec
-INSERT INTO sessions (secret_hash, principal_id, expires_at, via) VALUES ($1, $2, $3, $4);
+-- Stamped with the caller's clock, which the idle and absolute limits are
+-- measured by too.
+INSERT INTO sessions (secret_hash, principal_id, created_at, last_seen_at, expires_at, via)
+VALUES (sqlc.arg(secret_hash), sqlc.arg(principal_id), sqlc.arg(now), sqlc.arg(now), sqlc.arg(expires_at), sqlc.arg(via));
 
 -- name: SessionPrincipal :one
 -- The principal behind a live session: not past its absolute expiry, not
