@@ -99,9 +99,10 @@ func (q *Queries) InsertDigestDelivery(ctx context.Context, arg InsertDigestDeli
 }
 
 const lockDigestWatermark = `-- name: LockDigestWatermark :one
-SELECT digested_through FROM principals WHERE id = $1 FOR UPDATE
+SELECT digested_through FROM principals WHERE id = $1 FOR NO KEY UPDATE
 `
 
+// NO KEY, as LockNotificationPreferences.
 func (q *Queries) LockDigestWatermark(ctx context.Context, id string) (*time.Time, error) {
 	row := q.db.QueryRow(ctx, lockDigestWatermark, id)
 	var digested_through *time.Time
@@ -110,7 +111,7 @@ func (q *Queries) LockDigestWatermark(ctx context.Context, id string) (*time.Tim
 }
 
 const lockNotificationPreferences = `-- name: LockNotificationPreferences :one
-SELECT email_notifications, digest_hour, digested_through FROM principals WHERE id = $1 FOR UPDATE
+SELECT email_notifications, digest_hour, digested_through FROM principals WHERE id = $1 FOR NO KEY UPDATE
 `
 
 type LockNotificationPreferencesRow struct {
@@ -119,6 +120,8 @@ type LockNotificationPreferencesRow struct {
 	DigestedThrough    *time.Time
 }
 
+// NO KEY: Record's inserts of the principal's notices (whose foreign key
+// check takes KEY SHARE) need not wait for this.
 func (q *Queries) LockNotificationPreferences(ctx context.Context, id string) (LockNotificationPreferencesRow, error) {
 	row := q.db.QueryRow(ctx, lockNotificationPreferences, id)
 	var i LockNotificationPreferencesRow

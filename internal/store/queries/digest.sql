@@ -2,7 +2,9 @@
 SELECT email_notifications, digest_hour FROM principals WHERE id = $1;
 
 -- name: LockNotificationPreferences :one
-SELECT email_notifications, digest_hour, digested_through FROM principals WHERE id = $1 FOR UPDATE;
+-- NO KEY: Record's inserts of the principal's notices (whose foreign key
+-- check takes KEY SHARE) need not wait for this.
+SELECT email_notifications, digest_hour, digested_through FROM principals WHERE id = $1 FOR NO KEY UPDATE;
 
 -- name: SetNotificationPreferences :exec
 -- A null digested_through keeps the watermark as it is.
@@ -29,7 +31,8 @@ WHERE p.disabled_at IS NULL AND p.email <> '' AND p.email_notifications
 ORDER BY p.id;
 
 -- name: LockDigestWatermark :one
-SELECT digested_through FROM principals WHERE id = $1 FOR UPDATE;
+-- NO KEY, as LockNotificationPreferences.
+SELECT digested_through FROM principals WHERE id = $1 FOR NO KEY UPDATE;
 
 -- name: PendingDigest :many
 SELECT id, content FROM notifications WHERE principal_id = $1 AND digest_pending ORDER BY id;
