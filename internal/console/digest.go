@@ -35,9 +35,14 @@ func digestHours(lang string) []hourOption {
 		if twelve == 0 {
 			twelve = 12
 		}
-		half := map[bool]string{false: "AM", true: "PM"}[h >= 12]
-		if lang == "es" {
-			half = map[bool]string{false: "a. m.", true: "p. m."}[h >= 12]
+		half := "AM"
+		switch {
+		case lang == "es" && h < 12:
+			half = "a. m."
+		case lang == "es":
+			half = "p. m."
+		case h >= 12:
+			half = "PM"
 		}
 		out[h] = hourOption{Value: h, Label: fmt.Sprintf("%d:00 %s", twelve, half)}
 	}

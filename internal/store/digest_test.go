@@ -278,6 +278,13 @@ func TestDigestTimeFollowsTheZone(t *testing.T) {
 		// 23 hours long after Saturday's 8 AM EST.
 		{8, newYork, "2027-03-14T12:30:00Z", "2027-03-14T12:00:00Z"},
 		{8, newYork, "2027-03-14T11:30:00Z", "2027-03-13T13:00:00Z"},
+		// That day 2 AM does not exist: the digest is due as the clock
+		// skips it, once.
+		{2, newYork, "2027-03-14T06:00:00Z", "2027-03-14T06:00:00Z"},
+		{2, newYork, "2027-03-14T08:00:00Z", "2027-03-14T06:00:00Z"},
+		// The Sunday clocks go back (7 November 2027), 1 AM strikes twice:
+		// the digest is due at the first, so once.
+		{1, newYork, "2027-11-07T06:30:00Z", "2027-11-07T05:00:00Z"},
 		{0, panama, "2027-01-01T04:59:00Z", "2026-12-31T05:00:00Z"},
 		{23, panama, "2027-01-01T04:00:00Z", "2027-01-01T04:00:00Z"},
 	} {
