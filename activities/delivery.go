@@ -30,7 +30,7 @@ type DeliveryStore interface {
 	MarkDeliveryFailed(ctx context.Context, id, reason string) error
 }
 
-// Delivering sends the outbox's emails and webhooks.
+// Delivering sends the outbox's emails, digests and webhooks.
 type Delivering struct {
 	Store DeliveryStore
 	// Mailer sends email; nil means email is not configured, and email
@@ -89,6 +89,19 @@ func (d *Delivering) send(ctx context.Context, job store.DeliveryJob) error {
 		}
 		r := delivery.Recipient{ID: job.Recipient.ID, Name: job.Recipient.Name, Email: job.Recipient.Email, Language: job.Recipient.Language, TimeZone: job.TimeZone}
 		msg, err := delivery.Render(job.Content, r, d.BaseURL)
+		if err != nil {
+			return permanent(err)
+		}
+		return d.Mailer.Send(ctx, d.From, r, msg, job.ID)
+	case "digest":
+		if d.Mailer == nil {
+			return permanent(errors.New("email is not configured on this worker (set PACTO_SMTP_HOST)"))
+		}
+		if job.Digest == nil {
+			return permanent(fmt.Errorf("digest %s has no content", job.ID))
+		}
+		r := delivery.Recipient{ID: job.Recipient.ID, Name: job.Recipient.Name, Email: job.Recipient.Email, Language: job.Recipient.Language, TimeZone: job.TimeZone}
+		msg, err := delivery.RenderDigest(*job.Digest, r, d.BaseURL)
 		if err != nil {
 			return permanent(err)
 		}

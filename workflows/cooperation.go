@@ -226,13 +226,15 @@ func Cooperation(ctx workflow.Context, in Input) (lifecycle.State, error) {
 }
 
 // Register registers the activity workflow under its name and its legacy
-// name, and the delivery workflow, on a worker or replayer.
+// name, the delivery workflow and the digest workflow, on a worker or
+// replayer.
 func Register(w interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 }) {
 	w.RegisterWorkflowWithOptions(Cooperation, workflow.RegisterOptions{Name: WorkflowName})
 	w.RegisterWorkflowWithOptions(Cooperation, workflow.RegisterOptions{Name: LegacyWorkflowName})
 	w.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
+	w.RegisterWorkflowWithOptions(Digest, workflow.RegisterOptions{Name: DigestWorkflowName})
 }
 
 func (r *runner) register(ctx workflow.Context) error {

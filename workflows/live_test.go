@@ -32,6 +32,7 @@ import (
 
 	"pacto/activities"
 	"pacto/internal/lifecycle"
+	"pacto/internal/store"
 )
 
 // recordHistories rewrites testdata/histories from a live run. Use it only
@@ -231,6 +232,18 @@ func (s *sender) Deliver(_ context.Context, id string) error {
 	return nil
 }
 
+// QueueDigests fails its first attempt (the database is down), then
+// queues two digests.
+func (s *sender) QueueDigests(_ context.Context, at time.Time) (store.DigestRun, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts["digest"]++
+	if s.attempts["digest"] == 1 {
+		return store.DigestRun{}, errors.New("connection refused")
+	}
+	return store.DigestRun{Due: 3, Queued: 2, Notices: 5}, nil
+}
+
 func (s *sender) MarkDeliveryFailed(_ context.Context, id, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -255,6 +268,7 @@ func startLive(t *testing.T) *live {
 		r.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: "Record"})
 		r.RegisterActivityWithOptions(snd.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 		r.RegisterActivityWithOptions(snd.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
+		r.RegisterActivityWithOptions(snd.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 	})
 	return &live{t: t, ts: ts, c: c, rec: rec, sender: snd}
 }
@@ -395,6 +409,7 @@ func TestLiveServer(t *testing.T) {
 	t.Run("lifecycle", l.lifecycle)
 	t.Run("continue-as-new", l.continueAsNew)
 	t.Run("delivery", l.delivery)
+	t.Run("digest", l.digest)
 	t.Run("languages", l.languages)
 	t.Run("assign-languages", l.assignLanguages)
 }
@@ -426,6 +441,23 @@ func (l *live) delivery(t *testing.T) {
 		t.Fatalf("marked failed: %v; want only refused", failed)
 	}
 	l.replayAndKeep("live-delivery", l.history("live-delivery", run.GetRunID()))
+}
+
+// digest runs the Digest workflow on the server, its queueing retried
+// once, and keeps the history for replay.
+func (l *live) digest(t *testing.T) {
+	l.t = t
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	run, err := l.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "live-digest", TaskQueue: TaskQueue}, DigestWorkflowName, DigestInput{Version: DigestVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got store.DigestRun
+	if err := run.Get(ctx, &got); err != nil || got != (store.DigestRun{Due: 3, Queued: 2, Notices: 5}) {
+		t.Fatalf("digest workflow: %+v, %v", got, err)
+	}
+	l.replayAndKeep("live-digest", l.history("live-digest", run.GetRunID()))
 }
 
 // reminders runs a milestone through due-soon, overdue and escalation on

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -222,14 +223,54 @@ func (s *Server) DeleteWebhook(ctx context.Context, p store.Principal, id string
 // NotificationPreferences are the channels a principal hears on besides
 // the inbox, which is always on.
 type NotificationPreferences struct {
+	// Email sends notices to the principal's address, if it has one.
 	Email bool `json:"email"`
+	// DigestHour, when set, gathers the mails into one daily digest sent
+	// at that hour (0 to 23) of the principal's party's time zone, instead
+	// of a mail per notice. Null: a mail per notice.
+	DigestHour *int `json:"digest_hour"`
+}
+
+// NotificationPreferences is GET /v1/me/notifications for principal p.
+func (s *Server) NotificationPreferences(ctx context.Context, p store.Principal) (NotificationPreferences, error) {
+	cur, err := s.store.NotificationPreferences(ctx, p.ID)
+	if err != nil {
+		return NotificationPreferences{}, err
+	}
+	return NotificationPreferences{Email: cur.Email, DigestHour: cur.DigestHour}, nil
+}
+
+// SetNotificationPreferences is PUT /v1/me/notifications for principal p:
+// it stores prefs and returns them as stored. Choosing a digest, or
+// another hour for it, starts it from now: the first comes when the hour
+// next strikes.
+func (s *Server) SetNotificationPreferences(ctx context.Context, p store.Principal, prefs NotificationPreferences) (NotificationPreferences, error) {
+	if h := prefs.DigestHour; h != nil && (*h < minDigestHour || *h > maxDigestHour) {
+		return NotificationPreferences{}, failField(probInvalid, "digest_hour",
+			fmt.Sprintf("digest_hour must be a whole hour from %d to %d, or null for a mail per notice", minDigestHour, maxDigestHour))
+	}
+	err := s.store.SetNotificationPreferences(ctx, p.ID, store.NotificationPreferences{Email: prefs.Email, DigestHour: prefs.DigestHour}, s.now())
+	if err != nil {
+		return NotificationPreferences{}, fmt.Errorf("set notification preferences of %s: %w", p.ID, err)
+	}
+	return prefs, nil
+}
+
+func (s *Server) getPreferences(w http.ResponseWriter, r *http.Request) error {
+	prefs, err := s.NotificationPreferences(r.Context(), principalOf(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, prefs)
 }
 
 func (s *Server) setPreferences(w http.ResponseWriter, r *http.Request) error {
-	// A pointer, so that a body without email (or with null) is refused
-	// instead of quietly turning email off.
+	// email is a pointer, so that a body without it (or with null) is
+	// refused instead of quietly turning email off; digest_hour is kept
+	// raw, to tell "not given" (the hour stays) from null (no digest).
 	var req struct {
-		Email *bool `json:"email"`
+		Email      *bool           `json:"email"`
+		DigestHour json.RawMessage `json:"digest_hour"`
 	}
 	if err := decode(w, r, &req); err != nil {
 		return err
@@ -237,8 +278,27 @@ func (s *Server) setPreferences(w http.ResponseWriter, r *http.Request) error {
 	if req.Email == nil {
 		return failField(probInvalid, "email", "email is required: true or false")
 	}
-	if err := s.store.SetEmailNotifications(r.Context(), principalOf(r).ID, *req.Email); err != nil {
-		return fmt.Errorf("set email notifications of %s: %w", principalOf(r).ID, err)
+	p := principalOf(r)
+	prefs := NotificationPreferences{Email: *req.Email}
+	switch raw := string(req.DigestHour); {
+	case raw == "":
+		cur, err := s.NotificationPreferences(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		prefs.DigestHour = cur.DigestHour
+	case raw == "null":
+	default:
+		var h int
+		if err := json.Unmarshal(req.DigestHour, &h); err != nil {
+			return failField(probInvalid, "digest_hour",
+				fmt.Sprintf("digest_hour must be a whole hour from %d to %d, or null for a mail per notice", minDigestHour, maxDigestHour))
+		}
+		prefs.DigestHour = &h
 	}
-	return writeJSON(w, http.StatusOK, NotificationPreferences{Email: *req.Email})
+	prefs, err := s.SetNotificationPreferences(r.Context(), p, prefs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, prefs)
 }

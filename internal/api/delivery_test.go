@@ -291,4 +291,9 @@ func (s *stack) deliveryAdmin(t *testing.T) {
 	want(t, s.call("pa-approver", "PUT", "/v1/me/notifications", NotificationPreferences{Email: false}), 200)
 	want(t, s.call("pa-approver", "PUT", "/v1/me/notifications", []byte(`{"email":"no"}`)), 422, "invalid-input", "email")
 	want(t, s.call("pa-approver", "PUT", "/v1/me/notifications", NotificationPreferences{Email: true}), 200)
+	eight := 8
+	want(t, s.call("pa-approver", "PUT", "/v1/me/notifications", NotificationPreferences{Email: true, DigestHour: &eight}), 200)
+	want(t, s.call("pa-approver", "PUT", "/v1/me/notifications", []byte(`{"email":true,"digest_hour":24}`)), 422, "invalid-input", "digest_hour")
+	want(t, s.call("pa-approver", "GET", "/v1/me/notifications", nil), 200)
+	want(t, s.call("pa-approver", "PUT", "/v1/me/notifications", NotificationPreferences{Email: true}), 200)
 }

@@ -27,6 +27,9 @@ const (
 	defaultPageLimit = 50
 	// maxIdempotencyKey bounds the Idempotency-Key header.
 	maxIdempotencyKey = 200
+	// A daily digest is sent at a whole hour of the reader's day.
+	minDigestHour = 0
+	maxDigestHour = 23
 )
 
 // The patterns of the ids the API checks. Each is also a CHECK in the
@@ -111,6 +114,7 @@ func SchemaLimits() map[string]lifecycle.Limit {
 		"WebhookRequest.url":                  {MaxLength: maxWebhookURL},
 		"WebhookRequest.parties[]":            {Pattern: partyCodeRE},
 		"DecisionRequest.version":             {Minimum: ptr64(1)},
+		"NotificationPreferences.digest_hour": {Minimum: ptr64(minDigestHour), Maximum: ptr64(maxDigestHour)},
 		"parameters.Limit":                    {Minimum: ptr64(minPageLimit), Maximum: ptr64(maxPageLimit)},
 		"parameters.IdempotencyKey":           {MaxLength: maxIdempotencyKey},
 		"parameters.IdempotencyKeyCreate":     {MaxLength: maxIdempotencyKey},

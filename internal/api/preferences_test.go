@@ -54,7 +54,7 @@ func TestNotificationPreferencesRequireEmail(t *testing.T) {
 	}
 	r := s.call("pa-observer", "PUT", "/v1/me/notifications", NotificationPreferences{Email: false})
 	want(t, r, 200)
-	if got := strings.TrimSpace(string(r.body)); got != `{"email":false}` || emailOn() {
+	if got := strings.TrimSpace(string(r.body)); got != `{"email":false,"digest_hour":null}` || emailOn() {
 		t.Fatalf("turning email off answered %s", got)
 	}
 	want(t, s.call("pa-observer", "PUT", "/v1/me/notifications", []byte(`{}`)), 422, "invalid-input", "email")
@@ -66,4 +66,60 @@ func TestNotificationPreferencesRequireEmail(t *testing.T) {
 	if !emailOn() {
 		t.Fatal("email is still off")
 	}
+}
+
+// The choice between a mail per notice and a daily digest: read back with
+// GET, kept when a client sends only email, refused out of range without
+// changing anything, and left with null.
+func TestNotificationPreferencesChooseADigest(t *testing.T) {
+	s := newStoreStack(t)
+	body := func(r reply) string { return strings.TrimSpace(string(r.body)) }
+	stored := func() store.NotificationPreferences {
+		t.Helper()
+		p, err := s.st.NotificationPreferences(context.Background(), "pa-observer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	r := s.call("pa-observer", "GET", "/v1/me/notifications", nil)
+	want(t, r, 200)
+	if body(r) != `{"email":true,"digest_hour":null}` {
+		t.Fatalf("a new principal's preferences: %s", body(r))
+	}
+	r = s.call("pa-observer", "PUT", "/v1/me/notifications", []byte(`{"email":true,"digest_hour":8}`))
+	want(t, r, 200)
+	if body(r) != `{"email":true,"digest_hour":8}` {
+		t.Fatalf("choosing a digest at 8 answered %s", body(r))
+	}
+	if p := stored(); !p.Email || p.DigestHour == nil || *p.DigestHour != 8 {
+		t.Fatalf("stored %+v", p)
+	}
+	if r = s.call("pa-observer", "GET", "/v1/me/notifications", nil); body(r) != `{"email":true,"digest_hour":8}` {
+		t.Fatalf("GET after choosing a digest at 8: %s", body(r))
+	}
+	// A client that knows only email keeps the digest as it is.
+	for _, b := range []string{`{"email":false}`, `{"email":true}`} {
+		r = s.call("pa-observer", "PUT", "/v1/me/notifications", []byte(b))
+		want(t, r, 200)
+		if !strings.Contains(body(r), `"digest_hour":8`) {
+			t.Fatalf("%s answered %s; want the digest hour kept", b, body(r))
+		}
+	}
+	for _, b := range []string{`{"email":true,"digest_hour":24}`, `{"email":true,"digest_hour":-1}`,
+		`{"email":true,"digest_hour":8.5}`, `{"email":true,"digest_hour":"8"}`, `{"email":true,"digest_hour":true}`} {
+		want(t, s.call("pa-observer", "PUT", "/v1/me/notifications", []byte(b)), 422, "invalid-input", "digest_hour")
+		if p := stored(); !p.Email || p.DigestHour == nil || *p.DigestHour != 8 {
+			t.Fatalf("the refused %s changed the preferences to %+v", b, p)
+		}
+	}
+	r = s.call("pa-observer", "PUT", "/v1/me/notifications", []byte(`{"email":true,"digest_hour":0}`))
+	if want(t, r, 200); body(r) != `{"email":true,"digest_hour":0}` {
+		t.Fatalf("midnight answered %s", body(r))
+	}
+	r = s.call("pa-observer", "PUT", "/v1/me/notifications", []byte(`{"email":true,"digest_hour":null}`))
+	if want(t, r, 200); body(r) != `{"email":true,"digest_hour":null}` || stored().DigestHour != nil {
+		t.Fatalf("leaving the digest answered %s, stored %+v", body(r), stored())
+	}
+	want(t, s.call("", "GET", "/v1/me/notifications", nil), 401, "unauthenticated")
 }

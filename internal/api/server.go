@@ -187,6 +187,7 @@ func (s *Server) Handler() http.Handler {
 		})
 		r.Get("/inbox", s.handle(s.inbox))
 		r.Post("/inbox/read", s.handle(s.markRead))
+		r.Get("/me/notifications", s.handle(s.getPreferences))
 		r.Put("/me/notifications", s.handle(s.setPreferences))
 		r.Route("/admin", func(r chi.Router) {
 			r.Use(s.requireAdmin)

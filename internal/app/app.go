@@ -72,9 +72,9 @@ type Delivery struct {
 	Logger *slog.Logger
 }
 
-// NewWorker returns a worker for Pacto's task queue with the activity and
-// delivery workflows and their activities, writing to st, and the relay
-// that sets the outbox's deliveries under way.
+// NewWorker returns a worker for Pacto's task queue with the activity,
+// delivery and digest workflows and their activities, writing to st, and
+// the relay that sets the outbox's deliveries under way.
 func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
@@ -83,31 +83,37 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
+	dig := &activities.Digesting{Store: st}
+	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{worker: w, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+	return &Worker{worker: w, client: c, log: log, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
 }
 
-// Worker is one worker process's share of the work: the Temporal worker
-// and the outbox relay.
+// Worker is one worker process's share of the work: the Temporal worker,
+// the outbox relay, and seeing that the daily digests' schedule exists.
 type Worker struct {
 	worker   worker.Worker
+	client   client.Client
+	log      *slog.Logger
 	relay    *Relay
 	stop     context.CancelFunc
-	done     chan struct{}
+	done     sync.WaitGroup
 	stopOnce sync.Once
 }
 
-// Start starts polling Temporal and relaying the outbox.
+// Start starts polling Temporal and relaying the outbox, and sets the
+// digest schedule (in the background, as Temporal may not be up yet).
 func (w *Worker) Start() error {
 	if err := w.worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	w.stop, w.done = cancel, make(chan struct{})
-	go func() { defer close(w.done); w.relay.Run(ctx) }()
+	w.stop = cancel
+	w.done.Go(func() { w.relay.Run(ctx) })
+	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.log) })
 	return nil
 }
 
@@ -117,7 +123,7 @@ func (w *Worker) Stop() {
 	w.stopOnce.Do(func() {
 		if w.stop != nil {
 			w.stop()
-			<-w.done
+			w.done.Wait()
 		}
 		w.worker.Stop()
 	})

@@ -241,24 +241,28 @@ func (c *Console) markRead(w http.ResponseWriter, r *http.Request) {
 }
 
 type settingsView struct {
-	Email     bool
+	Mail      string // mailEach, mailDigest or mailOff
+	Hour      int    // the digest's hour, shown even while not chosen
+	Hours     []hourOption
 	Languages []string
 }
 
 func (c *Console) settings(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	pg := c.base(r, "settings")
-	email, err := c.store.EmailNotifications(r.Context(), p.ID)
+	prefs, err := c.api.NotificationPreferences(r.Context(), p)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	pg.D = settingsView{Email: email, Languages: languages}
+	mail, hour := mailChoice(prefs)
+	pg.D = settingsView{Mail: mail, Hour: hour, Hours: digestHours(pg.Lang), Languages: languages}
 	c.render(w, r, http.StatusOK, "settings", pg)
 }
 
 // saveSettings keeps the language on this browser and the choice of
-// email in the principal's preferences.
+// email (a mail per notice, a daily digest, or none) in the principal's
+// preferences.
 func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	if lang := r.PostFormValue("language"); lang != "" {
@@ -269,8 +273,18 @@ func (c *Console) saveSettings(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: languageCookie, Value: lang, Path: "/", HttpOnly: true, Secure: c.secure,
 			SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 	}
-	if v := r.PostFormValue("email"); v != "" {
-		if err := c.store.SetEmailNotifications(r.Context(), p.ID, v == "on"); err != nil {
+	if r.PostFormValue("email") != "" {
+		cur, err := c.api.NotificationPreferences(r.Context(), p)
+		if err != nil {
+			c.fail(w, r, err)
+			return
+		}
+		prefs, ok := chosenPreferences(r, cur)
+		if !ok {
+			c.fail(w, r, errNotFound)
+			return
+		}
+		if _, err := c.api.SetNotificationPreferences(r.Context(), p, prefs); err != nil {
 			c.fail(w, r, err)
 			return
 		}

@@ -71,9 +71,10 @@ var templateFS embed.FS
 
 // templateSet is one language's templates. Each holds the language's
 // wording (templates/<lang>.tmpl: each event's "<event>.subject" and
-// "<event>.intro", the greeting, labels and footer) with one shared layout:
-// the text set with "text" (layout.txt.tmpl, text/template), the HTML set
-// with "html" (layout.html.tmpl, html/template, which escapes). Keeping the
+// "<event>.intro", the greeting, labels and footer, and the daily digest's
+// "digest.*") with one shared layout: the text set with "text" and
+// "digest.text" (layout.txt.tmpl, text/template), the HTML set with "html"
+// and "digest.html" (layout.html.tmpl, html/template, which escapes). Keeping the
 // wording in one file per language means a translator edits one file and
 // the plain-text and HTML parts cannot drift apart.
 type templateSet struct {
@@ -104,11 +105,15 @@ var loadTemplates = sync.OnceValues(func() (map[string]templateSet, error) {
 				}
 			}
 		}
-		if tt.Lookup("text") == nil {
-			missing = append(missing, lang+":text")
+		for _, name := range []string{"text", "digest.subject", "digest.intro", "digest.more", "digest.footer", "digest.text"} {
+			if tt.Lookup(name) == nil {
+				missing = append(missing, lang+":"+name)
+			}
 		}
-		if ht.Lookup("html") == nil {
-			missing = append(missing, lang+":html")
+		for _, name := range []string{"html", "digest.html"} {
+			if ht.Lookup(name) == nil {
+				missing = append(missing, lang+":"+name)
+			}
 		}
 		sets[lang] = templateSet{text: tt, html: ht}
 	}
@@ -149,17 +154,33 @@ type view struct {
 // template returns an error wrapping ErrUnsupportedEvent; like a bad
 // baseURL, it is permanent.
 func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, error) {
-	if !Supported(n.Event) {
-		return Message{}, permanent(fmt.Errorf("render %s/%d: %w: %q", n.Activity, n.Seq, ErrUnsupportedEvent, n.Event))
-	}
 	sets, err := loadTemplates()
 	if err != nil {
 		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
 	}
 	lang := language(r.Language)
 	set := sets[lang]
-	loc := location(r.TimeZone)
+	v, err := noticeView(set, n, r, lang, location(r.TimeZone), baseURL)
+	if err != nil {
+		return Message{}, err
+	}
+	text, err := execText(set, "text", v)
+	if err != nil {
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+	}
+	html, err := execHTML(set, "html", v)
+	if err != nil {
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+	}
+	return Message{Subject: v.Subject, Text: text, HTML: html}, nil
+}
 
+// noticeView is what the templates say of notice n to reader r, with its
+// subject and intro written in lang.
+func noticeView(set templateSet, n store.NotificationContent, r Recipient, lang string, loc *time.Location, baseURL string) (view, error) {
+	if !Supported(n.Event) {
+		return view{}, permanent(fmt.Errorf("render %s/%d: %w: %q", n.Activity, n.Seq, ErrUnsupportedEvent, n.Event))
+	}
 	v := view{
 		Event:      string(n.Event),
 		Lang:       lang,
@@ -189,37 +210,99 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 	if n.Due != nil && !n.Due.IsZero() {
 		v.Due = formatTime(*n.Due, loc, lang)
 	}
+	var err error
 	if baseURL != "" {
 		if v.Link, err = activityLink(baseURL, n.Activity); err != nil {
-			return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+			return view{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
 		}
 	}
-
-	var buf bytes.Buffer
-	exec := func(name string) (string, error) {
-		buf.Reset()
-		if err := set.text.ExecuteTemplate(&buf, name, v); err != nil {
-			return "", permanent(fmt.Errorf("render %s/%d: %s template %s: %w", n.Activity, n.Seq, lang, name, err))
-		}
-		return buf.String(), nil
-	}
-	if v.Subject, err = exec(string(n.Event) + ".subject"); err != nil {
-		return Message{}, err
+	if v.Subject, err = execText(set, string(n.Event)+".subject", v); err != nil {
+		return view{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
 	}
 	v.Subject = oneLine(v.Subject)
-	if v.Intro, err = exec(string(n.Event) + ".intro"); err != nil {
-		return Message{}, err
+	if v.Intro, err = execText(set, string(n.Event)+".intro", v); err != nil {
+		return view{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
 	}
 	v.Intro = strings.TrimSpace(v.Intro)
-	text, err := exec("text")
+	return v, nil
+}
+
+// digestView is what the digest's templates see.
+type digestView struct {
+	Lang    string
+	Name    string // recipient's name, for the greeting
+	Count   int    // every notice the digest covers, More included
+	Through string // the digest's time, in the reader's zone
+	Notices []digestItem
+	More    int // notices left out of the list; the inbox has them
+	Subject string
+	Intro   string
+}
+
+// digestItem is one notice of a digest, numbered from 1.
+type digestItem struct {
+	view
+	Number int
+}
+
+// RenderDigest turns digest d into the one message recipient r reads,
+// listing each notice as its own mail would say it (its subject and
+// sentence, in r's language, with the people's names, the activity's title
+// in r's language and every time in r's zone, named) with the time it
+// happened and, when baseURL is set, a link to its activity. Its errors
+// are permanent, as Render's.
+func RenderDigest(d store.DigestContent, r Recipient, baseURL string) (Message, error) {
+	sets, err := loadTemplates()
 	if err != nil {
-		return Message{}, err
+		return Message{}, permanent(fmt.Errorf("render digest: %w", err))
 	}
-	buf.Reset()
-	if err := set.html.ExecuteTemplate(&buf, "html", v); err != nil {
-		return Message{}, permanent(fmt.Errorf("render %s/%d: %s template html: %w", n.Activity, n.Seq, lang, err))
+	lang := language(r.Language)
+	set := sets[lang]
+	loc := location(r.TimeZone)
+	v := digestView{Lang: lang, Name: oneLine(r.Name), Count: len(d.Notices) + d.More, More: d.More}
+	if !d.Through.IsZero() {
+		v.Through = formatTime(d.Through, loc, lang)
 	}
-	return Message{Subject: v.Subject, Text: text, HTML: buf.String()}, nil
+	for i, n := range d.Notices {
+		item, err := noticeView(set, n, r, lang, loc, baseURL)
+		if err != nil {
+			return Message{}, err
+		}
+		v.Notices = append(v.Notices, digestItem{view: item, Number: i + 1})
+	}
+	if v.Subject, err = execText(set, "digest.subject", v); err != nil {
+		return Message{}, permanent(fmt.Errorf("render digest: %w", err))
+	}
+	v.Subject = oneLine(v.Subject)
+	if v.Intro, err = execText(set, "digest.intro", v); err != nil {
+		return Message{}, permanent(fmt.Errorf("render digest: %w", err))
+	}
+	v.Intro = strings.TrimSpace(v.Intro)
+	text, err := execText(set, "digest.text", v)
+	if err != nil {
+		return Message{}, permanent(fmt.Errorf("render digest: %w", err))
+	}
+	html, err := execHTML(set, "digest.html", v)
+	if err != nil {
+		return Message{}, permanent(fmt.Errorf("render digest: %w", err))
+	}
+	return Message{Subject: v.Subject, Text: text, HTML: html}, nil
+}
+
+func execText(set templateSet, name string, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := set.text.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	return buf.String(), nil
+}
+
+func execHTML(set templateSet, name string, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := set.html.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	return buf.String(), nil
 }
 
 // language picks the template language for a BCP 47 tag ("es", "es-PA",

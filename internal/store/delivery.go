@@ -92,10 +92,12 @@ func (s *Store) DispatchDeliveries(ctx context.Context, max int, start func(ctx 
 
 // DeliveryJob is everything needed to send one delivery.
 type DeliveryJob struct {
-	ID        string
-	Channel   string
-	Status    string
+	ID      string
+	Channel string
+	Status  string
+	// Content is an email's or a webhook's notice; Digest a digest's.
 	Content   NotificationContent
+	Digest    *DigestContent
 	Recipient Principal
 	TimeZone  string
 	URL       string
@@ -110,7 +112,12 @@ func (s *Store) Delivery(ctx context.Context, id string) (DeliveryJob, error) {
 	}
 	j := DeliveryJob{ID: r.ID, Channel: r.Channel, Status: r.Status, TimeZone: r.PrincipalTimeZone, URL: r.WebhookUrl, Secret: r.WebhookSecret,
 		Recipient: Principal{ID: r.PrincipalID, Name: r.PrincipalName, Email: r.PrincipalEmail, Language: r.PrincipalLanguage}}
-	if err := json.Unmarshal(r.Content, &j.Content); err != nil {
+	into := any(&j.Content)
+	if r.Channel == "digest" {
+		j.Digest = &DigestContent{}
+		into = j.Digest
+	}
+	if err := json.Unmarshal(r.Content, into); err != nil {
 		return DeliveryJob{}, fmt.Errorf("decode delivery %s: %w", id, err)
 	}
 	return j, nil
@@ -216,19 +223,4 @@ func (s *Store) DisableWebhookSubscription(ctx context.Context, id string) error
 		return ErrNotFound
 	}
 	return nil
-}
-
-// SetEmailNotifications turns a principal's email on or off.
-func (s *Store) SetEmailNotifications(ctx context.Context, principal string, on bool) error {
-	_, err := s.q.SetEmailNotifications(ctx, db.SetEmailNotificationsParams{ID: principal, EmailNotifications: on})
-	return err
-}
-
-// EmailNotifications reports whether a principal has email notices on.
-func (s *Store) EmailNotifications(ctx context.Context, principal string) (bool, error) {
-	on, err := s.q.EmailNotifications(ctx, principal)
-	if err != nil {
-		return false, notFound(err)
-	}
-	return on, nil
 }

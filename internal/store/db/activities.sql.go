@@ -485,7 +485,7 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 }
 
 const listInbox = `-- name: ListInbox :many
-SELECT id, key, principal_id, activity_id, seq, kind, content, created_at, read_at FROM notifications
+SELECT id, key, principal_id, activity_id, seq, kind, content, created_at, read_at, digest_pending FROM notifications
 WHERE principal_id = $1
   AND (NOT $2::boolean OR read_at IS NULL)
   AND ($3::boolean IS NULL
@@ -530,6 +530,7 @@ func (q *Queries) ListInbox(ctx context.Context, arg ListInboxParams) ([]Notific
 			&i.Content,
 			&i.CreatedAt,
 			&i.ReadAt,
+			&i.DigestPending,
 		); err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func (q *Queries) AddDialogueParty(ctx context.Context, arg AddDialoguePartyPara
 }
 
 const authenticate = `-- name: Authenticate :one
-SELECT t.id AS token_id, t.last_used_at, p.id, p.party_code, p.roles, p.name, p.email, p.language, p.created_at, p.disabled_at, p.email_notifications
+SELECT t.id AS token_id, t.last_used_at, p.id, p.party_code, p.roles, p.name, p.email, p.language, p.created_at, p.disabled_at, p.email_notifications, p.digest_hour, p.digested_through
 FROM api_tokens t
 JOIN principals p ON p.id = t.principal_id
 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND p.disabled_at IS NULL
@@ -44,6 +44,8 @@ type AuthenticateRow struct {
 	CreatedAt          time.Time
 	DisabledAt         *time.Time
 	EmailNotifications bool
+	DigestHour         *int16
+	DigestedThrough    *time.Time
 }
 
 // The principal behind a live token.
@@ -62,6 +64,8 @@ func (q *Queries) Authenticate(ctx context.Context, secretHash []byte) (Authenti
 		&i.CreatedAt,
 		&i.DisabledAt,
 		&i.EmailNotifications,
+		&i.DigestHour,
+		&i.DigestedThrough,
 	)
 	return i, err
 }
@@ -121,7 +125,7 @@ func (q *Queries) CreateParty(ctx context.Context, arg CreatePartyParams) (Party
 const createPrincipal = `-- name: CreatePrincipal :one
 INSERT INTO principals (id, party_code, roles, name, email, language)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications
+RETURNING id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications, digest_hour, digested_through
 `
 
 type CreatePrincipalParams struct {
@@ -153,6 +157,8 @@ func (q *Queries) CreatePrincipal(ctx context.Context, arg CreatePrincipalParams
 		&i.CreatedAt,
 		&i.DisabledAt,
 		&i.EmailNotifications,
+		&i.DigestHour,
+		&i.DigestedThrough,
 	)
 	return i, err
 }
@@ -227,7 +233,7 @@ func (q *Queries) GetDialogue(ctx context.Context, id string) (Dialogue, error) 
 }
 
 const getPrincipal = `-- name: GetPrincipal :one
-SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals WHERE id = $1
+SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications, digest_hour, digested_through FROM principals WHERE id = $1
 `
 
 func (q *Queries) GetPrincipal(ctx context.Context, id string) (Principal, error) {
@@ -243,6 +249,8 @@ func (q *Queries) GetPrincipal(ctx context.Context, id string) (Principal, error
 		&i.CreatedAt,
 		&i.DisabledAt,
 		&i.EmailNotifications,
+		&i.DigestHour,
+		&i.DigestedThrough,
 	)
 	return i, err
 }
@@ -353,7 +361,7 @@ func (q *Queries) ListParties(ctx context.Context) ([]Party, error) {
 }
 
 const listPrincipals = `-- name: ListPrincipals :many
-SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals
+SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications, digest_hour, digested_through FROM principals
 WHERE ($1::text IS NULL OR party_code = $1)
 ORDER BY id
 `
@@ -377,6 +385,8 @@ func (q *Queries) ListPrincipals(ctx context.Context, party *string) ([]Principa
 			&i.CreatedAt,
 			&i.DisabledAt,
 			&i.EmailNotifications,
+			&i.DigestHour,
+			&i.DigestedThrough,
 		); err != nil {
 			return nil, err
 		}
@@ -465,7 +475,7 @@ func (q *Queries) PartyLanguagesMissing(ctx context.Context, dialogueID string) 
 }
 
 const principalsFor = `-- name: PrincipalsFor :many
-SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications FROM principals
+SELECT id, party_code, roles, name, email, language, created_at, disabled_at, email_notifications, digest_hour, digested_through FROM principals
 WHERE disabled_at IS NULL
   AND party_code = ANY ($1::text[])
   AND roles && $2::text[]
@@ -497,6 +507,8 @@ func (q *Queries) PrincipalsFor(ctx context.Context, arg PrincipalsForParams) ([
 			&i.CreatedAt,
 			&i.DisabledAt,
 			&i.EmailNotifications,
+			&i.DigestHour,
+			&i.DigestedThrough,
 		); err != nil {
 			return nil, err
 		}

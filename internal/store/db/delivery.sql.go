@@ -107,13 +107,13 @@ func (q *Queries) EmailNotifications(ctx context.Context, id string) (bool, erro
 }
 
 const getDelivery = `-- name: GetDelivery :one
-SELECT d.id, d.channel, d.notification_id, d.subscription_id, d.activity_id, d.seq, d.content, d.status, d.attempts, d.last_error, d.created_at, d.sent_at, d.failed_at, d.dispatched_at, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
+SELECT d.id, d.channel, d.status, d.content, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
        coalesce(p.email, '') AS principal_email, coalesce(p.language, 'en') AS principal_language,
        coalesce(pt.time_zone, 'UTC') AS principal_time_zone,
        coalesce(s.url, '') AS webhook_url, coalesce(s.secret, '') AS webhook_secret
 FROM deliveries d
 LEFT JOIN notifications n ON n.id = d.notification_id
-LEFT JOIN principals p ON p.id = n.principal_id
+LEFT JOIN principals p ON p.id = coalesce(n.principal_id, d.principal_id)
 LEFT JOIN parties pt ON pt.code = p.party_code
 LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id
 WHERE d.id = $1
@@ -122,18 +122,8 @@ WHERE d.id = $1
 type GetDeliveryRow struct {
 	ID                string
 	Channel           string
-	NotificationID    *int64
-	SubscriptionID    *string
-	ActivityID        string
-	Seq               int64
-	Content           []byte
 	Status            string
-	Attempts          int32
-	LastError         string
-	CreatedAt         time.Time
-	SentAt            *time.Time
-	FailedAt          *time.Time
-	DispatchedAt      *time.Time
+	Content           []byte
 	PrincipalID       string
 	PrincipalName     string
 	PrincipalEmail    string
@@ -143,24 +133,15 @@ type GetDeliveryRow struct {
 	WebhookSecret     string
 }
 
+// An email's recipient is its inbox row's; a digest's is its own.
 func (q *Queries) GetDelivery(ctx context.Context, id string) (GetDeliveryRow, error) {
 	row := q.db.QueryRow(ctx, getDelivery, id)
 	var i GetDeliveryRow
 	err := row.Scan(
 		&i.ID,
 		&i.Channel,
-		&i.NotificationID,
-		&i.SubscriptionID,
-		&i.ActivityID,
-		&i.Seq,
-		&i.Content,
 		&i.Status,
-		&i.Attempts,
-		&i.LastError,
-		&i.CreatedAt,
-		&i.SentAt,
-		&i.FailedAt,
-		&i.DispatchedAt,
+		&i.Content,
 		&i.PrincipalID,
 		&i.PrincipalName,
 		&i.PrincipalEmail,
@@ -173,12 +154,20 @@ func (q *Queries) GetDelivery(ctx context.Context, id string) (GetDeliveryRow, e
 }
 
 const insertEmailDeliveries = `-- name: InsertEmailDeliveries :exec
+WITH mailed AS (
+    SELECT n.id, n.activity_id, n.seq, n.content, p.digest_hour IS NOT NULL AS digest
+    FROM notifications n
+    JOIN principals p ON p.id = n.principal_id
+    WHERE n.activity_id = $1 AND n.seq = ANY ($2::bigint[])
+      AND p.email <> '' AND p.email_notifications AND p.disabled_at IS NULL
+), marked AS (
+    UPDATE notifications SET digest_pending = true
+    WHERE id IN (SELECT m.id FROM mailed m WHERE m.digest)
+)
 INSERT INTO deliveries (id, channel, notification_id, activity_id, seq, content)
-SELECT 'email-' || n.id, 'email', n.id, n.activity_id, n.seq, n.content
-FROM notifications n
-JOIN principals p ON p.id = n.principal_id
-WHERE n.activity_id = $1 AND n.seq = ANY ($2::bigint[])
-  AND p.email <> '' AND p.email_notifications AND p.disabled_at IS NULL
+SELECT 'email-' || m.id, 'email', m.id, m.activity_id, m.seq, m.content
+FROM mailed m
+WHERE NOT m.digest
 ON CONFLICT (id) DO NOTHING
 `
 
@@ -187,8 +176,9 @@ type InsertEmailDeliveriesParams struct {
 	Seqs       []int64
 }
 
-// One email per new inbox row of these events whose principal has an
-// address and wants email.
+// For each new inbox row of these events whose principal has an address
+// and wants email: a mail now or, for a principal who reads a daily
+// digest, a mark the digest collects (see QueueDigest).
 func (q *Queries) InsertEmailDeliveries(ctx context.Context, arg InsertEmailDeliveriesParams) error {
 	_, err := q.db.Exec(ctx, insertEmailDeliveries, arg.ActivityID, arg.Seqs)
 	return err

@@ -80,6 +80,7 @@ type Delivery struct {
 	SentAt         *time.Time
 	FailedAt       *time.Time
 	DispatchedAt   *time.Time
+	PrincipalID    *string
 }
 
 type Dialogue struct {
@@ -130,15 +131,16 @@ type Milestone struct {
 }
 
 type Notification struct {
-	ID          int64
-	Key         string
-	PrincipalID string
-	ActivityID  string
-	Seq         int64
-	Kind        string
-	Content     []byte
-	CreatedAt   time.Time
-	ReadAt      *time.Time
+	ID            int64
+	Key           string
+	PrincipalID   string
+	ActivityID    string
+	Seq           int64
+	Kind          string
+	Content       []byte
+	CreatedAt     time.Time
+	ReadAt        *time.Time
+	DigestPending bool
 }
 
 type Party struct {
@@ -159,6 +161,8 @@ type Principal struct {
 	CreatedAt          time.Time
 	DisabledAt         *time.Time
 	EmailNotifications bool
+	DigestHour         *int16
+	DigestedThrough    *time.Time
 }
 
 type RecordFailure struct {

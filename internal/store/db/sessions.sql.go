@@ -72,7 +72,7 @@ func (q *Queries) DeleteSession(ctx context.Context, secretHash []byte) error {
 }
 
 const sessionPrincipal = `-- name: SessionPrincipal :one
-SELECT s.last_seen_at, p.id, p.party_code, p.roles, p.name, p.email, p.language, p.created_at, p.disabled_at, p.email_notifications
+SELECT s.last_seen_at, p.id, p.party_code, p.roles, p.name, p.email, p.language, p.created_at, p.disabled_at, p.email_notifications, p.digest_hour, p.digested_through
 FROM sessions s
 JOIN principals p ON p.id = s.principal_id
 WHERE s.secret_hash = $1 AND s.expires_at > $2
@@ -96,6 +96,8 @@ type SessionPrincipalRow struct {
 	CreatedAt          time.Time
 	DisabledAt         *time.Time
 	EmailNotifications bool
+	DigestHour         *int16
+	DigestedThrough    *time.Time
 }
 
 // The principal behind a live session: not past its absolute expiry, not
@@ -114,6 +116,8 @@ func (q *Queries) SessionPrincipal(ctx context.Context, arg SessionPrincipalPara
 		&i.CreatedAt,
 		&i.DisabledAt,
 		&i.EmailNotifications,
+		&i.DigestHour,
+		&i.DigestedThrough,
 	)
 	return i, err
 }

@@ -1,12 +1,21 @@
 -- name: InsertEmailDeliveries :exec
--- One email per new inbox row of these events whose principal has an
--- address and wants email.
+-- For each new inbox row of these events whose principal has an address
+-- and wants email: a mail now or, for a principal who reads a daily
+-- digest, a mark the digest collects (see QueueDigest).
+WITH mailed AS (
+    SELECT n.id, n.activity_id, n.seq, n.content, p.digest_hour IS NOT NULL AS digest
+    FROM notifications n
+    JOIN principals p ON p.id = n.principal_id
+    WHERE n.activity_id = sqlc.arg(activity_id) AND n.seq = ANY (sqlc.arg(seqs)::bigint[])
+      AND p.email <> '' AND p.email_notifications AND p.disabled_at IS NULL
+), marked AS (
+    UPDATE notifications SET digest_pending = true
+    WHERE id IN (SELECT m.id FROM mailed m WHERE m.digest)
+)
 INSERT INTO deliveries (id, channel, notification_id, activity_id, seq, content)
-SELECT 'email-' || n.id, 'email', n.id, n.activity_id, n.seq, n.content
-FROM notifications n
-JOIN principals p ON p.id = n.principal_id
-WHERE n.activity_id = sqlc.arg(activity_id) AND n.seq = ANY (sqlc.arg(seqs)::bigint[])
-  AND p.email <> '' AND p.email_notifications AND p.disabled_at IS NULL
+SELECT 'email-' || m.id, 'email', m.id, m.activity_id, m.seq, m.content
+FROM mailed m
+WHERE NOT m.digest
 ON CONFLICT (id) DO NOTHING;
 
 -- name: InsertWebhookDelivery :exec
@@ -36,13 +45,14 @@ FOR UPDATE SKIP LOCKED;
 UPDATE deliveries SET dispatched_at = now() WHERE id = ANY (sqlc.arg(ids)::text[]);
 
 -- name: GetDelivery :one
-SELECT d.*, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
+SELECT d.id, d.channel, d.status, d.content, coalesce(p.id, '') AS principal_id, coalesce(p.name, '') AS principal_name,
        coalesce(p.email, '') AS principal_email, coalesce(p.language, 'en') AS principal_language,
        coalesce(pt.time_zone, 'UTC') AS principal_time_zone,
        coalesce(s.url, '') AS webhook_url, coalesce(s.secret, '') AS webhook_secret
 FROM deliveries d
 LEFT JOIN notifications n ON n.id = d.notification_id
-LEFT JOIN principals p ON p.id = n.principal_id
+-- An email's recipient is its inbox row's; a digest's is its own.
+LEFT JOIN principals p ON p.id = coalesce(n.principal_id, d.principal_id)
 LEFT JOIN parties pt ON pt.code = p.party_code
 LEFT JOIN webhook_subscriptions s ON s.id = d.subscription_id
 WHERE d.id = $1;
