@@ -27,6 +27,10 @@ const (
 	defaultPageLimit = 50
 	// maxIdempotencyKey bounds the Idempotency-Key header.
 	maxIdempotencyKey = 200
+	// maxIssuer bounds an OpenID Connect issuer URL, like a webhook's.
+	maxIssuer = 2048
+	// maxSubject is OpenID Connect's own bound on a subject (Core §2).
+	maxSubject = 255
 )
 
 // The patterns of the ids the API checks. Each is also a CHECK in the
@@ -106,6 +110,8 @@ func SchemaLimits() map[string]lifecycle.Limit {
 		"PrincipalInput.email":                {MaxLength: maxEmail, Pattern: emailRE},
 		"PrincipalInput.roles":                {MinItems: 1},
 		"TokenRequest.principal":              {MinLength: 1},
+		"IdentityRequest.issuer":              {MinLength: 1, MaxLength: maxIssuer},
+		"IdentityRequest.subject":             {MinLength: 1, MaxLength: maxSubject},
 		"TokenRequest.name":                   {MaxLength: maxTokenName},
 		"WebhookRequest.id":                   {Pattern: dialogueIDPattern.String()},
 		"WebhookRequest.url":                  {MaxLength: maxWebhookURL},
