@@ -20,6 +20,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -87,6 +88,14 @@ func newTestIdP(t *testing.T) *testIdP {
 // person queues who signs in next at the provider.
 func (p *testIdP) person(subject, email string, verified bool) {
 	p.QueueUser(&mockoidc.MockUser{Subject: subject, Email: email, EmailVerified: verified})
+}
+
+// outspoken is a person whose provider puts their address in the ID
+// token whatever scope was asked for, as some do.
+type outspoken struct{ *mockoidc.MockUser }
+
+func (u outspoken) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
+	return u.MockUser.Claims([]string{"email"}, base)
 }
 
 func (p *testIdP) pkce() (challenge, method, verifier string) {
@@ -385,8 +394,9 @@ func (s *oidcSite) refused(t *testing.T) {
 // that later sign-ins match by subject.
 func (s *oidcSite) emailMatching(t *testing.T) {
 	ctx := context.Background()
-	// PA's provider does not match addresses, verified or not.
-	s.pa.person("pa-sub-new", "pa-observer@pa.example", true)
+	// PA's provider does not match addresses, verified or not, even
+	// when it sends one unasked.
+	s.pa.QueueUser(outspoken{&mockoidc.MockUser{Subject: "pa-sub-new", Email: "pa-observer@pa.example", EmailVerified: true}})
 	must(t, s.visitor(t, "es").signIn("PA", "/"), http.StatusForbidden)
 	// US's does, but not an address the provider does not vouch for.
 	s.us.person("us-sub-new", "us-observer@us.example", false)
