@@ -128,3 +128,6 @@ func SchemaLimits() map[string]lifecycle.Limit {
 }
 
 func ptr64(n int64) *int64 { return &n }
+
+// IsPartyCode reports whether s has the form of a party's code.
+func IsPartyCode(s string) bool { return partyCodePattern.MatchString(s) }
