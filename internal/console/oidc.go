@@ -87,7 +87,7 @@ func (c *Console) configureProviders(opts Options) error {
 	}
 	c.publicURL, c.idps = base, map[string]*idp{}
 	for _, p := range opts.Providers {
-		c.idps[p.Party] = &idp{Provider: p, client: client}
+		c.idps[p.Party] = &idp{Provider: p, client: client, now: c.now}
 		c.idpOrder = append(c.idpOrder, p.Party)
 	}
 	return nil
@@ -108,6 +108,7 @@ const (
 type idp struct {
 	Provider
 	client *http.Client
+	now    func() time.Time
 
 	mu       sync.Mutex
 	endpoint oauth2.Endpoint
@@ -133,8 +134,9 @@ func (p *idp) discover(ctx context.Context) (oauth2.Endpoint, *oidc.IDTokenVerif
 		return oauth2.Endpoint{}, nil, fmt.Errorf("discover the identity provider of %s at %s: %w", p.Party, p.Issuer, err)
 	}
 	// The verifier checks the signature (keys fetched and refreshed from
-	// the provider), the issuer, the audience (our client id) and expiry.
-	ep, v = op.Endpoint(), op.Verifier(&oidc.Config{ClientID: p.ClientID})
+	// the provider), the issuer, the audience (our client id) and expiry,
+	// on the console's clock.
+	ep, v = op.Endpoint(), op.Verifier(&oidc.Config{ClientID: p.ClientID, Now: p.now})
 	p.mu.Lock()
 	p.endpoint, p.verifier = ep, v
 	p.mu.Unlock()

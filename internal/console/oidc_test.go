@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
@@ -300,6 +301,7 @@ func TestOIDCSignIn(t *testing.T) {
 		{"state-nonce-and-pkce", (*oidcSite).stateNonceAndPKCE},
 		{"disabling", (*oidcSite).disabling},
 		{"provider-unavailable", (*oidcSite).unavailable},
+		{"expired-id-token", (*oidcSite).expired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t
@@ -545,6 +547,35 @@ func (s *oidcSite) unavailable(t *testing.T) {
 	defer hs.Close()
 	b := &browser{t: t, s: &site{t: t, base: hs.URL, st: st}, http: &http.Client{}}
 	must(t, b.get("/signin/oidc/PA?next=/"), http.StatusBadGateway, "no responde")
+}
+
+// An ID token past its expiry, by the console's clock, signs nobody in.
+func (s *oidcSite) expired(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	// The provider's tokens last 10 minutes; this console lives an hour on.
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	con, err := New(Options{Store: s.st, Log: quietLogger(), PublicURL: base, Now: later,
+		Providers: []Provider{s.pa.provider("PA", false)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewUnstartedServer(con.Handler())
+	_ = hs.Listener.Close()
+	hs.Listener = ln
+	hs.Start()
+	defer hs.Close()
+	jar, _ := cookiejar.New(nil)
+	b := &browser{t: t, s: &site{t: t, base: base, st: s.st}, http: &http.Client{Jar: jar}}
+	before := len(s.sessionsVia(t, "pa-approver"))
+	s.pa.person("pa-sub-approver", "", false)
+	must(t, b.get("/signin/oidc/PA?next=/"), http.StatusBadGateway, "No se pudo comprobar la respuesta")
+	if n := len(s.sessionsVia(t, "pa-approver")); n != before {
+		t.Fatal("an expired ID token started a session")
+	}
 }
 
 // Providers are checked before the console starts.
