@@ -167,9 +167,13 @@ func runDialogue(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func runPrincipal(ctx context.Context, args []string, out io.Writer) error {
-	verb, rest, err := subcommand(args, "create", "list")
+	verb, rest, err := subcommand(args, "create", "list", "link", "identities", "disable")
 	if err != nil {
 		return err
+	}
+	switch verb {
+	case "link", "identities", "disable":
+		return runPrincipalIdentity(ctx, verb, rest, out)
 	}
 	f := newFlags("principal "+verb, "principal "+verb+" [flags]")
 	db := f.database()
@@ -269,6 +273,79 @@ func runToken(ctx context.Context, args []string, out io.Writer) error {
 				return err
 			}
 			fmt.Fprintf(out, "token %s revoked\n", id)
+		}
+		return nil
+	})
+}
+
+// runPrincipalIdentity links an identity at an OpenID Connect provider to
+// a principal, lists a principal's identities, or disables a principal.
+func runPrincipalIdentity(ctx context.Context, verb string, args []string, out io.Writer) error {
+	synopsis := map[string]string{
+		"link":       "principal link --issuer URL --subject SUB [flags] PRINCIPAL-ID",
+		"identities": "principal identities [flags] PRINCIPAL-ID",
+		"disable":    "principal disable [flags] PRINCIPAL-ID",
+	}[verb]
+	f := newFlags("principal "+verb, synopsis)
+	db := f.database()
+	var req api.IdentityRequest
+	if verb == "link" {
+		f.fs.StringVar(&req.Issuer, "issuer", "", "the issuer URL of the party's identity provider, exactly as its ID tokens write it")
+		f.fs.StringVar(&req.Subject, "subject", "", "the subject (sub claim) the provider gives the person")
+	}
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if f.fs.NArg() != 1 {
+		return fmt.Errorf("give the id of the principal: %w", errUsage)
+	}
+	id := f.fs.Arg(0)
+	if verb == "link" {
+		if err := api.ValidateIdentity(req); err != nil {
+			return fmt.Errorf("%v: %w", err, errUsage)
+		}
+	}
+	return withStore(ctx, *db, func(st *store.Store) error {
+		p, err := st.Principal(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no principal %q", id)
+		}
+		if err != nil {
+			return err
+		}
+		switch verb {
+		case "link":
+			linked, created, err := st.LinkIdentity(ctx, req.Issuer, req.Subject, id)
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("that identity is linked to principal %s; a person is one principal", linked.Principal)
+			}
+			if err != nil {
+				return err
+			}
+			if !created {
+				fmt.Fprintf(out, "identity %s at %s was already linked to %s\n", req.Subject, req.Issuer, id)
+				return nil
+			}
+			fmt.Fprintf(out, "identity %s at %s linked to %s; they sign in through the provider configured for party %s\n", req.Subject, req.Issuer, id, p.Party)
+		case "identities":
+			ids, err := st.Identities(ctx, id)
+			if err != nil {
+				return err
+			}
+			rows := make([][]string, len(ids))
+			for i, x := range ids {
+				rows[i] = []string{x.Issuer, x.Subject, when(&x.CreatedAt)}
+			}
+			return table(out, "ISSUER\tSUBJECT\tLINKED", rows)
+		case "disable":
+			if p.Disabled != nil {
+				fmt.Fprintf(out, "principal %s was already disabled at %s\n", id, when(p.Disabled))
+				return nil
+			}
+			if err := st.DisablePrincipal(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			fmt.Fprintf(out, "principal %s disabled: its tokens and console sessions stopped\n", id)
 		}
 		return nil
 	})

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"pacto/internal/app"
+	"pacto/internal/console"
 	"pacto/internal/delivery"
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
@@ -32,8 +33,19 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
 	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
 	mail := f.mail()
+	f.note(oidcHelp)
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	// The dev sign-in page stays; configured providers are offered beside it.
+	providers, err := oidcProviders(os.Environ())
+	if err != nil {
+		return err
+	}
+	if *mail.publicURL != "" && len(providers) > 0 {
+		if err := checkPublicURL(*mail.publicURL); err != nil {
+			return err
+		}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -146,7 +158,11 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	w := app.NewWorker(tc, st, deliveryCfg)
 	g.Go(func() error { return app.RunWorker(gctx, w) })
 	step("worker started")
-	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, true, false)
+	signin := console.Options{DevSignIn: true, Providers: providers, PublicURL: *mail.publicURL}
+	if signin.PublicURL == "" {
+		signin.PublicURL = "http://" + ln.Addr().String()
+	}
+	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, signin)
 	if err != nil {
 		return err
 	}

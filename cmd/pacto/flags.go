@@ -15,17 +15,22 @@ import (
 // flags is a flag set whose every flag has an environment variable: the
 // variable sets the default, the flag wins, and --help names both.
 type flags struct {
-	fs *flag.FlagSet
+	fs    *flag.FlagSet
+	notes string
 }
 
 func newFlags(name, synopsis string) *flags {
-	fs := flag.NewFlagSet("pacto "+name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: pacto %s\n\nFlags (environment variable in brackets):\n", synopsis)
-		fs.PrintDefaults()
+	f := &flags{fs: flag.NewFlagSet("pacto "+name, flag.ContinueOnError)}
+	f.fs.Usage = func() {
+		fmt.Fprintf(f.fs.Output(), "Usage: pacto %s\n\nFlags (environment variable in brackets):\n", synopsis)
+		f.fs.PrintDefaults()
+		fmt.Fprint(f.fs.Output(), f.notes)
 	}
-	return &flags{fs: fs}
+	return f
 }
+
+// note adds text to --help, after the flags.
+func (f *flags) note(text string) { f.notes += text }
 
 func (f *flags) str(name, env, def, usage string) *string {
 	if v, ok := os.LookupEnv(env); ok {
@@ -116,7 +121,7 @@ func (f *flags) mail() mailFlags {
 		password:  f.str("smtp-password", "PACTO_SMTP_PASSWORD", "", "SMTP password; prefer the environment variable"),
 		tlsMode:   f.str("smtp-tls", "PACTO_SMTP_TLS", "starttls", "starttls (required), opportunistic, or implicit (port 465)"),
 		from:      f.str("mail-from", "PACTO_MAIL_FROM", "Pacto <pacto@localhost>", "From address of email notices"),
-		publicURL: f.str("public-url", "PACTO_PUBLIC_URL", "", "public base URL of the console and API, for links in notices"),
+		publicURL: f.str("public-url", "PACTO_PUBLIC_URL", "", "public base URL of the API and console, for links in notices and the sign-in callback"),
 	}
 }
 

@@ -31,7 +31,7 @@ var commands = map[string]command{
 	"setup":     {"register Pacto's search attributes on a Temporal namespace", runSetup},
 	"party":     {"create or list parties (create | list)", runParty},
 	"dialogue":  {"create or list dialogues (create | list)", runDialogue},
-	"principal": {"create or list principals (create | list)", runPrincipal},
+	"principal": {"create, list or disable principals, and link their sign-in identities (create | list | link | identities | disable)", runPrincipal},
 	"token":     {"create, list or revoke API tokens (create | list | revoke)", runToken},
 }
 

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"pacto/internal/console"
 	"pacto/internal/pgtest"
 	"pacto/internal/store"
 )
@@ -128,5 +132,163 @@ func TestHelpNamesEnvironmentVariables(t *testing.T) {
 	}
 	if code, _, stderr := pacto(t, "serve"); code != 2 || !strings.Contains(stderr, "--database-url is required") {
 		t.Fatalf("serve without a database: %d %q", code, stderr)
+	}
+}
+
+func TestPrincipalIdentityCommands(t *testing.T) {
+	t.Setenv("PACTO_DATABASE_URL", pgtest.NewDatabase(t))
+	for _, s := range [][]string{
+		{"migrate"},
+		{"party", "create", "--code", "PA", "--name", "Panamá", "--time-zone", "America/Panama", "--language", "es"},
+		{"principal", "create", "--id", "pa-approver", "--party", "PA", "--roles", "approver", "--name", "PA approver", "--language", "es"},
+		{"principal", "create", "--id", "pa-observer", "--party", "PA", "--roles", "observer", "--name", "PA observer", "--language", "es"},
+	} {
+		if code, _, stderr := pacto(t, s...); code != 0 {
+			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
+		}
+	}
+	const issuer = "https://id.pa.example/realms/gob"
+	code, out, stderr := pacto(t, "principal", "link", "--issuer", issuer, "--subject", "8-123-456", "pa-approver")
+	if code != 0 || !strings.Contains(out, "linked to pa-approver") || !strings.Contains(out, "party PA") {
+		t.Fatalf("link: %d %q %q", code, out, stderr)
+	}
+	if code, out, _ := pacto(t, "principal", "link", "--issuer", issuer, "--subject", "8-123-456", "pa-approver"); code != 0 || !strings.Contains(out, "already linked") {
+		t.Fatalf("link again: %d %q", code, out)
+	}
+	code, out, _ = pacto(t, "principal", "identities", "pa-approver")
+	if code != 0 || !strings.Contains(out, issuer) || !strings.Contains(out, "8-123-456") {
+		t.Fatalf("identities: %d %q", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"principal", "link", "--issuer", issuer, "--subject", "8-123-456", "pa-observer"}, 1, "linked to principal pa-approver"},
+		{[]string{"principal", "link", "--issuer", "http://id.pa.example", "--subject", "x", "pa-observer"}, 2, "must use https"},
+		{[]string{"principal", "link", "--issuer", issuer, "pa-observer"}, 2, "subject is required"},
+		{[]string{"principal", "link", "--issuer", issuer, "--subject", "x"}, 2, "give the id of the principal"},
+		{[]string{"principal", "link", "--issuer", issuer, "--subject", "x", "nobody"}, 1, `no principal "nobody"`},
+		{[]string{"principal", "disable", "nobody"}, 1, `no principal "nobody"`},
+	} {
+		code, _, stderr := pacto(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.says) {
+			t.Errorf("pacto %v: exit %d %q; want exit %d saying %q", c.args, code, stderr, c.code, c.says)
+		}
+	}
+	st, err := store.Open(context.Background(), os.Getenv("PACTO_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	secret, err := st.CreateSession(context.Background(), "pa-approver", issuer, time.Now(), store.SessionTimes{Idle: time.Hour, Absolute: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := pacto(t, "principal", "disable", "pa-approver"); code != 0 || !strings.Contains(out, "disabled") {
+		t.Fatalf("disable: %d %q", code, out)
+	}
+	if _, err := st.SessionPrincipal(context.Background(), secret, time.Now(), store.SessionTimes{Idle: time.Hour, Absolute: time.Hour}); err != store.ErrNoSession {
+		t.Fatalf("the disabled principal's session lives on: %v", err)
+	}
+	if code, out, _ := pacto(t, "principal", "disable", "pa-approver"); code != 0 || !strings.Contains(out, "already disabled") {
+		t.Fatalf("disable again: %d %q", code, out)
+	}
+}
+
+func TestOIDCProvidersFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := dir + "/us-secret"
+	if err := os.WriteFile(secretFile, []byte("us-s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := oidcProviders([]string{
+		"PATH=/bin",
+		"PACTO_OIDC_US_ISSUER=https://login.us.example",
+		"PACTO_OIDC_US_CLIENT_ID=pacto",
+		"PACTO_OIDC_US_CLIENT_SECRET_FILE=" + secretFile,
+		"PACTO_OIDC_US_MATCH_EMAIL=true",
+		"PACTO_OIDC_PA_ISSUER=https://id.pa.example/realms/gob",
+		"PACTO_OIDC_PA_CLIENT_ID=pacto-console",
+		"PACTO_OIDC_PA_CLIENT_SECRET=pa-s3cret",
+		"PACTO_OIDC_CR_SJ_ISSUER=http://127.0.0.1:5556/dex",
+		"PACTO_OIDC_CR_SJ_CLIENT_ID=c",
+		"PACTO_OIDC_CR_SJ_CLIENT_SECRET=cr-s3cret",
+		"PACTO_OIDC_CR_SJ_PARTY=CR-SJ",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []console.Provider{
+		{Party: "CR-SJ", Issuer: "http://127.0.0.1:5556/dex", ClientID: "c", ClientSecret: "cr-s3cret"},
+		{Party: "PA", Issuer: "https://id.pa.example/realms/gob", ClientID: "pacto-console", ClientSecret: "pa-s3cret"},
+		{Party: "US", Issuer: "https://login.us.example", ClientID: "pacto", ClientSecret: "us-s3cret", MatchEmail: true},
+	}
+	if !slices.Equal(ps, want) {
+		t.Fatalf("providers:\n%+v\nwant\n%+v", ps, want)
+	}
+	if ps, err := oidcProviders([]string{"PACTO_DATABASE_URL=x"}); err != nil || len(ps) != 0 {
+		t.Fatalf("no providers: %v %v", ps, err)
+	}
+	pa := []string{"PACTO_OIDC_PA_ISSUER=https://id.pa.example", "PACTO_OIDC_PA_CLIENT_ID=pacto", "PACTO_OIDC_PA_CLIENT_SECRET=pa-s3cret"}
+	with := func(extra ...string) []string { return append(slices.Clone(pa), extra...) }
+	without := func(prefix string, extra ...string) []string {
+		var out []string
+		for _, kv := range pa {
+			if !strings.HasPrefix(kv, prefix) {
+				out = append(out, kv)
+			}
+		}
+		return append(out, extra...)
+	}
+	for _, c := range []struct {
+		name    string
+		environ []string
+		says    string
+	}{
+		{"a misspelt setting", with("PACTO_OIDC_PA_CLIENTID=x"), "PACTO_OIDC_PA_CLIENTID is not a setting"},
+		{"no issuer", without("PACTO_OIDC_PA_ISSUER"), "PACTO_OIDC_PA_ISSUER is required"},
+		{"plain http issuer", without("PACTO_OIDC_PA_ISSUER", "PACTO_OIDC_PA_ISSUER=http://id.pa.example"), "must use https"},
+		{"no client id", without("PACTO_OIDC_PA_CLIENT_ID"), "PACTO_OIDC_PA_CLIENT_ID is required"},
+		{"no secret", without("PACTO_OIDC_PA_CLIENT_SECRET="), "PACTO_OIDC_PA_CLIENT_SECRET or PACTO_OIDC_PA_CLIENT_SECRET_FILE is required"},
+		{"two secrets", with("PACTO_OIDC_PA_CLIENT_SECRET_FILE=" + secretFile), "not both"},
+		{"a missing secret file", without("PACTO_OIDC_PA_CLIENT_SECRET=", "PACTO_OIDC_PA_CLIENT_SECRET_FILE="+dir+"/none"), "PACTO_OIDC_PA_CLIENT_SECRET_FILE"},
+		{"match email not a boolean", with("PACTO_OIDC_PA_MATCH_EMAIL=sometimes"), "use true or false"},
+		{"lower-case party", []string{"PACTO_OIDC_pa_ISSUER=https://id.pa.example"}, `"pa" is not a party code`},
+		{"a party twice", with("PACTO_OIDC_PANAMA_ISSUER=https://id2.pa.example", "PACTO_OIDC_PANAMA_CLIENT_ID=c", "PACTO_OIDC_PANAMA_CLIENT_SECRET=s", "PACTO_OIDC_PANAMA_PARTY=PA"), "more than one identity provider"},
+	} {
+		_, err := oidcProviders(c.environ)
+		if err == nil || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: %v; want a usage error saying %q", c.name, err, c.says)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: the error shows a secret: %v", c.name, err)
+		}
+	}
+
+	// The server commands refuse a provider they could not send people
+	// back from, before they touch anything.
+	for _, kv := range pa {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
+	t.Setenv("PACTO_PUBLIC_URL", "")
+	if code, _, stderr := pacto(t, "api", "--database-url", "postgres://127.0.0.1:1/none"); code != 2 || !strings.Contains(stderr, "PACTO_PUBLIC_URL) is required with identity providers") {
+		t.Fatalf("api without a public URL: %d %q", code, stderr)
+	}
+	if code, _, stderr := pacto(t, "serve", "--database-url", "postgres://127.0.0.1:1/none", "--public-url", "pacto.example"); code != 2 || !strings.Contains(stderr, "not an absolute http or https URL") {
+		t.Fatalf("serve with a relative public URL: %d %q", code, stderr)
+	}
+	t.Setenv("PACTO_OIDC_PA_CLIENT_ID", "")
+	if code, _, stderr := pacto(t, "api", "--database-url", "postgres://127.0.0.1:1/none", "--public-url", "https://pacto.example"); code != 2 || !strings.Contains(stderr, "PACTO_OIDC_PA_CLIENT_ID is required") {
+		t.Fatalf("api with a provider lacking its client id: %d %q", code, stderr)
+	}
+	var help bytes.Buffer
+	f := newFlags("api", "api [flags]")
+	f.note(oidcHelp)
+	f.fs.SetOutput(&help)
+	f.fs.Usage()
+	if !strings.Contains(help.String(), "PACTO_OIDC_<PARTY>_CLIENT_SECRET_FILE") {
+		t.Errorf("api --help does not tell of the providers:\n%s", help.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"go.temporal.io/sdk/client"
@@ -83,12 +84,28 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		httpAddr = nil
 	}
 	mail := f.mail()
+	if withAPI {
+		f.note(oidcHelp)
+	}
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	deliveryCfg, err := mail.delivery(nil)
 	if err != nil {
 		return err
+	}
+	var signin console.Options
+	if withAPI {
+		if signin.Providers, err = oidcProviders(os.Environ()); err != nil {
+			return err
+		}
+		if len(signin.Providers) > 0 {
+			if err := checkPublicURL(*mail.publicURL); err != nil {
+				return err
+			}
+			signin.PublicURL = *mail.publicURL
+		}
+		signin.SecureCookies = strings.HasPrefix(deliveryCfg.BaseURL, "https://")
 	}
 	p, err := openProcess(ctx, s)
 	if err != nil {
@@ -107,13 +124,15 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		if err != nil {
 			return err
 		}
-		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, false,
-			strings.HasPrefix(deliveryCfg.BaseURL, "https://"))
+		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, signin)
 		if err != nil {
 			return err
 		}
 		g.Go(func() error { return app.ServeHTTP(ctx, ln, h, p.log) })
 		p.log.Info("http api listening", "addr", ln.Addr().String())
+		for _, idp := range signin.Providers {
+			p.log.Info("console sign-in through an identity provider", "party", idp.Party, "issuer", idp.Issuer, "match_email", idp.MatchEmail)
+		}
 	}
 	err = g.Wait()
 	p.log.Info("stopped", "command", name)
@@ -159,12 +178,13 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// httpHandler is the API with the web console at its root. devSignIn
-// offers the console's sign-in page listing every principal (pacto dev);
-// secure marks its cookies for HTTPS.
-func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, devSignIn, secure bool) (http.Handler, error) {
+// httpHandler is the API with the web console at its root. signin says
+// how people sign in to the console (DevSignIn, Providers, PublicURL) and
+// whether its cookies are for HTTPS.
+func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, signin console.Options) (http.Handler, error) {
 	srv := api.New(st, tc, api.Options{Logger: log, Deliveries: deliveries})
-	con, err := console.New(console.Options{API: srv, Store: st, Log: log, DevSignIn: devSignIn, SecureCookies: secure})
+	signin.API, signin.Store, signin.Log = srv, st, log
+	con, err := console.New(signin)
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}

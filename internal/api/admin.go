@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -500,4 +503,124 @@ func withReaderTexts(content json.RawMessage, lang string) (json.RawMessage, err
 		fields[to] = text
 	}
 	return json.Marshal(fields)
+}
+
+// IdentityRequest links a person's identity at an OpenID Connect provider
+// (the provider's issuer and the subject it gives them) to a principal.
+type IdentityRequest struct {
+	Issuer  string `json:"issuer"`
+	Subject string `json:"subject"`
+}
+
+// ValidateIdentity checks an identity before it is linked; the CLI uses it
+// too. The issuer is compared with the ID token's iss as it is written, so
+// it must be the provider's issuer URL exactly: https, or http only on
+// this machine, without query or fragment (OpenID Connect Discovery §3).
+func ValidateIdentity(req IdentityRequest) error {
+	if req.Issuer == "" {
+		return failField(probInvalid, "issuer", "issuer is required")
+	}
+	if n := utf8.RuneCountInString(req.Issuer); n > maxIssuer {
+		return failField(probInvalid, "issuer", fmt.Sprintf("issuer is %d characters long; the limit is %d", n, maxIssuer))
+	}
+	if err := CheckIssuer(req.Issuer); err != nil {
+		return failField(probInvalid, "issuer", err.Error())
+	}
+	if req.Subject == "" {
+		return failField(probInvalid, "subject", "subject is required")
+	}
+	if n := utf8.RuneCountInString(req.Subject); n > maxSubject {
+		return failField(probInvalid, "subject", fmt.Sprintf("subject is %d characters long; the limit is %d", n, maxSubject))
+	}
+	if err := lifecycle.CheckText(req.Subject); err != nil {
+		return failField(probInvalid, "subject", "subject "+err.Error())
+	}
+	return nil
+}
+
+// CheckIssuer says whether s can be an OpenID Connect issuer: an absolute
+// https URL without query or fragment, or http on a loopback host (a
+// provider on this machine, for development and tests).
+func CheckIssuer(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil:
+		return fmt.Errorf("issuer %q is not an absolute URL such as https://id.example.gov", s)
+	case u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, "#") || strings.HasSuffix(s, "?"):
+		return fmt.Errorf("issuer %q has a query or fragment, which an issuer never has", s)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("issuer %q must use https (http only on a loopback host)", s)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) linkIdentity(w http.ResponseWriter, r *http.Request) error {
+	var req IdentityRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	if err := ValidateIdentity(req); err != nil {
+		return err
+	}
+	pid := chi.URLParam(r, "pid")
+	id, created, err := s.store.LinkIdentity(r.Context(), req.Issuer, req.Subject, pid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fail(probNotFound, "no principal "+pid)
+	case errors.Is(err, store.ErrConflict):
+		return fail(probConflict, fmt.Sprintf("that identity is linked to principal %s; a person is one principal", id.Principal))
+	case err != nil:
+		return storeWriteError(err, "", "", "")
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return writeJSON(w, status, id)
+}
+
+func (s *Server) listIdentities(w http.ResponseWriter, r *http.Request) error {
+	pid := chi.URLParam(r, "pid")
+	if _, err := s.store.Principal(r.Context(), pid); errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no principal "+pid)
+	} else if err != nil {
+		return err
+	}
+	ids, err := s.store.Identities(r.Context(), pid)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"identities": ids})
+}
+
+// disablePrincipal stops a principal at once: its tokens and console
+// sessions stop working. Disabling one already disabled changes nothing.
+func (s *Server) disablePrincipal(w http.ResponseWriter, r *http.Request) error {
+	pid := chi.URLParam(r, "pid")
+	if pid == principalOf(r).ID {
+		// Nothing could undo it from here: the admin's own token would stop.
+		return fail(probConflict, "an admin cannot disable their own principal; ask another admin")
+	}
+	if err := s.store.DisablePrincipal(r.Context(), pid); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	// ErrNotFound also means "already disabled"; the principal says which.
+	p, err := s.store.Principal(r.Context(), pid)
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(probNotFound, "no principal "+pid)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
 }

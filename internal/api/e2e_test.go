@@ -472,6 +472,66 @@ func (s *stack) admin(t *testing.T) {
 	want(t, s.call("admin", "DELETE", "/v1/admin/tokens/"+nt.Token.ID, nil), 204)
 	want(t, s.call("cr-approver", "GET", "/v1/inbox", nil), 401, "unauthenticated")
 	want(t, s.call("admin", "DELETE", "/v1/admin/tokens/"+nt.Token.ID, nil), 404, "not-found")
+	s.identities(t)
+}
+
+// Identities at OpenID Connect providers are linked to principals, one
+// principal each; disabling a principal stops its tokens at once.
+func (s *stack) identities(t *testing.T) {
+	const crIssuer = "https://id.cr.example/realms/gob"
+	want(t, s.call("admin", "POST", "/v1/admin/principals", store.Principal{ID: "cr-observer", Party: "CR", Roles: []string{"observer"}, Name: "CR observer", Language: "es"}), 201)
+	link := func(pid string, req IdentityRequest) reply {
+		return s.call("admin", "POST", "/v1/admin/principals/"+pid+"/identities", req)
+	}
+	r := link("cr-observer", IdentityRequest{Issuer: crIssuer, Subject: "248289761001"})
+	want(t, r, 201)
+	var id store.Identity
+	if err := json.Unmarshal(r.body, &id); err != nil || id.Principal != "cr-observer" || id.Issuer != crIssuer || id.Subject != "248289761001" {
+		t.Fatalf("linked identity %s: %v", r.body, err)
+	}
+	want(t, link("cr-observer", IdentityRequest{Issuer: crIssuer, Subject: "248289761001"}), 200)
+	want(t, link("cr-approver", IdentityRequest{Issuer: crIssuer, Subject: "248289761001"}), 409, "conflict")
+	want(t, link("nobody-here", IdentityRequest{Issuer: crIssuer, Subject: "x"}), 404, "not-found")
+	want(t, link("cr-observer", IdentityRequest{Issuer: "http://id.cr.example", Subject: "x"}), 422, "invalid-input", "issuer")
+	want(t, link("cr-observer", IdentityRequest{Issuer: "https://id.cr.example?x=1", Subject: "x"}), 422, "invalid-input", "issuer")
+	want(t, link("cr-observer", IdentityRequest{Issuer: crIssuer}), 422, "invalid-input", "subject")
+	want(t, link("cr-observer", IdentityRequest{Issuer: crIssuer, Subject: strings.Repeat("s", maxSubject+1)}), 422, "invalid-input", "subject")
+	// A provider on this machine may speak plain http.
+	want(t, link("cr-observer", IdentityRequest{Issuer: "http://127.0.0.1:5556/dex", Subject: "Cg0wLTM4NS0yODA4OS0wEgRtb2Nr"}), 201)
+	list := s.call("admin", "GET", "/v1/admin/principals/cr-observer/identities", nil)
+	want(t, list, 200)
+	var ids struct{ Identities []store.Identity }
+	if err := json.Unmarshal(list.body, &ids); err != nil || len(ids.Identities) != 2 || ids.Identities[0].Subject != "248289761001" {
+		t.Fatalf("identities %s: %v", list.body, err)
+	}
+	want(t, s.call("admin", "GET", "/v1/admin/principals/nobody-here/identities", nil), 404, "not-found")
+	want(t, s.call("pa-coordinator", "POST", "/v1/admin/principals/cr-observer/identities", IdentityRequest{Issuer: crIssuer, Subject: "y"}), 403, "forbidden")
+
+	// Disabling: at once, idempotent, never one's own.
+	tok := s.call("admin", "POST", "/v1/admin/tokens", TokenRequest{Principal: "cr-observer"})
+	want(t, tok, 201)
+	var nt NewToken
+	if err := json.Unmarshal(tok.body, &nt); err != nil {
+		t.Fatal(err)
+	}
+	s.tokens["cr-observer"] = nt.Secret
+	want(t, s.call("cr-observer", "GET", "/v1/inbox", nil), 200)
+	d := s.call("admin", "POST", "/v1/admin/principals/cr-observer/disable", nil)
+	want(t, d, 200)
+	var p store.Principal
+	if err := json.Unmarshal(d.body, &p); err != nil || p.ID != "cr-observer" || p.Disabled == nil {
+		t.Fatalf("disabled principal %s: %v", d.body, err)
+	}
+	want(t, s.call("cr-observer", "GET", "/v1/inbox", nil), 401, "unauthenticated")
+	again := s.call("admin", "POST", "/v1/admin/principals/cr-observer/disable", nil)
+	want(t, again, 200)
+	var p2 store.Principal
+	if err := json.Unmarshal(again.body, &p2); err != nil || p2.Disabled == nil || !p2.Disabled.Equal(*p.Disabled) {
+		t.Fatalf("disabled again %s: %v", again.body, err)
+	}
+	want(t, s.call("admin", "POST", "/v1/admin/principals/nobody-here/disable", nil), 404, "not-found")
+	want(t, s.call("admin", "POST", "/v1/admin/principals/admin/disable", nil), 409, "conflict")
+	want(t, s.call("admin", "GET", "/v1/inbox", nil), 200)
 }
 
 func (s *stack) inbox(t *testing.T) {

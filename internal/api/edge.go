@@ -172,6 +172,7 @@ var (
 		"tid": {idPattern, "token"},
 		"wid": {idPattern, "webhook"},
 		"did": {deliveryIDPattern, "delivery"},
+		"pid": {principalIDPattern, "principal"},
 	}
 )
 

@@ -76,6 +76,9 @@ func (s *stack) badPathIDs(t *testing.T) {
 			{"admin", "DELETE", "/v1/admin/tokens/" + bad, nil, nil},
 			{"admin", "DELETE", "/v1/admin/webhooks/" + bad, nil, nil},
 			{"admin", "POST", "/v1/admin/deliveries/" + bad + "/retry", nil, nil},
+			{"admin", "GET", "/v1/admin/principals/" + bad + "/identities", nil, nil},
+			{"admin", "POST", "/v1/admin/principals/" + bad + "/identities", IdentityRequest{Issuer: "https://id.example", Subject: "s"}, nil},
+			{"admin", "POST", "/v1/admin/principals/" + bad + "/disable", nil, nil},
 		} {
 			r := s.call(c.who, c.method, c.path, c.body, opts{headers: c.headers})
 			if r.status != http.StatusNotFound {

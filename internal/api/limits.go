@@ -30,6 +30,10 @@ const (
 	// A daily digest is sent at a whole hour of the reader's day.
 	minDigestHour = 0
 	maxDigestHour = 23
+	// maxIssuer bounds an OpenID Connect issuer URL, like a webhook's.
+	maxIssuer = 2048
+	// maxSubject is OpenID Connect's own bound on a subject (Core §2).
+	maxSubject = 255
 )
 
 // The patterns of the ids the API checks. Each is also a CHECK in the
@@ -109,6 +113,8 @@ func SchemaLimits() map[string]lifecycle.Limit {
 		"PrincipalInput.email":                {MaxLength: maxEmail, Pattern: emailRE},
 		"PrincipalInput.roles":                {MinItems: 1},
 		"TokenRequest.principal":              {MinLength: 1},
+		"IdentityRequest.issuer":              {MinLength: 1, MaxLength: maxIssuer},
+		"IdentityRequest.subject":             {MinLength: 1, MaxLength: maxSubject},
 		"TokenRequest.name":                   {MaxLength: maxTokenName},
 		"WebhookRequest.id":                   {Pattern: dialogueIDPattern.String()},
 		"WebhookRequest.url":                  {MaxLength: maxWebhookURL},
@@ -126,3 +132,6 @@ func SchemaLimits() map[string]lifecycle.Limit {
 }
 
 func ptr64(n int64) *int64 { return &n }
+
+// IsPartyCode reports whether s has the form of a party's code.
+func IsPartyCode(s string) bool { return partyCodePattern.MatchString(s) }

@@ -280,6 +280,9 @@ func TestAdminValidatorsEnforceTheirLimits(t *testing.T) {
 		edit(&w)
 		return validateWebhook(w)
 	}
+	identity := func(issuer, subject string) error {
+		return ValidateIdentity(IdentityRequest{Issuer: issuer, Subject: subject})
+	}
 	url := func(n int) string {
 		return "https://receiver.example/" + strings.Repeat("a", n-len("https://receiver.example/"))
 	}
@@ -313,6 +316,17 @@ func TestAdminValidatorsEnforceTheirLimits(t *testing.T) {
 		{"webhook url too long", webhook(func(w *WebhookRequest) { w.URL = url(maxWebhookURL + 1) }), "url"},
 		{"webhook id with @", webhook(func(w *WebhookRequest) { w.ID = "a@b" }), "id"},
 		{"webhook party not a code", webhook(func(w *WebhookRequest) { w.Parties = []string{"pa"} }), "parties"},
+		{"identity issuer at the limit", identity(url(maxIssuer), "s"), ""},
+		{"identity issuer too long", identity(url(maxIssuer+1), "s"), "issuer"},
+		{"identity without an issuer", identity("", "s"), "issuer"},
+		{"identity issuer over plain http", identity("http://id.pa.example", "s"), "issuer"},
+		{"identity issuer on loopback over http", identity("http://[::1]:5556/dex", "s"), ""},
+		{"identity issuer with a fragment", identity("https://id.pa.example#x", "s"), "issuer"},
+		{"identity issuer relative", identity("/realms/pa", "s"), "issuer"},
+		{"identity subject at the limit", identity("https://id.pa.example", long(maxSubject)), ""},
+		{"identity subject too long", identity("https://id.pa.example", long(maxSubject+1)), "subject"},
+		{"identity without a subject", identity("https://id.pa.example", ""), "subject"},
+		{"identity subject with a NUL", identity("https://id.pa.example", "a\x00b"), "subject"},
 		{"webhook on an event never sent", webhook(func(w *WebhookRequest) { w.EventTypes = []string{"progress_reported"} }), "event_types"},
 	} {
 		if c.field == "" {

@@ -42,6 +42,16 @@ type Options struct {
 	Sessions store.SessionTimes
 	// SecureCookies marks the session cookie Secure, for HTTPS.
 	SecureCookies bool
+	// Providers are the parties' identity providers, at most one per
+	// party; the sign-in page offers each.
+	Providers []Provider
+	// PublicURL is the console's base URL as browsers reach it; providers
+	// send people back to PublicURL + CallbackPath. Required with
+	// Providers.
+	PublicURL string
+	// ProviderClient makes the requests to the providers (a client with a
+	// timeout by default).
+	ProviderClient *http.Client
 }
 
 // Console serves the web console. Create it with New.
@@ -54,6 +64,10 @@ type Console struct {
 	sessions store.SessionTimes
 	secure   bool
 	pages    map[string]*pageSet // by language
+	// idps are the identity providers by party, offered in idpOrder.
+	idps      map[string]*idp
+	idpOrder  []string
+	publicURL string
 }
 
 // New returns a console over the API's operations and the store.
@@ -76,6 +90,9 @@ func New(opts Options) (*Console, error) {
 	if c.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
+	if err := c.configureProviders(opts); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -89,6 +106,8 @@ func (c *Console) Handler() http.Handler {
 	r.Get("/signin", c.signInPage)
 	r.Post("/signin", c.signIn)
 	r.Post("/signout", c.signOut)
+	r.Get("/signin/oidc/{party}", c.startOIDC)
+	r.Get(CallbackPath, c.finishOIDC)
 	r.Group(func(r chi.Router) {
 		r.Use(c.authenticate)
 		r.Get("/", c.myWork)

@@ -11,8 +11,10 @@ import (
 // signInView lists who may sign in on `pacto dev`.
 type signInView struct {
 	Principals []store.Principal
-	Next       string
-	Message    string
+	// Providers are the parties' identity providers to sign in through.
+	Providers []providerButton
+	Next      string
+	Message   string
 }
 
 func (c *Console) signInData(r *http.Request, message string) page {
@@ -21,6 +23,7 @@ func (c *Console) signInData(r *http.Request, message string) page {
 	if message != "" {
 		v.Message = set(c, pg.Lang).t(message)
 	}
+	v.Providers = c.providerButtons(r.Context())
 	if c.dev {
 		if ps, err := c.store.Principals(r.Context(), ""); err == nil {
 			for _, p := range ps {

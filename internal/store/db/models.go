@@ -165,6 +165,13 @@ type Principal struct {
 	DigestedThrough    *time.Time
 }
 
+type PrincipalIdentity struct {
+	Issuer      string
+	Subject     string
+	PrincipalID string
+	CreatedAt   time.Time
+}
+
 type RecordFailure struct {
 	ActivityID    string
 	Seq           int64
@@ -182,6 +189,15 @@ type Session struct {
 	LastSeenAt  time.Time
 	ExpiresAt   time.Time
 	Via         string
+}
+
+type SigninFlow struct {
+	StateHash []byte
+	PartyCode string
+	Nonce     string
+	Verifier  string
+	Next      string
+	ExpiresAt time.Time
 }
 
 type WebhookSubscription struct {
