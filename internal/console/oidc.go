@@ -271,7 +271,7 @@ func (c *Console) finishOIDC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		c.log.InfoContext(ctx, "the identity provider did not sign the person in", "party", p.Party, "error", clip(e), "description", clip(q.Get("error_description")), "request_id", requestID(r))
+		c.log.InfoContext(ctx, "the identity provider did not sign the person in", "party", p.Party, "error", loggable(e), "description", loggable(q.Get("error_description")), "request_id", requestID(r))
 		if e == "access_denied" {
 			c.refuse(w, r, http.StatusForbidden, "signin.oidc.denied", flow.Next)
 		} else {
@@ -401,12 +401,9 @@ func randomString() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// clip keeps a provider's words to a loggable length.
-func clip(s string) string {
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return strings.ToValidUTF8(s, "?")
+// loggable keeps a provider's words to a loggable length, as text.
+func loggable(s string) string {
+	return clip(strings.ToValidUTF8(s, "?"), 200)
 }
 
 // publicBase checks the console's public URL, from which the callback is
