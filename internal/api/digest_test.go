@@ -117,7 +117,7 @@ func TestDigestThroughTheSchedule(t *testing.T) {
 	})
 	digest := box.received("pa-approver@pa.example")[0]
 	for _, w := range []string{"Subject: Resumen diario de Pacto: 1 aviso", "Se solicita su aprobación: Capacitación aduanera conjunta",
-		"(America/Panama)", "https://pacto.example/v1/activities/" + a.ID} {
+		"(America/Panama)", "https://pacto.example/activities/" + a.ID} {
 		if !strings.Contains(digest, w) {
 			t.Errorf("the digest lacks %q:\n%s", w, digest)
 		}

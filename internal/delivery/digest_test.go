@@ -49,7 +49,7 @@ func TestRenderDigestInBothLanguages(t *testing.T) {
 			"2. Hito vencido: Capacitación aduanera",
 			"el hito «Taller en Colón» venció el lunes, 15 de marzo de 2027, 4:00 p. m. (America/Panama)",
 			"3. Actividad iniciada: Manual <conjunto>",
-			"Abrir la actividad: https://pacto.example.org/v1/activities/act-2",
+			"Abrir la actividad: https://pacto.example.org/activities/act-2",
 			"a la hora que eligió en sus preferencias",
 		}, []string{"Customs training", "Workshop", "America/New_York", " PM", "Joint"}},
 		{usRecipient, "Pacto daily digest: 3 notices", []string{
@@ -61,7 +61,7 @@ func TestRenderDigestInBothLanguages(t *testing.T) {
 			"2. Milestone overdue: Customs training",
 			"the milestone “Workshop in Colón” was due on Monday, March 15, 2027, 5:00 PM (America/New_York)",
 			"3. Activity started: Joint <handbook>",
-			"Open the activity: https://pacto.example.org/v1/activities/act-1",
+			"Open the activity: https://pacto.example.org/activities/act-1",
 			"at the hour you chose in your settings",
 		}, []string{"Capacitación", "Taller", "America/Panama", "p. m.", "conjunto"}},
 	} {
