@@ -96,10 +96,16 @@ func (c *Console) showActivity(w http.ResponseWriter, r *http.Request, status in
 	av.SinceSeen, av.Changes = changesSince(events, st, lifecycle.PartyCode(p.Party), pg.Lang)
 	pg.D = av
 	if refused != nil {
-		pg.Problem = refused
+		shown := *refused
+		// The evidence links are one field of the form, one link a line:
+		// a refused link points at that field.
+		if strings.HasPrefix(shown.Field, "evidence[") {
+			shown.Field = "evidence"
+		}
+		pg.Problem = &shown
 		pg.Errors = map[string]string{}
-		if refused.Field != "" {
-			pg.Errors[refused.Field] = refused.Detail
+		if shown.Field != "" {
+			pg.Errors[shown.Field] = shown.Detail
 		}
 	}
 	c.render(w, r, status, "activity", pg)
