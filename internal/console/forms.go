@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -229,6 +230,47 @@ func (f contentForm) content(r *http.Request) (lifecycle.Text, lifecycle.Text, [
 	return text(f.Title), text(f.Summary), objectives, ms, nil
 }
 
+// sentRows are the form's rows that content sends, in order: the k-th
+// objective or milestone of the request is the form's row sentRows[k].
+func (f contentForm) sentRows() (objectives, milestones []int) {
+	for i, o := range f.Objectives {
+		if !blank(o) {
+			objectives = append(objectives, i)
+		}
+	}
+	for _, row := range f.Milestones {
+		if !(blank(row.Title) && row.DueDate == "" && row.DueIn == "" && row.DueExpr == "") {
+			milestones = append(milestones, row.Index)
+		}
+	}
+	return objectives, milestones
+}
+
+var rowField = regexp.MustCompile(`^(objectives|milestones)\[(\d+)\](.*)$`)
+
+// formField names, by the form's rows, a field the core named by the
+// request's: with a blank row left in the middle, the request's third
+// milestone is the form's fourth.
+func (f contentForm) formField(field string) string {
+	m := rowField.FindStringSubmatch(field)
+	if m == nil {
+		return field
+	}
+	k, err := strconv.Atoi(m[2])
+	if err != nil {
+		return field
+	}
+	objectives, milestones := f.sentRows()
+	rows := milestones
+	if m[1] == "objectives" {
+		rows = objectives
+	}
+	if k >= len(rows) {
+		return field
+	}
+	return fmt.Sprintf("%s[%d]%s", m[1], rows[k], m[3])
+}
+
 // withSpareRows adds a blank objective and milestone row when asked
 // ("more" buttons, which work without JavaScript).
 func (f contentForm) withSpareRows(r *http.Request, owner string) contentForm {
@@ -283,6 +325,7 @@ func (c *Console) refuseForm(w http.ResponseWriter, r *http.Request, pg page, f 
 		c.fail(w, r, err)
 		return
 	}
+	prob.Field = f.formField(prob.Field)
 	pg.Problem = &prob
 	pg.Errors = map[string]string{}
 	if prob.Field != "" {
