@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -45,6 +46,23 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	st, tc, _ := newBackend(t, true)
+	srv := api.New(st, tc, api.Options{Logger: quietLogger()})
+	con, err := New(Options{API: srv, Store: st, Log: quietLogger(), DevSignIn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Mount(con.Handler())
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return &site{t: t, base: hs.URL, st: st}
+}
+
+// newBackend starts what the console stands on: a fresh database with the
+// demo data, the in-process Temporal server and, if asked, a worker. It
+// returns the demo principals' API tokens too.
+func newBackend(t *testing.T, worker bool) (*store.Store, client.Client, map[string]string) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, pgtest.NewDatabase(t))
 	if err != nil {
@@ -57,23 +75,22 @@ func newSite(t *testing.T) *site {
 	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)
 	}
-	w := app.NewWorker(tc, st, app.Delivery{})
-	if err := w.Start(); err != nil {
+	if worker {
+		w := app.NewWorker(tc, st, app.Delivery{Logger: quietLogger()})
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+	}
+	tokensFile := t.TempDir() + "/tokens.json"
+	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(w.Stop)
-	if _, err := app.SeedDemo(ctx, st, t.TempDir()+"/tokens.json"); err != nil {
-		t.Fatal(err)
+	var tokens map[string]string
+	if b, err := os.ReadFile(tokensFile); err != nil || json.Unmarshal(b, &tokens) != nil {
+		t.Fatalf("demo tokens: %v", err)
 	}
-	srv := api.New(st, tc, api.Options{Logger: quietLogger()})
-	con, err := New(Options{API: srv, Store: st, Log: quietLogger(), DevSignIn: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Mount(con.Handler())
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
-	return &site{t: t, base: hs.URL, st: st}
+	return st, tc, tokens
 }
 
 // browser is one person's cookie jar on the site.

@@ -341,19 +341,7 @@ func (c *Console) refuseForm(w http.ResponseWriter, r *http.Request, pg page, f 
 }
 
 func (c *Console) amendForm(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	st, err := c.api.Activity(r.Context(), p, activityID(r))
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	v, err := c.api.View(r.Context(), p, st)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	pg := c.base(r, "activities")
-	f, err := c.amendFormOf(r, v)
+	_, pg, f, err := c.amendFormOf(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -362,8 +350,24 @@ func (c *Console) amendForm(w http.ResponseWriter, r *http.Request) {
 	c.render(w, r, http.StatusOK, "propose", pg)
 }
 
-// amendFormOf is the form filled with the activity's current content.
-func (c *Console) amendFormOf(r *http.Request, v api.ActivityView) (contentForm, error) {
+// amendFormOf is the amend form of the request's activity, filled with
+// its current content as the viewer reads it, on the page it goes on.
+func (c *Console) amendFormOf(r *http.Request) (api.ActivityView, page, contentForm, error) {
+	p := principalOf(r)
+	st, err := c.api.Activity(r.Context(), p, activityID(r))
+	if err != nil {
+		return api.ActivityView{}, page{}, contentForm{}, err
+	}
+	v, err := c.api.View(r.Context(), p, st)
+	if err != nil {
+		return api.ActivityView{}, page{}, contentForm{}, err
+	}
+	f, err := c.contentFormOf(r, v)
+	return v, c.base(r, "activities"), f, err
+}
+
+// contentFormOf is the form filled with an activity's current content.
+func (c *Console) contentFormOf(r *http.Request, v api.ActivityView) (contentForm, error) {
 	f := contentForm{Action: "/activities/" + v.ID + "/edit", Amend: true, Version: v.Version, Dialogue: v.Dialogue, Languages: v.Languages}
 	var err error
 	if f.Parties, err = c.store.Parties(r.Context()); err != nil {
@@ -419,18 +423,7 @@ func splitDue(due string) (date, in, unit, expr string) {
 
 func (c *Console) amend(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
-	st, err := c.api.Activity(r.Context(), p, activityID(r))
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	v, err := c.api.View(r.Context(), p, st)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
-	pg := c.base(r, "activities")
-	f, err := c.amendFormOf(r, v)
+	v, pg, f, err := c.amendFormOf(r)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -14,7 +14,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,15 +22,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/oauth2-proxy/mockoidc"
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/server/temporaltest"
 
 	"pacto/internal/api"
-	"pacto/internal/app"
-	"pacto/internal/pgtest"
 	"pacto/internal/store"
-	"pacto/workflows"
 )
 
 // idp is an OpenID Connect provider on loopback, for one party, that
@@ -120,27 +113,8 @@ type oidcSite struct {
 
 func newOIDCSite(t *testing.T) *oidcSite {
 	t.Helper()
-	ctx := context.Background()
 	pa, us := newTestIdP(t), newTestIdP(t)
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	ts := temporaltest.NewServer(temporaltest.WithT(t),
-		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(quietLogger())}))
-	tc := ts.GetDefaultClient()
-	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
-		t.Fatal(err)
-	}
-	tokensFile := t.TempDir() + "/tokens.json"
-	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	if b, err := os.ReadFile(tokensFile); err != nil || json.Unmarshal(b, &tokens) != nil {
-		t.Fatalf("demo tokens: %v", err)
-	}
+	st, tc, tokens := newBackend(t, false)
 	// The public URL is the listener's, known before the console is made.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

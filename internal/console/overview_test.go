@@ -9,16 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/server/temporaltest"
-
 	"pacto/internal/api"
 	"pacto/internal/app"
 	"pacto/internal/lifecycle"
-	"pacto/internal/pgtest"
 	"pacto/internal/store"
-	"pacto/workflows"
 )
 
 // newSiteAhead is newSite whose API and console read the clock ahead by
@@ -33,26 +27,7 @@ func newSiteAhead(t *testing.T, shift time.Duration) (*site, *api.Server) {
 // Temporal as `pacto serve` does.
 func newSiteWith(t *testing.T, shift time.Duration, deliveries bool) (*site, *api.Server) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	ts := temporaltest.NewServer(temporaltest.WithT(t),
-		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(quietLogger())}))
-	tc := ts.GetDefaultClient()
-	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
-		t.Fatal(err)
-	}
-	w := app.NewWorker(tc, st, app.Delivery{Logger: quietLogger()})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.Stop)
-	if _, err := app.SeedDemo(ctx, st, t.TempDir()+"/tokens.json"); err != nil {
-		t.Fatal(err)
-	}
+	st, tc, _ := newBackend(t, true)
 	ahead := func() time.Time { return time.Now().Add(shift) }
 	opts := api.Options{Logger: quietLogger(), Now: ahead}
 	if deliveries {
