@@ -275,6 +275,7 @@ func TestAPI(t *testing.T) {
 		{"oversized", (*stack).oversized},
 		{"languages", (*stack).languages},
 		{"legacy-languages", (*stack).legacyLanguages},
+		{"calendar", (*stack).calendar},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

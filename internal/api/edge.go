@@ -166,13 +166,14 @@ var (
 		pattern *regexp.Regexp
 		what    string
 	}{
-		"id":  {idPattern, "activity"},
-		"mid": {idPattern, "milestone"},
-		"eid": {idPattern, "extension"},
-		"tid": {idPattern, "token"},
-		"wid": {idPattern, "webhook"},
-		"did": {deliveryIDPattern, "delivery"},
-		"pid": {principalIDPattern, "principal"},
+		"id":       {idPattern, "activity"},
+		"mid":      {idPattern, "milestone"},
+		"eid":      {idPattern, "extension"},
+		"tid":      {idPattern, "token"},
+		"wid":      {idPattern, "webhook"},
+		"did":      {deliveryIDPattern, "delivery"},
+		"pid":      {principalIDPattern, "principal"},
+		"dialogue": {dialogueIDPattern, "dialogue"},
 	}
 )
 

@@ -193,3 +193,39 @@ func TestReservedPrincipalIDs(t *testing.T) {
 		t.Errorf("an ordinary id: %v", err)
 	}
 }
+
+// A dialogue's meeting calendar: kept by its coordinators, read by anyone
+// of its parties, and the meetings it makes.
+func (s *stack) calendar(t *testing.T) {
+	path := "/v1/dialogues/hld-pa-us/calendar"
+	want(t, s.call("us-observer", "GET", path, nil), 404, "not-found")
+	cal := Calendar{First: "2027-03-15T10:00", Every: 6, Zone: "America/Panama", Hosts: []string{"PA", "US"}}
+	want(t, s.call("pa-observer", "PUT", path, cal), 403, "forbidden")
+	bad := cal
+	bad.Zone = "Mars/Olympus"
+	want(t, s.call("pa-coordinator", "PUT", path, bad), 422, "invalid-input", "zone")
+	bad = cal
+	bad.Hosts = []string{"PA", "MX"}
+	want(t, s.call("pa-coordinator", "PUT", path, bad), 422, "invalid-input", "hosts[1]")
+	bad = cal
+	bad.First = "15/03/2027 10:00"
+	want(t, s.call("pa-coordinator", "PUT", path, bad), 422, "invalid-input", "first")
+	want(t, s.call("pa-coordinator", "PUT", path, cal), 200)
+	var got Calendar
+	if err := json.Unmarshal(s.call("us-observer", "GET", path, nil).body, &got); err != nil || got.First != cal.First || got.Every != 6 {
+		t.Fatalf("calendar read back: %+v, %v", got, err)
+	}
+	var list MeetingList
+	r := s.call("us-observer", "GET", "/v1/dialogues/hld-pa-us/meetings?limit=3", nil)
+	want(t, r, 200)
+	if err := json.Unmarshal(r.body, &list); err != nil || len(list.Meetings) != 3 {
+		t.Fatalf("meetings: %s, %v", r.body, err)
+	}
+	first := list.Meetings[0]
+	if first.Number != 1 || !first.At.Equal(time.Date(2027, 3, 15, 15, 0, 0, 0, time.UTC)) || first.Local != "2027-03-15T10:00" || first.Host != "PA" || list.Meetings[1].Host != "US" {
+		t.Fatalf("first meetings: %+v", list.Meetings)
+	}
+	want(t, s.call("us-observer", "GET", "/v1/dialogues/hld-pa-us/meetings?limit=0", nil), 422, "invalid-input", "limit")
+	// Another dialogue's people do not see it.
+	want(t, s.call("mx-observer", "GET", path, nil), 404, "not-found")
+}

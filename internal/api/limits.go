@@ -46,6 +46,9 @@ const (
 	// spaces: the mail server is the judge of the rest. The classes are
 	// spelled out because \s differs between Go and JSON Schema's regexps.
 	emailRE = `^[^@ \t\r\n]+@[^@ \t\r\n]+$`
+	// localTimeRE is a meeting's local time; time.Parse then checks the
+	// date is real.
+	localTimeRE = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$`
 )
 
 var (
@@ -102,29 +105,36 @@ func SchemaLimits() map[string]lifecycle.Limit {
 
 	name := lifecycle.Limit{MinLength: 1, MaxLength: maxName}
 	for k, l := range map[string]lifecycle.Limit{
-		"Party.code":                          {Pattern: partyCodeRE},
-		"Party.name":                          name,
-		"Party.time_zone":                     {MinLength: 1, MaxLength: maxTimeZone},
-		"Dialogue.id":                         {Pattern: dialogueIDPattern.String()},
-		"Dialogue.name":                       name,
-		"Dialogue.parties":                    {MinItems: 2},
-		"PrincipalInput.id":                   {Pattern: principalIDRE},
-		"PrincipalInput.name":                 name,
-		"PrincipalInput.email":                {MaxLength: maxEmail, Pattern: emailRE},
-		"PrincipalInput.roles":                {MinItems: 1},
-		"TokenRequest.principal":              {MinLength: 1},
-		"IdentityRequest.issuer":              {MinLength: 1, MaxLength: maxIssuer},
-		"IdentityRequest.subject":             {MinLength: 1, MaxLength: maxSubject},
-		"TokenRequest.name":                   {MaxLength: maxTokenName},
-		"WebhookRequest.id":                   {Pattern: dialogueIDPattern.String()},
-		"WebhookRequest.url":                  {MaxLength: maxWebhookURL},
-		"WebhookRequest.parties[]":            {Pattern: partyCodeRE},
-		"DecisionRequest.version":             {Minimum: ptr64(1)},
-		"NotificationPreferences.digest_hour": {Minimum: ptr64(minDigestHour), Maximum: ptr64(maxDigestHour)},
-		"parameters.Limit":                    {Minimum: ptr64(minPageLimit), Maximum: ptr64(maxPageLimit)},
-		"parameters.IdempotencyKey":           {MaxLength: maxIdempotencyKey},
-		"parameters.IdempotencyKeyCreate":     {MaxLength: maxIdempotencyKey},
-		"GET /v1/activities/{id}/audit after": {Minimum: ptr64(0)},
+		"Party.code":                                  {Pattern: partyCodeRE},
+		"Party.name":                                  name,
+		"Party.time_zone":                             {MinLength: 1, MaxLength: maxTimeZone},
+		"Dialogue.id":                                 {Pattern: dialogueIDPattern.String()},
+		"Dialogue.name":                               name,
+		"Dialogue.parties":                            {MinItems: 2},
+		"PrincipalInput.id":                           {Pattern: principalIDRE},
+		"PrincipalInput.name":                         name,
+		"PrincipalInput.email":                        {MaxLength: maxEmail, Pattern: emailRE},
+		"PrincipalInput.roles":                        {MinItems: 1},
+		"TokenRequest.principal":                      {MinLength: 1},
+		"IdentityRequest.issuer":                      {MinLength: 1, MaxLength: maxIssuer},
+		"IdentityRequest.subject":                     {MinLength: 1, MaxLength: maxSubject},
+		"TokenRequest.name":                           {MaxLength: maxTokenName},
+		"WebhookRequest.id":                           {Pattern: dialogueIDPattern.String()},
+		"WebhookRequest.url":                          {MaxLength: maxWebhookURL},
+		"WebhookRequest.parties[]":                    {Pattern: partyCodeRE},
+		"DecisionRequest.version":                     {Minimum: ptr64(1)},
+		"Calendar.first":                              {Pattern: localTimeRE},
+		"Calendar.every":                              {Minimum: ptr64(minMeetingEvery), Maximum: ptr64(maxMeetingEvery)},
+		"Calendar.hosts":                              {MinItems: 1},
+		"Calendar.dates":                              {MaxItems: maxMeetingDates},
+		"Calendar.dates[]":                            {Pattern: localTimeRE},
+		"Calendar.moved{}":                            {Pattern: localTimeRE},
+		"GET /v1/dialogues/{dialogue}/meetings limit": {Minimum: ptr64(1), Maximum: ptr64(maxMeetingDates)},
+		"NotificationPreferences.digest_hour":         {Minimum: ptr64(minDigestHour), Maximum: ptr64(maxDigestHour)},
+		"parameters.Limit":                            {Minimum: ptr64(minPageLimit), Maximum: ptr64(maxPageLimit)},
+		"parameters.IdempotencyKey":                   {MaxLength: maxIdempotencyKey},
+		"parameters.IdempotencyKeyCreate":             {MaxLength: maxIdempotencyKey},
+		"GET /v1/activities/{id}/audit after":         {Minimum: ptr64(0)},
 	} {
 		out[k] = l
 	}

@@ -90,6 +90,13 @@ type Dialogue struct {
 	Languages []string
 }
 
+type DialogueCalendar struct {
+	DialogueID string
+	Calendar   []byte
+	UpdatedBy  string
+	UpdatedAt  time.Time
+}
+
 type DialogueParty struct {
 	DialogueID string
 	PartyCode  string

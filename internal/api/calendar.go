@@ -1,0 +1,256 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"pacto/internal/lifecycle"
+	"pacto/internal/review"
+	"pacto/internal/store"
+)
+
+// localTimeLayout is how the API writes a meeting's local time: a date and
+// a clock time on the calendar zone's clock, with no offset.
+const localTimeLayout = "2006-01-02T15:04"
+
+// Calendar is a dialogue's meeting calendar as the API takes and gives
+// it: a rule (First, Every, Hosts in turn) or explicit Dates, all local
+// times on Zone's clock; Moved gives a meeting, by number, another local
+// time, and Cancelled drops meetings by number.
+type Calendar struct {
+	First     string            `json:"first,omitempty"`
+	Every     int               `json:"every,omitempty"`
+	Zone      string            `json:"zone"`
+	Hosts     []string          `json:"hosts"`
+	Dates     []string          `json:"dates,omitempty"`
+	Moved     map[string]string `json:"moved,omitempty"`
+	Cancelled []int             `json:"cancelled,omitempty"`
+}
+
+// MeetingView is one meeting of a dialogue.
+type MeetingView struct {
+	Number int       `json:"number"`
+	At     time.Time `json:"at"`
+	// Local is the meeting's time on the calendar zone's clock.
+	Local string `json:"local"`
+	Zone  string `json:"zone"`
+	Host  string `json:"host"`
+}
+
+// MeetingList is GET /v1/dialogues/{dialogue}/meetings.
+type MeetingList struct {
+	Meetings []MeetingView `json:"meetings"`
+}
+
+// Bounds of a calendar.
+const (
+	minMeetingEvery = 1
+	maxMeetingEvery = 24
+	maxMeetingDates = 100
+)
+
+var localTimePattern = regexp.MustCompile(localTimeRE)
+
+func localTime(field, v string) (time.Time, error) {
+	if !localTimePattern.MatchString(v) {
+		return time.Time{}, failField(probInvalid, field, fmt.Sprintf("%s must be a local date and time such as 2027-03-15T10:00", field))
+	}
+	t, err := time.Parse(localTimeLayout, v)
+	if err != nil {
+		return time.Time{}, failField(probInvalid, field, fmt.Sprintf("%s must be a local date and time such as 2027-03-15T10:00", field))
+	}
+	return t, nil
+}
+
+// calendarOf checks a calendar for dialogue d and turns it into the
+// review package's.
+func calendarOf(c Calendar, d store.Dialogue) (review.Calendar, error) {
+	out := review.Calendar{Every: c.Every, Zone: c.Zone, Cancelled: c.Cancelled}
+	if _, err := lifecycle.LoadZone(c.Zone); err != nil || c.Zone == "" {
+		return out, failField(probInvalid, "zone", fmt.Sprintf("zone %q is not a time zone name such as America/Panama", c.Zone))
+	}
+	if len(c.Hosts) == 0 {
+		return out, failField(probInvalid, "hosts", "name the parties that host the meetings, in turn")
+	}
+	for i, h := range c.Hosts {
+		if !slices.Contains(d.Parties, h) {
+			return out, failField(probInvalid, fmt.Sprintf("hosts[%d]", i), fmt.Sprintf("party %q is not a party of dialogue %s", h, d.ID))
+		}
+		out.Hosts = append(out.Hosts, lifecycle.PartyCode(h))
+	}
+	var err error
+	switch {
+	case c.First != "" && len(c.Dates) > 0:
+		return out, failField(probInvalid, "dates", "give either the first meeting and every, or dates, not both")
+	case c.First == "" && len(c.Dates) == 0:
+		return out, failField(probInvalid, "first", "give the first meeting's local time (with every), or the meetings' dates")
+	case c.First != "":
+		if out.First, err = localTime("first", c.First); err != nil {
+			return out, err
+		}
+		if c.Every < minMeetingEvery || c.Every > maxMeetingEvery {
+			return out, failField(probInvalid, "every", fmt.Sprintf("every must be %d to %d months", minMeetingEvery, maxMeetingEvery))
+		}
+	default:
+		if len(c.Dates) > maxMeetingDates {
+			return out, failField(probInvalid, "dates", fmt.Sprintf("at most %d dates", maxMeetingDates))
+		}
+		for i, v := range c.Dates {
+			t, err := localTime(fmt.Sprintf("dates[%d]", i), v)
+			if err != nil {
+				return out, err
+			}
+			out.Dates = append(out.Dates, t)
+		}
+	}
+	for k, v := range c.Moved {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 1 || n > maxMeetingDates {
+			return out, failField(probInvalid, "moved", fmt.Sprintf("%q is not a meeting's number", k))
+		}
+		t, err := localTime("moved."+k, v)
+		if err != nil {
+			return out, err
+		}
+		if out.Moved == nil {
+			out.Moved = map[int]time.Time{}
+		}
+		out.Moved[n] = t
+	}
+	for i, n := range c.Cancelled {
+		if n < 1 || n > maxMeetingDates {
+			return out, failField(probInvalid, fmt.Sprintf("cancelled[%d]", i), fmt.Sprintf("%d is not a meeting's number", n))
+		}
+	}
+	if err := out.Check(); err != nil {
+		return out, failField(probInvalid, "", err.Error())
+	}
+	return out, nil
+}
+
+// dialogueOf is dialogue id if principal p may see it (404 otherwise).
+func (s *Server) dialogueOf(ctx context.Context, p store.Principal, id string) (store.Dialogue, error) {
+	ds, err := s.DialoguesOf(ctx, p)
+	if err != nil {
+		return store.Dialogue{}, err
+	}
+	i := slices.IndexFunc(ds, func(d store.Dialogue) bool { return d.ID == id })
+	if i < 0 {
+		return store.Dialogue{}, fail(probNotFound, "no such dialogue")
+	}
+	return ds[i], nil
+}
+
+// DialogueCalendar is GET /v1/dialogues/{dialogue}/calendar.
+func (s *Server) DialogueCalendar(ctx context.Context, p store.Principal, id string) (Calendar, error) {
+	if _, err := s.dialogueOf(ctx, p, id); err != nil {
+		return Calendar{}, err
+	}
+	b, err := s.store.DialogueCalendar(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Calendar{}, fail(probNotFound, "the dialogue has no meeting calendar yet")
+	}
+	if err != nil {
+		return Calendar{}, err
+	}
+	var c Calendar
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Calendar{}, fmt.Errorf("decode the calendar of dialogue %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// SetDialogueCalendar is PUT /v1/dialogues/{dialogue}/calendar: admins
+// and the coordinators of the dialogue's parties keep it.
+func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id string, c Calendar) (Calendar, error) {
+	d, err := s.dialogueOf(ctx, p, id)
+	if err != nil {
+		return Calendar{}, err
+	}
+	if !hasRole(p, "admin") && !hasRole(p, "coordinator") {
+		return Calendar{}, fail(probForbidden, "only an admin or a coordinator of the dialogue's parties may keep its calendar")
+	}
+	if _, err := calendarOf(c, d); err != nil {
+		return Calendar{}, err
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return Calendar{}, err
+	}
+	if err := s.store.SetDialogueCalendar(ctx, id, b, p.ID); err != nil {
+		return Calendar{}, err
+	}
+	return c, nil
+}
+
+// Meetings is GET /v1/dialogues/{dialogue}/meetings: the next limit
+// meetings from now.
+func (s *Server) Meetings(ctx context.Context, p store.Principal, id string, limit int) (MeetingList, error) {
+	c, err := s.DialogueCalendar(ctx, p, id)
+	if err != nil {
+		return MeetingList{}, err
+	}
+	d, err := s.dialogueOf(ctx, p, id)
+	if err != nil {
+		return MeetingList{}, err
+	}
+	cal, err := calendarOf(c, d)
+	if err != nil {
+		return MeetingList{}, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+	}
+	ms, err := cal.Meetings(s.now(), limit)
+	if err != nil {
+		return MeetingList{}, err
+	}
+	loc, _ := lifecycle.LoadZone(cal.Zone)
+	out := MeetingList{Meetings: make([]MeetingView, len(ms))}
+	for i, m := range ms {
+		out.Meetings[i] = MeetingView{Number: m.Number, At: m.At, Local: m.At.In(loc).Format(localTimeLayout), Zone: cal.Zone, Host: string(m.Host)}
+	}
+	return out, nil
+}
+
+func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.DialogueCalendar(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) putCalendar(w http.ResponseWriter, r *http.Request) error {
+	var c Calendar
+	if err := decode(w, r, &c); err != nil {
+		return err
+	}
+	out, err := s.SetDialogueCalendar(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listMeetings(w http.ResponseWriter, r *http.Request) error {
+	limit := 10
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxMeetingDates {
+			return failField(probInvalid, "limit", fmt.Sprintf("limit must be 1 to %d", maxMeetingDates))
+		}
+		limit = n
+	}
+	out, err := s.Meetings(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
