@@ -72,7 +72,7 @@ type AuditedEvent struct {
 
 // replayBatch is how many activities' audit logs are read at a time, so
 // a large dialogue is replayed in bounded memory.
-const replayBatch = 200
+var replayBatch = 200
 
 // ReplayDialogue reads, from the audit log alone, the events recorded by
 // asOf of every activity proposed in a dialogue by asOf, and hands each
