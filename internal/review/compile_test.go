@@ -28,7 +28,7 @@ var (
 	zones     = []lifecycle.Party{{Code: "PA", TimeZone: "America/Panama"}, {Code: "US", TimeZone: "America/New_York"}}
 )
 
-func seeded(t *testing.T) *store.Store {
+func seeded(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, pgtest.NewDatabase(t))
@@ -55,7 +55,6 @@ func actor(id string, party lifecycle.PartyCode, role lifecycle.Role) lifecycle.
 
 var (
 	paCoordinator = actor("pa-coordinator", "PA", lifecycle.RoleCoordinator)
-	usCoordinator = actor("us-coordinator", "US", lifecycle.RoleCoordinator)
 	paApprover    = actor("pa-approver", "PA", lifecycle.RoleApprover)
 	usApprover    = actor("us-approver", "US", lifecycle.RoleApprover)
 )
@@ -69,7 +68,7 @@ type step struct {
 
 // live runs an activity through the core from its proposal at proposedAt
 // and records each change as the workflow does, one Record per command.
-func live(t *testing.T, st *store.Store, dialogue, id string, proposedAt time.Time, ms []lifecycle.MilestoneSpec, steps ...step) lifecycle.State {
+func live(t testing.TB, st *store.Store, dialogue, id string, proposedAt time.Time, ms []lifecycle.MilestoneSpec, steps ...step) lifecycle.State {
 	t.Helper()
 	propose := lifecycle.Propose{ActivityID: id, Dialogue: dialogue, DialogueParties: zones,
 		Parties: []lifecycle.PartyCode{"PA", "US"}, Title: lifecycle.Plain("Activity " + id), Milestones: ms}
