@@ -2,6 +2,7 @@ package review_test
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -287,5 +288,43 @@ func TestRecomputeCatchesATamperedReadModel(t *testing.T) {
 	d = review.Differences(compiled, recomputed)
 	if len(d) < 2 || d[0] != "act-late/m1: on_time against late" || !slices.ContainsFunc(d, func(s string) bool { return len(s) > 14 && s[:14] == "counts by part" }) {
 		t.Fatalf("differences: %q", d)
+	}
+}
+
+// At the first meeting there is no previous one: every change up to the
+// figures counts, and extensions granted are counted since the start.
+func TestFirstMeetingCountsEveryChange(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	recordDialogue(t, st)
+	compiled, err := review.Compile(ctx, st, "hld", "2027-1", meetingAt, time.Time{}, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recomputed, err := review.Recompute(ctx, st, "hld", "2027-1", meetingAt, time.Time{}, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := review.Differences(compiled, recomputed); len(d) != 0 {
+		t.Fatalf("compiled and recomputed reports disagree:\n%v", d)
+	}
+	want := review.Changes{
+		Proposed:  []string{"act-cancelled", "act-declined", "act-late", "act-old", "act-ontime", "act-overdue", "act-proposed", "act-upcoming"},
+		Activated: []string{"act-cancelled", "act-late", "act-old", "act-ontime", "act-overdue", "act-upcoming"},
+		Declined:  []string{"act-declined"},
+		Cancelled: []string{"act-cancelled"},
+		Completed: []string{"act-late", "act-old", "act-ontime"},
+	}
+	if !reflect.DeepEqual(compiled.Changes, want) {
+		t.Fatalf("changes: %+v, want %+v", compiled.Changes, want)
+	}
+	if !compiled.Since.IsZero() {
+		t.Fatalf("since: %v", compiled.Since)
+	}
+	if _, err := review.Compile(ctx, st, "nowhere", "2027-1", meetingAt, time.Time{}, asOf); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("compiling an unknown dialogue: %v", err)
+	}
+	if _, err := review.Recompute(ctx, st, "nowhere", "2027-1", meetingAt, time.Time{}, asOf); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("recomputing an unknown dialogue: %v", err)
 	}
 }
