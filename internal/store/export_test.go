@@ -23,3 +23,11 @@ func SetWatchPoll(d time.Duration) (restore func()) {
 func MigrateTo(ctx context.Context, url string, version int32) error {
 	return migrateTo(ctx, url, version)
 }
+
+// SetReplayBatch changes how many activities ReplayDialogue reads at a
+// time, so a test can cross batch boundaries with a few activities.
+func SetReplayBatch(n int) (restore func()) {
+	old := replayBatch
+	replayBatch = n
+	return func() { replayBatch = old }
+}
