@@ -91,13 +91,19 @@ func TestPDFBreaksPages(t *testing.T) {
 			Owner: "PA", Term: lifecycle.HorizonLong, DueAt: at("2028-01-15T05:00:00Z"), State: StateUpcoming,
 		})
 	}
+	// A word wider than its column is broken inside the word.
+	long := strings.Repeat("Interinstitucional", 20)
+	a.Milestones = append(a.Milestones, MilestoneReport{ID: "long", Title: lifecycle.Text{"es": long}, Owner: "US", State: StatePending})
 	doc, err := PDF(r, "es", "America/Panama")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, pages := pdfText(t, doc)
+	if !strings.Contains(got, "(long)") || strings.Count(got, "Interinstitucional") < 19 {
+		t.Error("the long word is missing")
+	}
 	if pages < 3 {
-		t.Fatalf("%d pages for 85 milestones, want the table to run onto several", pages)
+		t.Fatalf("%d pages for 86 milestones, want the table to run onto several", pages)
 	}
 	for i := range 80 {
 		if id := fmt.Sprintf("(x%02d)", i); !strings.Contains(got, id) {
