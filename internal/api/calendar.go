@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -253,4 +254,134 @@ func (s *Server) listMeetings(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// MeetingReport is a dialogue's progress report for its meeting number,
+// as principal p may read it: compiled from the read model now (or at the
+// meeting's time, once it has passed), counting changes from the previous
+// meeting.
+func (s *Server) MeetingReport(ctx context.Context, p store.Principal, id string, number int) (review.Report, error) {
+	c, err := s.DialogueCalendar(ctx, p, id)
+	if err != nil {
+		return review.Report{}, err
+	}
+	d, err := s.dialogueOf(ctx, p, id)
+	if err != nil {
+		return review.Report{}, err
+	}
+	cal, err := calendarOf(c, d)
+	if err != nil {
+		return review.Report{}, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+	}
+	all, err := cal.Meetings(time.Time{}, maxMeetingDates)
+	if err != nil {
+		return review.Report{}, err
+	}
+	i := slices.IndexFunc(all, func(m review.Meeting) bool { return m.Number == number })
+	if i < 0 {
+		return review.Report{}, fail(probNotFound, fmt.Sprintf("dialogue %s has no meeting %d", id, number))
+	}
+	var since time.Time
+	if i > 0 {
+		since = all[i-1].At
+	}
+	// An upcoming meeting's report is the read model now; a past
+	// meeting's stands as of its time, which only the audit log knows.
+	compile, asOf := review.Compile, s.now()
+	if asOf.After(all[i].At) {
+		compile, asOf = review.Recompute, all[i].At
+	}
+	rep, err := compile(ctx, s.store, id, strconv.Itoa(number), all[i].At, since, asOf)
+	if err != nil {
+		return review.Report{}, err
+	}
+	if !hasRole(p, "admin") {
+		rep = rep.VisibleTo(lifecycle.PartyCode(p.Party))
+	}
+	return rep, nil
+}
+
+// reportFormats are the forms a report is given in, by the `format`
+// query parameter or the Accept header.
+var reportFormats = map[string]string{
+	"json": "application/json",
+	"csv":  "text/csv; charset=utf-8",
+	"html": "text/html; charset=utf-8",
+	"pdf":  "application/pdf",
+}
+
+func reportFormat(r *http.Request) (string, error) {
+	if f := r.URL.Query().Get("format"); f != "" {
+		if _, ok := reportFormats[f]; !ok {
+			return "", failField(probInvalid, "format", "format must be json, csv, html or pdf")
+		}
+		return f, nil
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		for f, ct := range reportFormats {
+			if ct0, _, _ := strings.Cut(ct, ";"); ct0 == mt {
+				return f, nil
+			}
+		}
+	}
+	return "json", nil
+}
+
+func (s *Server) meetingReport(w http.ResponseWriter, r *http.Request) error {
+	format, err := reportFormat(r)
+	if err != nil {
+		return err
+	}
+	number, err := strconv.Atoi(chi.URLParam(r, "number"))
+	if err != nil {
+		return fail(probNotFound, "no such meeting")
+	}
+	p := principalOf(r)
+	rep, err := s.MeetingReport(r.Context(), p, chi.URLParam(r, "dialogue"), number)
+	if err != nil {
+		return err
+	}
+	lang := consoleLanguage(p.Language)
+	zone := "UTC"
+	for _, party := range rep.Parties {
+		if string(party.Code) == p.Party {
+			zone = party.TimeZone
+		}
+	}
+	var body []byte
+	switch format {
+	case "csv":
+		body, err = review.CSV(rep, lang)
+	case "html":
+		body, err = review.HTML(rep, lang, zone)
+	case "pdf":
+		body, err = review.PDF(rep, lang, zone)
+	default:
+		body, err = review.JSON(rep)
+	}
+	if err != nil {
+		return fmt.Errorf("render the report of %s meeting %d as %s: %w", rep.Dialogue, number, format, err)
+	}
+	w.Header().Set("Content-Type", reportFormats[format])
+	if format == "csv" || format == "pdf" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-meeting-%d.%s"`, rep.Dialogue, number, format))
+	}
+	if format == "html" {
+		// A document of its own: its inline style, nothing else.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+	}
+	w.Header().Set("Vary", "Accept")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
+}
+
+// consoleLanguage is the language, es or en, a report is written in for
+// a reader of tag.
+func consoleLanguage(tag string) string {
+	if primary, _, _ := strings.Cut(strings.ToLower(tag), "-"); primary == "es" {
+		return "es"
+	}
+	return "en"
 }

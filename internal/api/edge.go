@@ -161,8 +161,9 @@ var (
 	idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
 	// deliveryIDPattern allows for a webhook delivery's id, which joins a
 	// webhook id, an activity id and a sequence number.
-	deliveryIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,299}$`)
-	pathIDs           = map[string]struct {
+	deliveryIDPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,299}$`)
+	meetingNumberPattern = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+	pathIDs              = map[string]struct {
 		pattern *regexp.Regexp
 		what    string
 	}{
@@ -174,6 +175,7 @@ var (
 		"did":      {deliveryIDPattern, "delivery"},
 		"pid":      {principalIDPattern, "principal"},
 		"dialogue": {dialogueIDPattern, "dialogue"},
+		"number":   {meetingNumberPattern, "meeting"},
 	}
 )
 

@@ -226,6 +226,33 @@ func (s *stack) calendar(t *testing.T) {
 		t.Fatalf("first meetings: %+v", list.Meetings)
 	}
 	want(t, s.call("us-observer", "GET", "/v1/dialogues/hld-pa-us/meetings?limit=0", nil), 422, "invalid-input", "limit")
+
+	// The first meeting's report, as of now, in each form.
+	report := "/v1/dialogues/hld-pa-us/meetings/1/report"
+	r = s.call("pa-observer", "GET", report, nil)
+	want(t, r, 200)
+	var rep struct {
+		Dialogue   string `json:"dialogue"`
+		Activities []struct {
+			ID string `json:"id"`
+		} `json:"activities"`
+		ByParty map[string]map[string]int `json:"by_party"`
+	}
+	if err := json.Unmarshal(r.body, &rep); err != nil || rep.Dialogue != "hld-pa-us" || len(rep.Activities) == 0 {
+		t.Fatalf("the report: %v %+v", err, rep)
+	}
+	for format, want := range map[string]string{"csv": "text/csv", "html": "text/html", "pdf": "application/pdf"} {
+		r := s.call("pa-observer", "GET", report+"?format="+format, nil)
+		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), want) || len(r.body) == 0 {
+			t.Fatalf("the report as %s: %d %s", format, r.status, r.header.Get("Content-Type"))
+		}
+	}
+	csv := s.call("pa-observer", "GET", report, nil, opts{headers: []string{"Accept", "text/csv"}})
+	if !strings.HasPrefix(string(csv.body), "\ufeff") || !strings.Contains(string(csv.body), "Hito") {
+		t.Fatalf("the report by Accept, in Spanish: %q", csv.body[:min(len(csv.body), 200)])
+	}
+	want(t, s.call("pa-observer", "GET", report+"?format=docx", nil), 422, "invalid-input", "format")
+	want(t, s.call("pa-observer", "GET", "/v1/dialogues/hld-pa-us/meetings/999/report", nil), 404, "not-found")
 	// Another dialogue's people do not see it.
 	want(t, s.call("mx-observer", "GET", path, nil), 404, "not-found")
 }

@@ -188,6 +188,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/dialogues/{dialogue}/calendar", s.handle(s.getCalendar))
 		r.Put("/dialogues/{dialogue}/calendar", s.handle(s.putCalendar))
 		r.Get("/dialogues/{dialogue}/meetings", s.handle(s.listMeetings))
+		r.Get("/dialogues/{dialogue}/meetings/{number}/report", s.handle(s.meetingReport))
 		r.Get("/inbox", s.handle(s.inbox))
 		r.Post("/inbox/read", s.handle(s.markRead))
 		r.Get("/me/notifications", s.handle(s.getPreferences))

@@ -181,11 +181,18 @@ func (r *Report) finish(events []store.TypedEvent) {
 			*l = []string{}
 		}
 	}
+	for i := range r.Activities {
+		r.Activities[i].ExtensionsGranted = granted[r.Activities[i].ID]
+	}
+	r.count()
+}
+
+// count counts the milestones of the activities that count, per owner
+// party and per term.
+func (r *Report) count() {
 	r.ByParty = map[lifecycle.PartyCode]Counts{}
 	r.ByTerm = map[lifecycle.Horizon]Counts{}
-	for i := range r.Activities {
-		a := &r.Activities[i]
-		a.ExtensionsGranted = granted[a.ID]
+	for _, a := range r.Activities {
 		if !counted(a.Status) {
 			continue
 		}
@@ -196,6 +203,34 @@ func (r *Report) finish(events []store.TypedEvent) {
 			r.ByParty[m.Owner], r.ByTerm[m.Term] = p, t
 		}
 	}
+}
+
+// VisibleTo is the report as people of party may read it: only the
+// activities the party takes part in, and the counts and changes of those.
+func (r Report) VisibleTo(party lifecycle.PartyCode) Report {
+	kept := map[string]bool{}
+	var acts []ActivityReport
+	for _, a := range r.Activities {
+		if slices.Contains(a.Parties, party) {
+			acts = append(acts, a)
+			kept[a.ID] = true
+		}
+	}
+	r.Activities = append([]ActivityReport{}, acts...)
+	keep := func(ids []string) []string {
+		out := []string{}
+		for _, id := range ids {
+			if kept[id] {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	c := r.Changes
+	r.Changes = Changes{Proposed: keep(c.Proposed), Activated: keep(c.Activated), Declined: keep(c.Declined),
+		Cancelled: keep(c.Cancelled), Completed: keep(c.Completed)}
+	r.count()
+	return r
 }
 
 func (c *Counts) add(state string) {
