@@ -342,6 +342,34 @@ func (s *Server) meetingReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return ServeReport(w, p, rep, format)
+}
+
+// ServeReport answers with a report in format for principal p (see
+// RenderReport): CSV and PDF as downloads, HTML as a document of its own.
+func ServeReport(w http.ResponseWriter, p store.Principal, rep review.Report, format string) error {
+	body, err := RenderReport(p, rep, format)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", reportFormats[format])
+	if format == "csv" || format == "pdf" {
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-meeting-%s.%s"`, rep.Dialogue, rep.Meeting, format))
+	}
+	if format == "html" {
+		// Its inline style, nothing else.
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+	}
+	w.Header().Set("Vary", "Accept")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
+}
+
+// RenderReport writes a report in format (json, csv, html or pdf) for
+// principal p: in p's language, times in p's party's zone (UTC for those
+// of no party of it).
+func RenderReport(p store.Principal, rep review.Report, format string) ([]byte, error) {
 	lang := consoleLanguage(p.Language)
 	zone := "UTC"
 	for _, party := range rep.Parties {
@@ -350,6 +378,7 @@ func (s *Server) meetingReport(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var body []byte
+	var err error
 	switch format {
 	case "csv":
 		body, err = review.CSV(rep, lang)
@@ -357,24 +386,15 @@ func (s *Server) meetingReport(w http.ResponseWriter, r *http.Request) error {
 		body, err = review.HTML(rep, lang, zone)
 	case "pdf":
 		body, err = review.PDF(rep, lang, zone)
-	default:
+	case "json":
 		body, err = review.JSON(rep)
+	default:
+		return nil, failField(probInvalid, "format", "format must be json, csv, html or pdf")
 	}
 	if err != nil {
-		return fmt.Errorf("render the report of %s meeting %d as %s: %w", rep.Dialogue, number, format, err)
+		return nil, fmt.Errorf("render the report of %s meeting %s as %s: %w", rep.Dialogue, rep.Meeting, format, err)
 	}
-	w.Header().Set("Content-Type", reportFormats[format])
-	if format == "csv" || format == "pdf" {
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-meeting-%d.%s"`, rep.Dialogue, number, format))
-	}
-	if format == "html" {
-		// A document of its own: its inline style, nothing else.
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
-	}
-	w.Header().Set("Vary", "Accept")
-	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(body)
-	return err
+	return body, nil
 }
 
 // consoleLanguage is the language, es or en, a report is written in for

@@ -129,6 +129,7 @@ func (c *Console) Handler() http.Handler {
 		r.Post("/settings", c.saveSettings)
 		r.Get("/overview", c.overview)
 		r.Get("/dialogues/{dialogue}", c.dialogueOverview)
+		r.Get("/dialogues/{dialogue}/meetings/{number}/report", c.meetingReport)
 		r.Route("/admin", c.adminRoutes)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -299,3 +299,32 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// A dialogue with a calendar shows its next meetings on the overview,
+// each with its progress report as a page, a PDF and a CSV.
+func TestMeetingReportsFromTheOverview(t *testing.T) {
+	s := newSite(t)
+	cal := `{"first":"2031-03-15T10:00","every":6,"zone":"America/Panama","hosts":["PA","US"]}`
+	if err := s.st.SetDialogueCalendar(context.Background(), app.DemoDialogue, []byte(cal), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	pa := s.as("pa-coordinator")
+	must(t, pa.post("/activities/new", url.Values{"dialogue": {app.DemoDialogue}, "parties": {"PA", "US"},
+		"title_es": {"Capacitación aduanera"}, "title_en": {"Customs training"}, "m0_id": {""}, "m0_title_es": {"Taller"}, "m0_title_en": {"Workshop"},
+		"m0_owner": {"PA"}, "m0_due_in": {"3"}, "m0_due_unit": {"months"}}), 200)
+	page := pa.get("/dialogues/" + app.DemoDialogue)
+	must(t, page, 200, "Próximas reuniones", "Reunión 1", "organizada por Panamá", "/meetings/1/report?format=pdf")
+	must(t, pa.get("/dialogues/"+app.DemoDialogue+"/meetings/1/report"), 200, `lang="es"`, "Capacitación aduanera")
+	for format, ct := range map[string]string{"pdf": "application/pdf", "csv": "text/csv"} {
+		req, _ := http.NewRequest(http.MethodGet, s.base+"/dialogues/"+app.DemoDialogue+"/meetings/2/report?format="+format, nil)
+		resp, err := pa.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), ct) || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("the report as %s: %d %s %s", format, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
+		}
+	}
+	must(t, pa.get("/dialogues/"+app.DemoDialogue+"/meetings/500/report"), 404)
+}

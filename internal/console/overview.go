@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sort"
 	"time"
 
@@ -111,6 +112,8 @@ type overviewView struct {
 	Drawn, Bars   int // milestones drawn, and in the table
 	Timeliness    template.HTML
 	TimelinessBy  []timelinessParty
+	// Meetings are the dialogue's next meetings, when it has a calendar.
+	Meetings []api.MeetingView
 }
 
 var overviewStatuses = []string{"proposed", "active", "suspended", "completed", "declined", "expired", "cancelled"}
@@ -141,6 +144,12 @@ func (c *Console) dialogueOverview(w http.ResponseWriter, r *http.Request) {
 		v.Parties[party.Code] = party.Name
 	}
 	v.Statuses = statusRows(stats.Counts)
+	if next, err := c.api.Meetings(ctx, p, stats.Dialogue.ID, 3); err == nil {
+		v.Meetings = next.Meetings
+	} else if api.Describe(err).Status != http.StatusNotFound {
+		c.fail(w, r, err)
+		return
+	}
 
 	lists := map[string][]api.ActivityView{}
 	for _, status := range []string{"proposed", "active", "suspended", "completed"} {
@@ -430,4 +439,27 @@ func timelinessParties(stats api.DialogueStats, bounds []time.Time, loc *time.Lo
 		out[i] = tp
 	}
 	return out
+}
+
+// meetingReport is a meeting's progress report, as the API gives it, for
+// the signed-in reader: a printable page, or a PDF or CSV to hand on.
+func (c *Console) meetingReport(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "html"
+	}
+	number, err := strconv.Atoi(chi.URLParam(r, "number"))
+	if err != nil || number < 1 {
+		c.fail(w, r, errNotFound)
+		return
+	}
+	p := principalOf(r)
+	rep, err := c.api.MeetingReport(r.Context(), p, chi.URLParam(r, "dialogue"), number)
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := api.ServeReport(w, p, rep, format); err != nil {
+		c.fail(w, r, err)
+	}
 }
