@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
