@@ -235,6 +235,7 @@ func Register(w interface {
 	w.RegisterWorkflowWithOptions(Cooperation, workflow.RegisterOptions{Name: LegacyWorkflowName})
 	w.RegisterWorkflowWithOptions(Delivery, workflow.RegisterOptions{Name: DeliveryWorkflowName})
 	w.RegisterWorkflowWithOptions(Digest, workflow.RegisterOptions{Name: DigestWorkflowName})
+	w.RegisterWorkflowWithOptions(Review, workflow.RegisterOptions{Name: ReviewWorkflowName})
 }
 
 func (r *runner) register(ctx workflow.Context) error {

@@ -85,6 +85,7 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	dig := &activities.Digesting{Store: st}
 	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
+	RegisterReviewActivities(w, st)
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()

@@ -122,6 +122,27 @@ type IdempotencyKey struct {
 	CreatedAt   time.Time
 }
 
+type MeetingReport struct {
+	DialogueID  string
+	Meeting     int32
+	Kind        string
+	Report      []byte
+	Sha256      string
+	Differences []string
+	CreatedAt   time.Time
+}
+
+type MeetingStatement struct {
+	DialogueID string
+	Meeting    int32
+	ID         string
+	ActivityID string
+	Party      string
+	Author     string
+	Body       string
+	MadeAt     time.Time
+}
+
 type Milestone struct {
 	ActivityID  string
 	ID          string
