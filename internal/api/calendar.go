@@ -17,6 +17,7 @@ import (
 	"pacto/internal/lifecycle"
 	"pacto/internal/review"
 	"pacto/internal/store"
+	"pacto/workflows"
 )
 
 // localTimeLayout is how the API writes a meeting's local time: a date and
@@ -180,7 +181,8 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 	if !hasRole(p, "admin") && !hasRole(p, "coordinator") {
 		return Calendar{}, fail(probForbidden, "only an admin or a coordinator of the dialogue's parties may keep its calendar")
 	}
-	if _, err := calendarOf(c, d); err != nil {
+	cal, err := calendarOf(c, d)
+	if err != nil {
 		return Calendar{}, err
 	}
 	b, err := json.Marshal(c)
@@ -188,6 +190,15 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 		return Calendar{}, err
 	}
 	if err := s.store.SetDialogueCalendar(ctx, id, b, p.ID); err != nil {
+		return Calendar{}, err
+	}
+	// The meetings' reviews follow the calendar; should Temporal be
+	// unreachable, setting the same calendar again sets them.
+	all, err := cal.Meetings(time.Time{}, maxMeetingDates)
+	if err != nil {
+		return Calendar{}, err
+	}
+	if err := workflows.SetReviewSchedule(ctx, s.temporal, id, all, s.now()); err != nil {
 		return Calendar{}, err
 	}
 	return c, nil

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
@@ -255,4 +257,37 @@ func (s *stack) calendar(t *testing.T) {
 	want(t, s.call("pa-observer", "GET", "/v1/dialogues/hld-pa-us/meetings/999/report", nil), 404, "not-found")
 	// Another dialogue's people do not see it.
 	want(t, s.call("mx-observer", "GET", path, nil), 404, "not-found")
+
+	// The meetings' reviews follow the calendar: a schedule starts each
+	// meeting's Review run 30 days ahead of it, and moving a meeting moves
+	// its run.
+	nextDraft := func() (time.Time, workflows.ReviewInput) {
+		t.Helper()
+		ctx := context.Background()
+		d, err := s.tc.ScheduleClient().GetHandle(ctx, workflows.ReviewScheduleID("hld-pa-us")).Describe(ctx)
+		if err != nil {
+			t.Fatalf("the meetings schedule: %v", err)
+		}
+		var in workflows.ReviewInput
+		a, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
+		if !ok || a.Workflow != workflows.ReviewWorkflowName || len(a.Args) != 1 || len(d.Info.NextActionTimes) == 0 {
+			t.Fatalf("the meetings schedule's action: %+v, next %v", d.Schedule.Action, d.Info.NextActionTimes)
+		}
+		if err := converter.GetDefaultDataConverter().FromPayload(a.Args[0].(*commonpb.Payload), &in); err != nil {
+			t.Fatal(err)
+		}
+		return d.Info.NextActionTimes[0], in
+	}
+	at, in := nextDraft()
+	if !at.Equal(time.Date(2027, 2, 13, 15, 0, 0, 0, time.UTC)) || in.Dialogue != "hld-pa-us" || in.Version != workflows.ReviewVersion ||
+		len(in.Meetings) == 0 || !in.Meetings[0].At.Equal(time.Date(2027, 3, 15, 15, 0, 0, 0, time.UTC)) {
+		t.Fatalf("the first review starts at %s with %+v; want 2027-02-13 15:00 UTC for meeting 1", at, in)
+	}
+	moved := cal
+	moved.Moved = map[string]string{"1": "2027-03-20T10:00"}
+	want(t, s.call("pa-coordinator", "PUT", path, moved), 200)
+	if at, _ := nextDraft(); !at.Equal(time.Date(2027, 2, 18, 15, 0, 0, 0, time.UTC)) {
+		t.Fatalf("after moving meeting 1 its review starts at %s; want 2027-02-18 15:00 UTC", at)
+	}
+	want(t, s.call("pa-coordinator", "PUT", path, cal), 200)
 }
