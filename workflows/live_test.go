@@ -269,6 +269,7 @@ func startLive(t *testing.T) *live {
 		r.RegisterActivityWithOptions(snd.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 		r.RegisterActivityWithOptions(snd.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 		r.RegisterActivityWithOptions(snd.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
+		registerReviewer(r)
 	})
 	return &live{t: t, ts: ts, c: c, rec: rec, sender: snd}
 }
@@ -410,6 +411,7 @@ func TestLiveServer(t *testing.T) {
 	t.Run("continue-as-new", l.continueAsNew)
 	t.Run("delivery", l.delivery)
 	t.Run("digest", l.digest)
+	t.Run("review", l.review)
 	t.Run("languages", l.languages)
 	t.Run("assign-languages", l.assignLanguages)
 }
