@@ -412,6 +412,7 @@ func TestLiveServer(t *testing.T) {
 	t.Run("delivery", l.delivery)
 	t.Run("digest", l.digest)
 	t.Run("review", l.review)
+	t.Run("review-schedule", l.reviewSchedule)
 	t.Run("languages", l.languages)
 	t.Run("assign-languages", l.assignLanguages)
 }

@@ -89,3 +89,51 @@ func (l *live) review(t *testing.T) {
 	}
 	l.replayAndKeep("live-review", l.history("live-review", run.GetRunID()))
 }
+
+// reviewSchedule sets a dialogue's meetings schedule on the server with
+// seconds-long offsets: it starts a run at each draft time, and each run
+// finds its own meeting from the time the schedule fired for. Meeting 3's
+// draft comes while meeting 2's run is still going, and starts all the same.
+func (l *live) reviewSchedule(t *testing.T) {
+	l.t = t
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := time.Now().UTC().Truncate(time.Second)
+	in := ReviewInput{Dialogue: "hld-sched", DraftBefore: 3 * time.Second, StatementsBefore: time.Second,
+		Meetings: []review.Meeting{{Number: 1, At: now.Add(-time.Hour), Host: "PA"},
+			{Number: 2, At: now.Add(6 * time.Second), Host: "US"}, {Number: 3, At: now.Add(8 * time.Second), Host: "PA"}}}
+	if err := SetReviewSchedule(ctx, l.c, in, now); err != nil {
+		t.Fatal(err)
+	}
+	h := l.c.ScheduleClient().GetHandle(ctx, ReviewScheduleID("hld-sched"))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	var started []client.ScheduleActionResult
+	for len(started) < 2 {
+		d, err := h.Describe(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started = d.Info.RecentActions
+		if ctx.Err() != nil {
+			t.Fatalf("the schedule started %d runs; want 2", len(started))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for i, a := range started {
+		var end ReviewState
+		if err := l.c.GetWorkflow(ctx, a.StartWorkflowResult.WorkflowID, a.StartWorkflowResult.FirstExecutionRunID).Get(ctx, &end); err != nil {
+			t.Fatalf("run %s: %v", a.StartWorkflowResult.WorkflowID, err)
+		}
+		want := in.Meetings[i+1]
+		if end.Meeting != want.Number || !end.MeetingAt.Equal(want.At) || !end.Since.Equal(in.Meetings[i].At) || end.Phase != PhaseFrozen {
+			t.Errorf("run %d (%s) reviewed %+v; want meeting %d", i, a.StartWorkflowResult.WorkflowID, end, want.Number)
+		}
+	}
+	// With every draft time past, the schedule goes.
+	if err := SetReviewSchedule(ctx, l.c, in, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Describe(ctx); err == nil {
+		t.Error("the schedule is still there with no draft time ahead")
+	}
+}

@@ -19,20 +19,27 @@ import (
 // this followed by the time it was started for (the schedule adds it).
 func ReviewScheduleID(dialogue string) string { return "pacto-meetings-" + dialogue }
 
+// reviewOverlap lets each firing start its run: each is another meeting's
+// review, which must start even while the previous meeting's is still
+// going (meetings on given dates may be less than a draft's lead apart).
+const reviewOverlap = enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL
+
 // reviewCatchup is how late a missed draft (Temporal was down) is still
 // started.
 const reviewCatchup = 24 * time.Hour
 
-// SetReviewSchedule creates or updates a dialogue's meetings schedule so
-// that it starts a Review run at each draft time (DefaultDraftBefore
-// ahead of each meeting of meetings, the calendar's whole list, still to
-// come after now). The runs all get the whole list and each finds its
-// meeting from the time it was started for. With no draft time ahead, the
-// schedule is removed.
-func SetReviewSchedule(ctx context.Context, c client.Client, dialogue string, meetings []review.Meeting, now time.Time) error {
+// SetReviewSchedule creates or updates the meetings schedule of
+// in.Dialogue so that it starts a Review run with in at each draft time
+// still to come after now (in.DraftBefore ahead of each of in.Meetings,
+// the calendar's whole list). The runs all get the whole list and each
+// finds its meeting from the time it was started for. With no draft time
+// ahead, the schedule is removed.
+func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now time.Time) error {
+	in.Version, in.Meeting = ReviewVersion, 0
+	dialogue, policy := in.Dialogue, in.withDefaults()
 	var ahead []review.Meeting
-	for _, m := range meetings {
-		if draft := m.At.Add(-DefaultDraftBefore); draft.After(now) {
+	for _, m := range in.Meetings {
+		if draft := m.At.Add(-policy.DraftBefore); draft.After(now) {
 			ahead = append(ahead, review.Meeting{Number: m.Number, At: draft, Host: m.Host})
 		}
 	}
@@ -50,12 +57,12 @@ func SetReviewSchedule(ctx context.Context, c client.Client, dialogue string, me
 	action := &client.ScheduleWorkflowAction{
 		ID:        "review-" + dialogue,
 		Workflow:  ReviewWorkflowName,
-		Args:      []any{ReviewInput{Version: ReviewVersion, Dialogue: dialogue, Meetings: meetings}},
+		Args:      []any{in},
 		TaskQueue: TaskQueue,
 	}
 	_, err := sc.Create(ctx, client.ScheduleOptions{
 		ID: id, Spec: spec, Action: action,
-		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+		Overlap:       reviewOverlap,
 		CatchupWindow: reviewCatchup,
 	})
 	if err == nil {
@@ -68,6 +75,7 @@ func SetReviewSchedule(ctx context.Context, c client.Client, dialogue string, me
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
 			s.Spec, s.Action = &spec, action
+			s.Policy = &client.SchedulePolicies{Overlap: reviewOverlap, CatchupWindow: reviewCatchup}
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		},
 	})

@@ -198,7 +198,7 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 	if err != nil {
 		return Calendar{}, err
 	}
-	if err := workflows.SetReviewSchedule(ctx, s.temporal, id, all, s.now()); err != nil {
+	if err := workflows.SetReviewSchedule(ctx, s.temporal, workflows.ReviewInput{Dialogue: id, Meetings: all}, s.now()); err != nil {
 		return Calendar{}, err
 	}
 	return c, nil
