@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -100,8 +101,8 @@ func (l *live) reviewSchedule(t *testing.T) {
 	defer cancel()
 	now := time.Now().UTC().Truncate(time.Second)
 	in := ReviewInput{Dialogue: "hld-sched", DraftBefore: 3 * time.Second, StatementsBefore: time.Second,
-		Meetings: []review.Meeting{{Number: 1, At: now.Add(-time.Hour), Host: "PA"},
-			{Number: 2, At: now.Add(6 * time.Second), Host: "US"}, {Number: 3, At: now.Add(8 * time.Second), Host: "PA"}}}
+		Meetings: []review.Meeting{{Number: 1, At: now.Add(-time.Hour), Host: "PA"}, {Number: 2, At: now.Add(2 * time.Second), Host: "US"},
+			{Number: 3, At: now.Add(6 * time.Second), Host: "PA"}, {Number: 4, At: now.Add(8 * time.Second), Host: "US"}}}
 	if err := SetReviewSchedule(ctx, l.c, in, now); err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +125,27 @@ func (l *live) reviewSchedule(t *testing.T) {
 		if err := l.c.GetWorkflow(ctx, a.StartWorkflowResult.WorkflowID, a.StartWorkflowResult.FirstExecutionRunID).Get(ctx, &end); err != nil {
 			t.Fatalf("run %s: %v", a.StartWorkflowResult.WorkflowID, err)
 		}
-		want := in.Meetings[i+1]
-		if end.Meeting != want.Number || !end.MeetingAt.Equal(want.At) || !end.Since.Equal(in.Meetings[i].At) || end.Phase != PhaseFrozen {
+		want := in.Meetings[i+2]
+		if a.StartWorkflowResult.WorkflowID != ReviewRunID("hld-sched", want.At.Add(-in.DraftBefore)) ||
+			end.Meeting != want.Number || !end.MeetingAt.Equal(want.At) || !end.Since.Equal(in.Meetings[i+1].At) || end.Phase != PhaseFrozen {
 			t.Errorf("run %d (%s) reviewed %+v; want meeting %d", i, a.StartWorkflowResult.WorkflowID, end, want.Number)
 		}
 	}
+	// Meeting 2's draft time had passed when the calendar was set: its run
+	// was started at once, and setting the calendar again starts no other.
+	late := ReviewRunID("hld-sched", in.Meetings[1].At.Add(-in.DraftBefore))
+	var end ReviewState
+	if err := l.c.GetWorkflow(ctx, late, "").Get(ctx, &end); err != nil || end.Meeting != 2 || end.Phase != PhaseFrozen {
+		t.Fatalf("meeting 2's run %s: %+v, %v", late, end, err)
+	}
+	if err := SetReviewSchedule(ctx, l.c, in, now.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	d, err := l.c.DescribeWorkflowExecution(ctx, late, "")
+	if err != nil || d.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("meeting 2's run after setting the calendar again: %v, %v", d.GetWorkflowExecutionInfo().GetStatus(), err)
+	}
+
 	// With every draft time past, the schedule goes.
 	if err := SetReviewSchedule(ctx, l.c, in, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)

@@ -39,8 +39,16 @@ func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now
 	dialogue, policy := in.Dialogue, in.withDefaults()
 	var ahead []review.Meeting
 	for _, m := range in.Meetings {
-		if draft := m.At.Add(-policy.DraftBefore); draft.After(now) {
+		draft := m.At.Add(-policy.DraftBefore)
+		switch {
+		case draft.After(now):
 			ahead = append(ahead, review.Meeting{Number: m.Number, At: draft, Host: m.Host})
+		case m.At.After(now):
+			// Its draft time has passed (the calendar came late, or the
+			// meeting was moved closer): its run starts now.
+			if err := startReview(ctx, c, in, m, draft); err != nil {
+				return err
+			}
 		}
 	}
 	id := ReviewScheduleID(dialogue)
@@ -55,7 +63,7 @@ func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now
 	}
 	spec := review.ScheduleSpec(ahead)
 	action := &client.ScheduleWorkflowAction{
-		ID:        "review-" + dialogue,
+		ID:        "review-" + dialogue, // the schedule adds the time: see ReviewRunID
 		Workflow:  ReviewWorkflowName,
 		Args:      []any{in},
 		TaskQueue: TaskQueue,
@@ -81,6 +89,31 @@ func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now
 	})
 	if err != nil {
 		return fmt.Errorf("update the meetings schedule of %s: %w", dialogue, err)
+	}
+	return nil
+}
+
+// ReviewRunID is the workflow ID of the Review run of dialogue's meeting
+// whose draft is due at draft: the ID the schedule gives the run it
+// starts then (its action's ID and the time), so that a run started by
+// hand for a draft time already past and one the schedule started, or
+// catches up, are one and the same.
+func ReviewRunID(dialogue string, draft time.Time) string {
+	return "review-" + dialogue + "-" + draft.UTC().Format(time.RFC3339)
+}
+
+// startReview starts the Review run of meeting m, unless it was started
+// already.
+func startReview(ctx context.Context, c client.Client, in ReviewInput, m review.Meeting, draft time.Time) error {
+	in.Meeting = m.Number
+	id := ReviewRunID(in.Dialogue, draft)
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, ReviewWorkflowName, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start the review of %s meeting %d: %w", in.Dialogue, m.Number, err)
 	}
 	return nil
 }
