@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -169,4 +170,48 @@ func TestReviewDraftsTakesStatementsAndFreezes(t *testing.T) {
 func hexSum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// A read model that has drifted from the audit log does not stop the
+// meeting's record: the frozen report is kept all the same, with the
+// differences beside it and in the run's state.
+func TestReviewKeepsAReportThatDiffersFromTheLog(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if _, err := SeedDemo(ctx, st, t.TempDir()+"/tokens.json"); err != nil {
+		t.Fatal(err)
+	}
+	recordActivity(t, st, "act-training", 3, "Capacitación aduanera", "Customs training")
+	// The milestone falls due months later in the read model than the log
+	// says: upcoming, where the log has it overdue.
+	if _, err := st.Pool().Exec(ctx, `UPDATE activities SET snapshot = jsonb_set(snapshot, '{milestones,0,due_at}', '"2027-09-01T00:00:00Z"') WHERE id = 'act-training'`); err != nil {
+		t.Fatal(err)
+	}
+	meetingAt := time.Date(2027, 4, 20, 15, 0, 0, 0, time.UTC)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	workflows.Register(env)
+	RegisterReviewActivities(env, st)
+	env.SetStartTime(meetingAt.Add(-time.Hour))
+	env.ExecuteWorkflow(workflows.ReviewWorkflowName, workflows.ReviewInput{Version: workflows.ReviewVersion, Dialogue: DemoDialogue, Meeting: 1,
+		Meetings: []review.Meeting{{Number: 1, At: meetingAt, Host: "PA"}}, DraftBefore: time.Minute, StatementsBefore: time.Second})
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("review: completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	var end workflows.ReviewState
+	if err := env.GetWorkflowResult(&end); err != nil {
+		t.Fatal(err)
+	}
+	frozen, err := st.MeetingReport(ctx, DemoDialogue, 1, store.ReportFrozen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(frozen.Differences, "act-training/m1: upcoming against overdue") || !slices.Equal(end.Differences, frozen.Differences) ||
+		frozen.SHA256 != hexSum(frozen.JSON) || end.Phase != workflows.PhaseFrozen {
+		t.Fatalf("frozen report: differences %q (state %q), digest %s of bytes %s", frozen.Differences, end.Differences, frozen.SHA256, hexSum(frozen.JSON))
+	}
 }
