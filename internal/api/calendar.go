@@ -292,6 +292,21 @@ func (s *Server) MeetingReport(ctx context.Context, p store.Principal, id string
 	if i < 0 {
 		return review.Report{}, fail(probNotFound, fmt.Sprintf("dialogue %s has no meeting %d", id, number))
 	}
+	// Once frozen at its meeting, a report is what was frozen.
+	frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen)
+	switch {
+	case err == nil:
+		var rep review.Report
+		if err := json.Unmarshal(frozen.JSON, &rep); err != nil {
+			return review.Report{}, fmt.Errorf("decode the frozen report of %s meeting %d: %w", id, number, err)
+		}
+		if !hasRole(p, "admin") {
+			rep = rep.VisibleTo(lifecycle.PartyCode(p.Party))
+		}
+		return rep, nil
+	case !errors.Is(err, store.ErrNotFound):
+		return review.Report{}, err
+	}
 	var since time.Time
 	if i > 0 {
 		since = all[i-1].At

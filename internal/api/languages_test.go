@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -254,6 +256,18 @@ func (s *stack) calendar(t *testing.T) {
 		t.Fatalf("the report by Accept, in Spanish: %q", csv.body[:min(len(csv.body), 200)])
 	}
 	want(t, s.call("pa-observer", "GET", report+"?format=docx", nil), 422, "invalid-input", "format")
+	// Once a meeting's report is frozen, that is the report it serves.
+	frozen := []byte(`{"dialogue":"hld-pa-us","dialogue_name":"As frozen","meeting":"2","meeting_at":"2027-09-15T15:00:00Z","as_of":"2027-09-15T15:00:00Z","parties":[],"languages":["en","es"],"activities":[],"by_party":{},"by_term":{},"changes":{"proposed":[],"activated":[],"declined":[],"cancelled":[],"completed":[]}}`)
+	sum := sha256.Sum256(frozen)
+	if err := s.st.PutMeetingReport(context.Background(), store.MeetingReport{Dialogue: "hld-pa-us", Meeting: 2, Kind: store.ReportFrozen,
+		JSON: frozen, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+		t.Fatal(err)
+	}
+	r = s.call("pa-observer", "GET", "/v1/dialogues/hld-pa-us/meetings/2/report", nil)
+	want(t, r, 200)
+	if !strings.Contains(string(r.body), `"dialogue_name": "As frozen"`) {
+		t.Fatalf("meeting 2's report is not the frozen one: %s", r.body[:min(len(r.body), 300)])
+	}
 	want(t, s.call("pa-observer", "GET", "/v1/dialogues/hld-pa-us/meetings/999/report", nil), 404, "not-found")
 	// Another dialogue's people do not see it.
 	want(t, s.call("mx-observer", "GET", path, nil), 404, "not-found")
