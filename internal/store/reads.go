@@ -34,6 +34,19 @@ func decodeSnapshot(row db.Activity) (lifecycle.State, error) {
 	return st, nil
 }
 
+// decodeSnapshots decodes the snapshots of rows, in order.
+func decodeSnapshots(rows []db.Activity) ([]lifecycle.State, error) {
+	out := make([]lifecycle.State, 0, len(rows))
+	for _, r := range rows {
+		st, err := decodeSnapshot(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
 // Filter selects activities. Empty fields do not filter. Text is found
 // anywhere in the title or summary, literally (no wildcards), ignoring case
 // and accents.
@@ -92,13 +105,9 @@ func (s *Store) ListActivities(ctx context.Context, f Filter) ([]lifecycle.State
 		last := rows[limit-1]
 		next = &Cursor{ProposedAt: last.ProposedAt, ID: last.ID}
 	}
-	out := make([]lifecycle.State, 0, len(rows))
-	for _, r := range rows {
-		st, err := decodeSnapshot(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, st)
+	out, err := decodeSnapshots(rows)
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, next, nil
 }
@@ -213,13 +222,5 @@ func (s *Store) AwaitingParty(ctx context.Context, party string, dueBefore time.
 	if err != nil {
 		return nil, fmt.Errorf("activities awaiting %s: %w", party, err)
 	}
-	out := make([]lifecycle.State, 0, len(rows))
-	for _, r := range rows {
-		st, err := decodeSnapshot(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, nil
+	return decodeSnapshots(rows)
 }

@@ -27,15 +27,7 @@ func (s *Store) ReviewActivities(ctx context.Context, dialogue string, asOf time
 	if err != nil {
 		return nil, fmt.Errorf("activities of dialogue %s: %w", dialogue, err)
 	}
-	out := make([]lifecycle.State, 0, len(rows))
-	for _, r := range rows {
-		st, err := decodeSnapshot(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, nil
+	return decodeSnapshots(rows)
 }
 
 // TypedEvent names an audit event by its activity and type.
