@@ -1,6 +1,9 @@
 package lifecycle
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // EventType names what happened to an activity.
 type EventType string
@@ -32,6 +35,34 @@ const (
 	EventLanguagesAssigned  EventType = "languages_assigned"
 )
 
+// The events of a dialogue meeting's cycle, recorded in the meeting's own
+// audit chain (see MeetingChain), not an activity's.
+const (
+	// EventMeetingDrafted: the draft report and agenda are out; statements
+	// are open until Due. Digest is the draft's SHA-256.
+	EventMeetingDrafted EventType = "meeting_drafted"
+	// EventStatementMade: a coordinator's statement on an activity.
+	EventStatementMade EventType = "statement_made"
+	// EventStatementReminder: the Parties listed still owe statements,
+	// due at Due; Notice counts the reminders from 1.
+	EventStatementReminder EventType = "statement_reminder"
+	// EventMeetingMoved: the meeting is now at Due.
+	EventMeetingMoved EventType = "meeting_moved"
+	// EventMeetingCancelled: the meeting was taken off the calendar.
+	EventMeetingCancelled EventType = "meeting_cancelled"
+	// EventReportFrozen: the meeting's report is kept for good; Digest
+	// is its SHA-256, Parties those whose statements were missing.
+	EventReportFrozen EventType = "report_frozen"
+	// EventMinutesRecorded: minutes Version were recorded (or changed,
+	// which resets every signature).
+	EventMinutesRecorded EventType = "minutes_recorded"
+	// EventMinutesSigned: Party's approver signed minutes Version.
+	EventMinutesSigned EventType = "minutes_signed"
+	// EventMinutesAdopted: every party signed minutes Version; they
+	// never change again.
+	EventMinutesAdopted EventType = "minutes_adopted"
+)
+
 // Event is one fact about an activity. Only the fields that matter for its
 // type are set; Apply needs nothing else to rebuild the state.
 type Event struct {
@@ -61,6 +92,20 @@ type Event struct {
 	// from languages_assigned.
 	Languages []string `json:"languages,omitempty"`
 	Readers   []Party  `json:"readers,omitempty"`
+
+	// Meeting events: the meeting's number, the SHA-256 (hex) of the
+	// report an event is about, and the activity a statement is on or
+	// the activities the adopted minutes proposed.
+	Meeting    int      `json:"meeting,omitempty"`
+	Digest     string   `json:"digest,omitempty"`
+	Activities []string `json:"activities,omitempty"`
+}
+
+// MeetingChain is the id under which a dialogue meeting's events are
+// chained in the audit log, beside the activities' own chains. Neither a
+// dialogue id nor an activity id holds a slash, so it names nothing else.
+func MeetingChain(dialogue string, meeting int) string {
+	return fmt.Sprintf("dialogue/%s/meeting/%d", dialogue, meeting)
 }
 
 // Proposal is the fixed frame of an activity, set once when proposed.

@@ -269,6 +269,21 @@ type NotificationContent struct {
 	PartyName      string         `json:"party_name,omitempty"`
 	MilestoneTitle lifecycle.Text `json:"milestone_title,omitempty"`
 	PartyNames     []string       `json:"party_names,omitempty"`
+	// A meeting's notice is about Dialogue's meeting number Meeting, held
+	// at MeetingAt; its Activity is empty, its Title the dialogue's name,
+	// and Due, when set, is when statements close. Agenda lists the
+	// activities the meeting reviews, their titles in every language.
+	Dialogue  string       `json:"dialogue,omitempty"`
+	Meeting   int          `json:"meeting,omitempty"`
+	MeetingAt *time.Time   `json:"meeting_at,omitempty"`
+	Digest    string       `json:"digest,omitempty"`
+	Agenda    []AgendaItem `json:"agenda,omitempty"`
+}
+
+// AgendaItem is one activity a meeting reviews, as a notice lists it.
+type AgendaItem struct {
+	Activity string         `json:"activity"`
+	Title    lifecycle.Text `json:"title"`
 }
 
 func notificationContent(snap lifecycle.State, e lifecycle.Event, names map[string]string) NotificationContent {
