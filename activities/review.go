@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"pacto/internal/lifecycle"
 	"pacto/internal/review"
 	"pacto/internal/store"
 )
@@ -20,6 +23,9 @@ const (
 	DraftReportName   = "DraftReport"
 	FreezeReportName  = "FreezeReport"
 	KeepStatementName = "KeepStatement"
+	ClaimMeetingName  = "ClaimMeeting"
+	RecordMeetingName = "RecordMeeting"
+	ProposeAgreedName = "ProposeAgreed"
 )
 
 // ReportRequest says which meeting's report to compile: the changes
@@ -41,6 +47,10 @@ type ReportKept struct {
 	Parties     []string            `json:"parties"`
 	SHA256      string              `json:"sha256"`
 	Differences []string            `json:"differences,omitempty"`
+	// Agenda lists the activities the meeting reviews; Missing, for a
+	// frozen report, the parties that owed statements and made none.
+	Agenda  []store.AgendaItem `json:"agenda,omitempty"`
+	Missing []string           `json:"missing,omitempty"`
 }
 
 // StatementRequest is a statement to keep for a meeting.
@@ -50,9 +60,18 @@ type StatementRequest struct {
 	Statement store.MeetingStatement `json:"statement"`
 }
 
-// Reviewing compiles and keeps meetings' reports and statements.
+// Reviewing compiles and keeps meetings' reports, statements and
+// minutes.
 type Reviewing struct {
 	Store *store.Store
+	// Proposer makes the proposals of adopted minutes; nil refuses them.
+	Proposer Proposer
+}
+
+// Proposer makes a proposal in a dialogue as a principal, as the API
+// does; the same key makes it once.
+type Proposer interface {
+	ProposeAgreed(ctx context.Context, principal, dialogue, key string, proposal json.RawMessage) (string, error)
 }
 
 // DraftReport compiles a meeting's draft report from the read model and
@@ -81,6 +100,11 @@ func (r *Reviewing) FreezeReport(ctx context.Context, req ReportRequest) (Report
 		return ReportKept{}, err
 	}
 	diffs := review.Differences(rep, again)
+	made, err := r.Store.MeetingStatements(ctx, req.Dialogue, req.Meeting)
+	if err != nil {
+		return ReportKept{}, err
+	}
+	rep = rep.WithStatements(made)
 	if len(diffs) > 0 {
 		activity.GetLogger(ctx).Error("the meeting's report differs from the audit log; keeping it with the differences",
 			"dialogue", req.Dialogue, "meeting", req.Meeting, "differences", diffs)
@@ -105,13 +129,13 @@ func (r *Reviewing) keep(ctx context.Context, req ReportRequest, kind string, re
 		out.Parties = append(out.Parties, string(p.Code))
 	}
 	for _, a := range rep.Activities {
-		owners := []string{}
-		for _, m := range a.Milestones {
-			if o := string(m.Owner); o != "" && !slices.Contains(owners, o) {
-				owners = append(owners, o)
-			}
+		out.Owners[a.ID] = lifecycle.Codes(a.StatementOwners())
+		out.Agenda = append(out.Agenda, store.AgendaItem{Activity: a.ID, Title: a.Title})
+	}
+	for _, m := range rep.Missing {
+		if !slices.Contains(out.Missing, string(m.Party)) {
+			out.Missing = append(out.Missing, string(m.Party))
 		}
-		out.Owners[a.ID] = owners
 	}
 	return out, nil
 }
@@ -123,3 +147,84 @@ func (r *Reviewing) KeepStatement(ctx context.Context, req StatementRequest) err
 	}
 	return nil
 }
+
+// ClaimRequest claims a meeting for a Review run.
+type ClaimRequest struct {
+	Dialogue   string    `json:"dialogue"`
+	Meeting    int       `json:"meeting"`
+	WorkflowID string    `json:"workflow_id"`
+	At         time.Time `json:"at"`
+}
+
+// ClaimMeeting claims a meeting for the run asking, and returns the
+// workflow ID of the run that holds it.
+func (r *Reviewing) ClaimMeeting(ctx context.Context, req ClaimRequest) (string, error) {
+	return r.Store.ClaimMeeting(ctx, req.Dialogue, req.Meeting, req.WorkflowID, req.At)
+}
+
+// RecordMeeting writes one change of a meeting: its events, their
+// notices, and the statement or minutes it keeps. The dialogue's name
+// and parties, which the notices need, are read here.
+func (r *Reviewing) RecordMeeting(ctx context.Context, c store.MeetingChange) error {
+	name, err := r.Store.DialogueName(ctx, c.Dialogue)
+	if err != nil {
+		return err
+	}
+	frame, err := r.Store.DialogueFrame(ctx, c.Dialogue)
+	if err != nil {
+		return fmt.Errorf("the parties of dialogue %s: %w", c.Dialogue, err)
+	}
+	c.Name, c.Parties = name, nil
+	for _, p := range frame.Parties {
+		c.Parties = append(c.Parties, p.Code)
+	}
+	return r.Store.RecordMeeting(ctx, c)
+}
+
+// AgreedRequest asks for the proposals of adopted minutes, made as the
+// coordinator who recorded them.
+type AgreedRequest struct {
+	Dialogue  string                     `json:"dialogue"`
+	Meeting   int                        `json:"meeting"`
+	Principal string                     `json:"principal"`
+	Agreed    []lifecycle.AgreedActivity `json:"agreed"`
+}
+
+// AgreedResult is what became of each agreed activity, in order: the id
+// it was proposed under, or why it could not be.
+type AgreedResult struct {
+	Activities []string `json:"activities"`
+	Problems   []string `json:"problems"`
+}
+
+// ProposeAgreed makes each agreed activity a proposal. A proposal the API
+// refuses (its content no longer passes, its author left) is reported,
+// not retried: the adopted minutes stand, and a coordinator proposes it
+// by hand.
+func (r *Reviewing) ProposeAgreed(ctx context.Context, req AgreedRequest) (AgreedResult, error) {
+	out := AgreedResult{Activities: make([]string, len(req.Agreed)), Problems: make([]string, len(req.Agreed))}
+	for i, a := range req.Agreed {
+		if r.Proposer == nil {
+			out.Problems[i] = "this worker makes no proposals"
+			continue
+		}
+		key := fmt.Sprintf("minutes %s %d %d", req.Dialogue, req.Meeting, i+1)
+		id, err := r.Proposer.ProposeAgreed(ctx, req.Principal, req.Dialogue, key, a.Proposal)
+		var refused *RefusedError
+		switch {
+		case errors.As(err, &refused):
+			out.Problems[i] = refused.Error()
+		case err != nil:
+			return AgreedResult{}, err
+		default:
+			out.Activities[i] = id
+		}
+	}
+	return out, nil
+}
+
+// RefusedError is a Proposer's refusal of a proposal, as opposed to an
+// outage worth retrying.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }

@@ -21,22 +21,38 @@ import (
 // and the frozen report at the meeting's time.
 const ReviewWorkflowName = "Review"
 
-// Names of the Review workflow's query and update.
+// Names of the Review workflow's query, updates and signal.
 const (
-	QueryReviewState = "state"
-	UpdateStatement  = "statement"
+	QueryReviewState  = "state"
+	UpdateStatement   = "statement"
+	UpdateMinutes     = "minutes"
+	UpdateSignMinutes = "sign_minutes"
+	// SignalReschedule carries the calendar's meetings after a change, so
+	// that a run follows its meeting when it is moved or cancelled.
+	SignalReschedule = "reschedule"
 )
 
 // ReviewVersion is the behaviour new review runs start under:
 //
 //	1  draft at DraftBefore ahead of the meeting, statements until
 //	   StatementsBefore ahead of it, frozen report at the meeting's time.
-const ReviewVersion = 1
+//	2  the meeting's cycle (see reviewCycle): the run claims its meeting,
+//	   sends the agenda and draft, reminds of missing statements, follows
+//	   a moved or cancelled meeting, records the frozen report's digest
+//	   in the meeting's audit chain, and takes co-signed minutes.
+//
+// Runs started before version 2 have no version marker in their history
+// and keep version 1's behaviour on replay (see Review).
+const ReviewVersion = 2
+
+// cycleChange is the version marker of the meeting's cycle.
+const cycleChange = "meeting-cycle"
 
 // Default offsets of a review from its meeting.
 const (
 	DefaultDraftBefore      = 30 * 24 * time.Hour
 	DefaultStatementsBefore = 7 * 24 * time.Hour
+	DefaultRemindEvery      = 7 * 24 * time.Hour
 )
 
 // maxStatementBytes bounds a statement's text.
@@ -59,14 +75,26 @@ type ReviewInput struct {
 	// the draft is compiled and statements close; zero means the default.
 	DraftBefore      time.Duration `json:"draft_before,omitempty"`
 	StatementsBefore time.Duration `json:"statements_before,omitempty"`
+	// RemindEvery is how often, from the draft until statements close,
+	// the parties still owing statements are reminded; zero means the
+	// default.
+	RemindEvery time.Duration `json:"remind_every,omitempty"`
+	// Started lists the meetings whose runs have started (their claims
+	// are held): the schedule starts no other run for them, even when
+	// they are moved.
+	Started []int `json:"started,omitempty"`
 }
 
-func (in ReviewInput) withDefaults() ReviewInput {
+// Defaults is in with the default offsets for those not set.
+func (in ReviewInput) Defaults() ReviewInput {
 	if in.DraftBefore <= 0 {
 		in.DraftBefore = DefaultDraftBefore
 	}
 	if in.StatementsBefore <= 0 {
 		in.StatementsBefore = DefaultStatementsBefore
+	}
+	if in.RemindEvery <= 0 {
+		in.RemindEvery = DefaultRemindEvery
 	}
 	return in
 }
@@ -75,7 +103,11 @@ func (in ReviewInput) withDefaults() ReviewInput {
 const (
 	PhaseWaiting = "waiting" // for the draft's time
 	PhaseDraft   = "draft"   // drafted; statements open until StatementsDue
-	PhaseFrozen  = "frozen"  // the meeting's report is kept for good
+	PhaseFrozen  = "frozen"  // the meeting's report is kept for good; minutes open
+	// From version 2:
+	PhaseClosed    = "closed"    // the minutes were adopted
+	PhaseCancelled = "cancelled" // the meeting was taken off the calendar
+	PhaseDuplicate = "duplicate" // another run holds the meeting
 )
 
 // ReviewState is where a review stands, as its query gives it.
@@ -95,6 +127,14 @@ type ReviewState struct {
 	// Parties come with the draft; statements are checked against them.
 	Owners  map[string][]string `json:"owners,omitempty"`
 	Parties []string            `json:"parties,omitempty"`
+
+	// From version 2: the meeting's audit chain's last sequence, the
+	// reminders sent, the minutes, and the activities the adopted
+	// minutes proposed.
+	Seq       int64              `json:"seq,omitempty"`
+	Reminders int                `json:"reminders,omitempty"`
+	Minutes   *lifecycle.Minutes `json:"minutes,omitempty"`
+	Proposed  []string           `json:"proposed,omitempty"`
 }
 
 // Statement is what a coordinator states, through the statement update,
@@ -122,7 +162,7 @@ var reviewOptions = workflow.ActivityOptions{
 // it; at the meeting's time it compiles the report again, checks it
 // against the audit log, and keeps it frozen with its SHA-256.
 func Review(ctx workflow.Context, in ReviewInput) (ReviewState, error) {
-	in = in.withDefaults()
+	in = in.Defaults()
 	at, ok := workflow.GetTypedSearchAttributes(ctx).GetTime(scheduledStartKey)
 	if !ok || at.IsZero() {
 		at = workflow.Now(ctx)
@@ -130,6 +170,9 @@ func Review(ctx workflow.Context, in ReviewInput) (ReviewState, error) {
 	s, err := reviewFor(in, at)
 	if err != nil {
 		return ReviewState{}, temporal.NewNonRetryableApplicationError(err.Error(), "NoMeeting", err)
+	}
+	if workflow.GetVersion(ctx, cycleChange, workflow.DefaultVersion, 1) == 1 {
+		return reviewCycle(ctx, in, s)
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryReviewState, func() (ReviewState, error) { return *s, nil }); err != nil {
 		return *s, fmt.Errorf("register query: %w", err)
@@ -146,7 +189,7 @@ func Review(ctx workflow.Context, in ReviewInput) (ReviewState, error) {
 			return made, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, st Statement) error {
-			return s.admits(st, workflow.Now(ctx))
+			return appError(s.admits(st, workflow.Now(ctx)))
 		}})
 	if err != nil {
 		return *s, fmt.Errorf("register update: %w", err)
@@ -215,19 +258,23 @@ func (s *ReviewState) request(asOf time.Time) activities.ReportRequest {
 // party of the dialogue, about an activity whose milestones their party
 // owns some of.
 func (s *ReviewState) admits(st Statement, now time.Time) error {
+	refuse := func(kind lifecycle.Kind, format string, args ...any) error {
+		return &lifecycle.Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case s.Phase != PhaseDraft:
-		return fmt.Errorf("statements on meeting %d open with its draft report and close %s", s.Meeting, s.StatementsDue.Format(time.RFC3339))
+		return refuse(lifecycle.KindInvalidTransition, "statements on meeting %d open with its draft report and close %s", s.Meeting, s.StatementsDue.Format(time.RFC3339))
 	case !now.Before(s.StatementsDue):
-		return fmt.Errorf("statements on meeting %d closed at %s", s.Meeting, s.StatementsDue.Format(time.RFC3339))
+		return refuse(lifecycle.KindInvalidTransition, "statements on meeting %d closed at %s", s.Meeting, s.StatementsDue.Format(time.RFC3339))
 	case !st.By.Has(lifecycle.RoleCoordinator):
-		return errors.New("only a coordinator of a party may make a statement")
+		return refuse(lifecycle.KindForbidden, "only a coordinator of a party may make a statement")
 	case !slices.Contains(s.Parties, string(st.By.Party)):
-		return fmt.Errorf("party %q is not a party of dialogue %s", st.By.Party, s.Dialogue)
+		return refuse(lifecycle.KindForbidden, "party %q is not a party of dialogue %s", st.By.Party, s.Dialogue)
 	case !slices.Contains(s.Owners[st.Activity], string(st.By.Party)):
-		return fmt.Errorf("party %s owns no milestone of activity %q in dialogue %s", st.By.Party, st.Activity, s.Dialogue)
+		return &lifecycle.Error{Kind: lifecycle.KindInvalidInput, Field: "activity",
+			Message: fmt.Sprintf("party %s owes no statement on activity %q in dialogue %s: it owns no milestone of a running activity", st.By.Party, st.Activity, s.Dialogue)}
 	case strings.TrimSpace(st.Body) == "" || len(st.Body) > maxStatementBytes:
-		return fmt.Errorf("a statement has a text of 1 to %d bytes", maxStatementBytes)
+		return &lifecycle.Error{Kind: lifecycle.KindInvalidInput, Field: "body", Message: fmt.Sprintf("a statement has a text of 1 to %d bytes", maxStatementBytes)}
 	}
 	return nil
 }

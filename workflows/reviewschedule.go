@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -36,11 +37,15 @@ const reviewCatchup = 24 * time.Hour
 // ahead, the schedule is removed.
 func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now time.Time) error {
 	in.Version, in.Meeting = ReviewVersion, 0
-	dialogue, policy := in.Dialogue, in.withDefaults()
+	dialogue, policy := in.Dialogue, in.Defaults()
 	var ahead []review.Meeting
+	started := in.Started
+	in.Started = nil
 	for _, m := range in.Meetings {
 		draft := m.At.Add(-policy.DraftBefore)
 		switch {
+		case slices.Contains(started, m.Number):
+			// Its run is under way and follows the calendar itself.
 		case draft.After(now):
 			ahead = append(ahead, review.Meeting{Number: m.Number, At: draft, Host: m.Host})
 		case m.At.After(now):

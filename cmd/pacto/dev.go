@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"pacto/internal/api"
 	"pacto/internal/app"
 	"pacto/internal/console"
 	"pacto/internal/delivery"
@@ -155,6 +156,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	deliveryCfg.Logger = log
+	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log})
 	w := app.NewWorker(tc, st, deliveryCfg)
 	g.Go(func() error { return app.RunWorker(gctx, w) })
 	step("worker started")

@@ -115,6 +115,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	g, ctx := errgroup.WithContext(ctx)
 	if withWorker {
 		deliveryCfg.Logger = p.log
+		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
 		g.Go(func() error { return app.RunWorker(ctx, w) })
 		p.log.Info("worker started", "task_queue", workflows.TaskQueue)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.temporal.io/api/serviceerror"
 
 	"pacto/internal/lifecycle"
 	"pacto/internal/review"
@@ -36,6 +37,40 @@ type Calendar struct {
 	Dates     []string          `json:"dates,omitempty"`
 	Moved     map[string]string `json:"moved,omitempty"`
 	Cancelled []int             `json:"cancelled,omitempty"`
+	// The review's offsets from each meeting, ISO 8601 durations: the
+	// draft report (default P30D before), the close of statements (P7D
+	// before) and how often parties owing statements are reminded (P7D).
+	DraftBefore      string `json:"draft_before,omitempty"`
+	StatementsBefore string `json:"statements_before,omitempty"`
+	RemindEvery      string `json:"remind_every,omitempty"`
+}
+
+// reviewPolicy is the calendar's review offsets; the defaults for those
+// not given.
+func reviewPolicy(c Calendar) (workflows.ReviewInput, error) {
+	var in workflows.ReviewInput
+	for _, f := range []struct {
+		field, v string
+		into     *time.Duration
+	}{
+		{"draft_before", c.DraftBefore, &in.DraftBefore},
+		{"statements_before", c.StatementsBefore, &in.StatementsBefore},
+		{"remind_every", c.RemindEvery, &in.RemindEvery},
+	} {
+		if f.v == "" {
+			continue
+		}
+		d, err := lifecycle.ParseDuration(f.v)
+		if err != nil || d < time.Minute || d > 366*24*time.Hour {
+			return in, failField(probInvalid, f.field, fmt.Sprintf("%s must be an ISO 8601 duration from PT1M to P366D, such as P30D", f.field))
+		}
+		*f.into = d
+	}
+	p := in.Defaults()
+	if p.StatementsBefore >= p.DraftBefore {
+		return in, failField(probInvalid, "statements_before", "statements must close after the draft report: statements_before must be shorter than draft_before")
+	}
+	return in, nil
 }
 
 // MeetingView is one meeting of a dialogue.
@@ -185,6 +220,10 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 	if err != nil {
 		return Calendar{}, err
 	}
+	policy, err := reviewPolicy(c)
+	if err != nil {
+		return Calendar{}, err
+	}
 	b, err := json.Marshal(c)
 	if err != nil {
 		return Calendar{}, err
@@ -198,8 +237,29 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 	if err != nil {
 		return Calendar{}, err
 	}
-	if err := workflows.SetReviewSchedule(ctx, s.temporal, workflows.ReviewInput{Dialogue: id, Meetings: all}, s.now()); err != nil {
+	runs, err := s.store.MeetingRuns(ctx, id)
+	if err != nil {
 		return Calendar{}, err
+	}
+	policy.Dialogue, policy.Meetings = id, all
+	for _, r := range runs {
+		if r.Phase != store.MeetingCancelled {
+			policy.Started = append(policy.Started, r.Meeting)
+		}
+	}
+	if err := workflows.SetReviewSchedule(ctx, s.temporal, policy, s.now()); err != nil {
+		return Calendar{}, err
+	}
+	// Runs under way follow their meeting: moved, or cancelled.
+	for _, r := range runs {
+		if r.Phase != store.MeetingWaiting && r.Phase != store.MeetingDraft {
+			continue
+		}
+		err := s.temporal.SignalWorkflow(ctx, r.WorkflowID, "", workflows.SignalReschedule, all)
+		var gone *serviceerror.NotFound
+		if err != nil && !errors.As(err, &gone) {
+			return Calendar{}, fmt.Errorf("tell the review of %s meeting %d of the calendar: %w", id, r.Meeting, err)
+		}
 	}
 	return c, nil
 }

@@ -70,6 +70,9 @@ type Delivery struct {
 	Policy workflows.DeliveryInput
 	// Logger receives the relay's warnings; nil means slog's default.
 	Logger *slog.Logger
+	// Proposer makes the proposals that adopted meeting minutes agreed
+	// (the API's own Propose); nil leaves them for people to propose.
+	Proposer activities.Proposer
 }
 
 // NewWorker returns a worker for Pacto's task queue with the activity,
@@ -85,7 +88,7 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	dig := &activities.Digesting{Store: st}
 	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
-	RegisterReviewActivities(w, st)
+	RegisterReviewActivities(w, st, d.Proposer)
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()

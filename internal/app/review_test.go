@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestReviewDraftsTakesStatementsAndFreezes(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	workflows.Register(env)
-	RegisterReviewActivities(env, st)
+	RegisterReviewActivities(env, st, nil)
 	env.SetStartTime(draftAt.Add(-time.Minute))
 	key := temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
 	if err := env.SetTypedSearchAttributesOnStart(temporal.NewSearchAttributes(key.ValueSet(draftAt))); err != nil {
@@ -89,6 +90,7 @@ func TestReviewDraftsTakesStatementsAndFreezes(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		submit("pa-late", workflows.Statement{By: pa, Activity: "act-ports", Body: "Too late"})
 	}, 26*time.Minute)
+	adoptMinutes(t, env, 32*time.Minute)
 
 	env.ExecuteWorkflow(workflows.ReviewWorkflowName, in)
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
@@ -110,8 +112,8 @@ func TestReviewDraftsTakesStatementsAndFreezes(t *testing.T) {
 			t.Errorf("statement %s was accepted; want it refused", id)
 		}
 	}
-	if end.Phase != workflows.PhaseFrozen || len(end.Statements) != 1 || end.Statements[0].Author != "pa-coordinator" {
-		t.Errorf("at the end the state is %+v, want frozen with the PA coordinator's one statement", end)
+	if end.Phase != workflows.PhaseClosed || len(end.Statements) != 1 || end.Statements[0].Author != "pa-coordinator" {
+		t.Errorf("at the end the state is %+v, want closed with the PA coordinator's one statement", end)
 	}
 	kept, err := st.MeetingStatements(ctx, DemoDialogue, 1)
 	if err != nil {
@@ -165,6 +167,86 @@ func TestReviewDraftsTakesStatementsAndFreezes(t *testing.T) {
 	if _, err := st.MeetingReport(ctx, DemoDialogue, 2, store.ReportDraft); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("meeting 2's draft: %v, want not found", err)
 	}
+
+	// The meeting's own audit chain holds each step, the frozen report's
+	// digest among them, and verifies.
+	chain := lifecycle.MeetingChain(DemoDialogue, 1)
+	v, err := st.VerifyAudit(ctx, chain)
+	if err != nil || !v.Valid {
+		t.Fatalf("the meeting's audit chain: %+v, %v", v, err)
+	}
+	var types []string
+	digests := map[string]string{}
+	for _, e := range auditEvents(t, st, chain) {
+		types = append(types, string(e.Type))
+		if e.Digest != "" {
+			digests[string(e.Type)] = e.Digest
+		}
+	}
+	want := []string{"meeting_drafted", "statement_made", "report_frozen", "minutes_recorded", "minutes_signed", "minutes_signed", "minutes_adopted"}
+	if !slices.Equal(types, want) {
+		t.Errorf("the meeting's audit chain holds %v, want %v", types, want)
+	}
+	if digests["report_frozen"] != frozen.SHA256 || digests["meeting_drafted"] != draft.SHA256 {
+		t.Errorf("digests in the audit log %v; want the draft's %s and the frozen report's %s", digests, draft.SHA256, frozen.SHA256)
+	}
+	// The frozen report names the statement owed and not made.
+	if len(rep.Statements) != 1 || !slices.Contains(rep.Missing, review.MissingStatement{Activity: "act-ports", Party: "PA"}) {
+		t.Errorf("frozen report's statements %+v, missing %+v; want PA's one, and PA's on act-ports missing", rep.Statements, rep.Missing)
+	}
+}
+
+// adoptMinutes has the PA coordinator record minutes after the given
+// time from the run's start, and both parties' approvers sign them.
+func adoptMinutes(t *testing.T, env *testsuite.TestWorkflowEnvironment, after time.Duration) {
+	t.Helper()
+	update := func(name, id string, arg any) {
+		env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+			OnAccept:   func() {},
+			OnReject:   func(err error) { t.Errorf("%s refused: %v", id, err) },
+			OnComplete: func(_ any, err error) {
+				if err != nil {
+					t.Errorf("%s failed: %v", id, err)
+				}
+			},
+		}, arg)
+	}
+	env.RegisterDelayedCallback(func() {
+		update(workflows.UpdateMinutes, "minutes", workflows.RecordMinutes{
+			By: lifecycle.Principal{ID: "pa-coordinator", Party: "PA", Roles: []lifecycle.Role{lifecycle.RoleCoordinator}}, Language: "es",
+			Content: lifecycle.MinutesContent{Decisions: []lifecycle.Text{lifecycle.Plain("Seguir con la capacitación")}}})
+	}, after)
+	env.RegisterDelayedCallback(func() {
+		for _, p := range []lifecycle.PartyCode{"PA", "US"} {
+			update(workflows.UpdateSignMinutes, "sign-"+string(p), workflows.SignMinutes{Version: 1,
+				By: lifecycle.Principal{ID: strings.ToLower(string(p)) + "-approver", Party: p, Roles: []lifecycle.Role{lifecycle.RoleApprover}}})
+		}
+	}, after+time.Minute)
+}
+
+// auditEvents reads a chain's events in order.
+func auditEvents(t *testing.T, st *store.Store, chain string) []lifecycle.Event {
+	t.Helper()
+	rows, err := st.Pool().Query(context.Background(), `SELECT content FROM audit_events WHERE activity_id = $1 ORDER BY seq`, chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []lifecycle.Event
+	for rows.Next() {
+		var content string
+		if err := rows.Scan(&content); err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Event lifecycle.Event `json:"event"`
+		}
+		if err := json.Unmarshal([]byte(content), &c); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c.Event)
+	}
+	return out
 }
 
 func hexSum(b []byte) string {
@@ -195,8 +277,9 @@ func TestReviewKeepsAReportThatDiffersFromTheLog(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	workflows.Register(env)
-	RegisterReviewActivities(env, st)
+	RegisterReviewActivities(env, st, nil)
 	env.SetStartTime(meetingAt.Add(-time.Hour))
+	adoptMinutes(t, env, 61*time.Minute)
 	env.ExecuteWorkflow(workflows.ReviewWorkflowName, workflows.ReviewInput{Version: workflows.ReviewVersion, Dialogue: DemoDialogue, Meeting: 1,
 		Meetings: []review.Meeting{{Number: 1, At: meetingAt, Host: "PA"}}, DraftBefore: time.Minute, StatementsBefore: time.Second})
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
@@ -211,7 +294,7 @@ func TestReviewKeepsAReportThatDiffersFromTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Contains(frozen.Differences, "act-training/m1: upcoming against overdue") || !slices.Equal(end.Differences, frozen.Differences) ||
-		frozen.SHA256 != hexSum(frozen.JSON) || end.Phase != workflows.PhaseFrozen {
+		frozen.SHA256 != hexSum(frozen.JSON) || end.Phase != workflows.PhaseClosed {
 		t.Fatalf("frozen report: differences %q (state %q), digest %s of bytes %s", frozen.Differences, end.Differences, frozen.SHA256, hexSum(frozen.JSON))
 	}
 }

@@ -45,3 +45,17 @@ func AudienceOf(s lifecycle.State, e lifecycle.Event) (Audience, bool) {
 	}
 	return Audience{}, false
 }
+
+// MeetingAudienceOf returns who hears of event e of a dialogue meeting
+// whose dialogue has parties, and false for events nobody is told about.
+// (A stub until the meeting notices land; see MeetingAudienceOf's tests.)
+func MeetingAudienceOf(parties []lifecycle.PartyCode, e lifecycle.Event) (Audience, bool) {
+	switch e.Type {
+	case lifecycle.EventMeetingDrafted, lifecycle.EventMeetingMoved, lifecycle.EventMeetingCancelled,
+		lifecycle.EventReportFrozen, lifecycle.EventMinutesRecorded, lifecycle.EventMinutesAdopted:
+		return Audience{Parties: parties, Roles: both}, true
+	case lifecycle.EventStatementReminder:
+		return Audience{Parties: e.Parties, Roles: coordinators}, true
+	}
+	return Audience{}, false
+}

@@ -226,6 +226,19 @@ func (r Report) VisibleTo(party lifecycle.PartyCode) Report {
 		}
 		return out
 	}
+	var sts []Statement
+	for _, st := range r.Statements {
+		if kept[st.Activity] {
+			sts = append(sts, st)
+		}
+	}
+	var missing []MissingStatement
+	for _, m := range r.Missing {
+		if kept[m.Activity] {
+			missing = append(missing, m)
+		}
+	}
+	r.Statements, r.Missing = sts, missing
 	c := r.Changes
 	r.Changes = Changes{Proposed: keep(c.Proposed), Activated: keep(c.Activated), Declined: keep(c.Declined),
 		Cancelled: keep(c.Cancelled), Completed: keep(c.Completed)}
@@ -246,4 +259,38 @@ func (c *Counts) add(state string) {
 	case StatePending:
 		c.Pending++
 	}
+}
+
+// WithStatements is the report with the statements made for its meeting
+// and, for every activity, the owner parties that made none.
+func (r Report) WithStatements(made []store.MeetingStatement) Report {
+	r.Statements, r.Missing = nil, nil
+	for _, st := range made {
+		r.Statements = append(r.Statements, Statement{Activity: st.Activity, Party: lifecycle.PartyCode(st.Party),
+			Author: st.Author, Body: st.Body, MadeAt: st.MadeAt})
+	}
+	for _, a := range r.Activities {
+		for _, p := range a.StatementOwners() {
+			if !slices.ContainsFunc(made, func(st store.MeetingStatement) bool { return st.Activity == a.ID && st.Party == string(p) }) {
+				r.Missing = append(r.Missing, MissingStatement{Activity: a.ID, Party: p})
+			}
+		}
+	}
+	return r
+}
+
+// StatementOwners are the parties that owe a statement on the activity
+// ahead of a meeting: those owning its milestones, in the order their
+// milestones come, while the activity runs (active or suspended).
+func (a ActivityReport) StatementOwners() []lifecycle.PartyCode {
+	if a.Status != lifecycle.StatusActive && a.Status != lifecycle.StatusSuspended {
+		return nil
+	}
+	var out []lifecycle.PartyCode
+	for _, m := range a.Milestones {
+		if m.Owner != "" && !slices.Contains(out, m.Owner) {
+			out = append(out, m.Owner)
+		}
+	}
+	return out
 }

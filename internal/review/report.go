@@ -33,6 +33,27 @@ type Report struct {
 	// Changes lists the activities proposed, activated, declined,
 	// cancelled and completed between Since and AsOf, by id.
 	Changes Changes `json:"changes"`
+	// Statements are the coordinators' statements for the meeting, and
+	// Missing the statements owed and not made: one per activity and
+	// party owning milestones of it.
+	Statements []Statement        `json:"statements,omitempty"`
+	Missing    []MissingStatement `json:"missing_statements,omitempty"`
+}
+
+// Statement is a party's statement on an activity, as the report gives it.
+type Statement struct {
+	Activity string              `json:"activity"`
+	Party    lifecycle.PartyCode `json:"party"`
+	Author   string              `json:"author"`
+	Body     string              `json:"body"`
+	MadeAt   time.Time           `json:"made_at"`
+}
+
+// MissingStatement is a statement an owner party of an activity did not
+// make.
+type MissingStatement struct {
+	Activity string              `json:"activity"`
+	Party    lifecycle.PartyCode `json:"party"`
 }
 
 // Party is a party of the dialogue as the report names it.

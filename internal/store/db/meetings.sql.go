@@ -8,7 +8,101 @@ package db
 import (
 	"context"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+const claimMeeting = `-- name: ClaimMeeting :one
+INSERT INTO meetings (dialogue_id, meeting, workflow_id, meeting_at, phase)
+VALUES ($1, $2, $3, $4, 'waiting')
+ON CONFLICT (dialogue_id, meeting) DO UPDATE
+    SET workflow_id = CASE WHEN meetings.phase = 'cancelled' THEN EXCLUDED.workflow_id ELSE meetings.workflow_id END,
+        meeting_at = CASE WHEN meetings.phase = 'cancelled' THEN EXCLUDED.meeting_at ELSE meetings.meeting_at END,
+        phase = CASE WHEN meetings.phase = 'cancelled' THEN 'waiting' ELSE meetings.phase END,
+        updated_at = now()
+RETURNING workflow_id
+`
+
+type ClaimMeetingParams struct {
+	DialogueID string
+	Meeting    int32
+	WorkflowID string
+	MeetingAt  time.Time
+}
+
+// The first run claims a meeting; a cancelled meeting put back on the
+// calendar may be claimed again. It returns the run that holds it.
+func (q *Queries) ClaimMeeting(ctx context.Context, arg ClaimMeetingParams) (string, error) {
+	row := q.db.QueryRow(ctx, claimMeeting,
+		arg.DialogueID,
+		arg.Meeting,
+		arg.WorkflowID,
+		arg.MeetingAt,
+	)
+	var workflow_id string
+	err := row.Scan(&workflow_id)
+	return workflow_id, err
+}
+
+const getMeeting = `-- name: GetMeeting :one
+SELECT dialogue_id, meeting, workflow_id, meeting_at, phase, minutes, minutes_version, adopted_at, updated_at FROM meetings WHERE dialogue_id = $1 AND meeting = $2
+`
+
+type GetMeetingParams struct {
+	DialogueID string
+	Meeting    int32
+}
+
+func (q *Queries) GetMeeting(ctx context.Context, arg GetMeetingParams) (Meeting, error) {
+	row := q.db.QueryRow(ctx, getMeeting, arg.DialogueID, arg.Meeting)
+	var i Meeting
+	err := row.Scan(
+		&i.DialogueID,
+		&i.Meeting,
+		&i.WorkflowID,
+		&i.MeetingAt,
+		&i.Phase,
+		&i.Minutes,
+		&i.MinutesVersion,
+		&i.AdoptedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const listMeetings = `-- name: ListMeetings :many
+SELECT dialogue_id, meeting, workflow_id, meeting_at, phase, minutes, minutes_version, adopted_at, updated_at FROM meetings WHERE dialogue_id = $1 ORDER BY meeting
+`
+
+func (q *Queries) ListMeetings(ctx context.Context, dialogueID string) ([]Meeting, error) {
+	rows, err := q.db.Query(ctx, listMeetings, dialogueID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Meeting{}
+	for rows.Next() {
+		var i Meeting
+		if err := rows.Scan(
+			&i.DialogueID,
+			&i.Meeting,
+			&i.WorkflowID,
+			&i.MeetingAt,
+			&i.Phase,
+			&i.Minutes,
+			&i.MinutesVersion,
+			&i.AdoptedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const meetingReport = `-- name: MeetingReport :one
 SELECT dialogue_id, meeting, kind, report, sha256, differences, created_at FROM meeting_reports WHERE dialogue_id = $1 AND meeting = $2 AND kind = $3
@@ -130,6 +224,41 @@ func (q *Queries) PutMeetingStatement(ctx context.Context, arg PutMeetingStateme
 		arg.Author,
 		arg.Body,
 		arg.MadeAt,
+	)
+	return err
+}
+
+const updateMeeting = `-- name: UpdateMeeting :exec
+UPDATE meetings
+SET phase = $1, meeting_at = $2,
+    minutes = COALESCE($3, minutes),
+    minutes_version = COALESCE($4, minutes_version),
+    adopted_at = COALESCE($5, adopted_at),
+    updated_at = now()
+WHERE dialogue_id = $6 AND meeting = $7 AND workflow_id = $8
+`
+
+type UpdateMeetingParams struct {
+	Phase          string
+	MeetingAt      time.Time
+	Minutes        []byte
+	MinutesVersion pgtype.Int4
+	AdoptedAt      *time.Time
+	DialogueID     string
+	Meeting        int32
+	WorkflowID     string
+}
+
+func (q *Queries) UpdateMeeting(ctx context.Context, arg UpdateMeetingParams) error {
+	_, err := q.db.Exec(ctx, updateMeeting,
+		arg.Phase,
+		arg.MeetingAt,
+		arg.Minutes,
+		arg.MinutesVersion,
+		arg.AdoptedAt,
+		arg.DialogueID,
+		arg.Meeting,
+		arg.WorkflowID,
 	)
 	return err
 }

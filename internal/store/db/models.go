@@ -122,6 +122,18 @@ type IdempotencyKey struct {
 	CreatedAt   time.Time
 }
 
+type Meeting struct {
+	DialogueID     string
+	Meeting        int32
+	WorkflowID     string
+	MeetingAt      time.Time
+	Phase          string
+	Minutes        []byte
+	MinutesVersion int32
+	AdoptedAt      *time.Time
+	UpdatedAt      time.Time
+}
+
 type MeetingReport struct {
 	DialogueID  string
 	Meeting     int32

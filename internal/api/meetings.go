@@ -1,0 +1,420 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"pacto/activities"
+	"pacto/internal/lifecycle"
+	"pacto/internal/review"
+	"pacto/internal/store"
+	"pacto/workflows"
+)
+
+// MeetingDetail is GET /v1/dialogues/{dialogue}/meetings/{number}: where
+// a meeting's cycle stands, its agenda, statements and minutes.
+type MeetingDetail struct {
+	MeetingView
+	Dialogue string `json:"dialogue"`
+	// Phase is scheduled (no run yet), waiting, draft (statements open),
+	// frozen (report frozen; minutes open), closed (minutes adopted) or
+	// cancelled.
+	Phase         string    `json:"phase"`
+	DraftAt       time.Time `json:"draft_at"`
+	StatementsDue time.Time `json:"statements_due"`
+	// Previous is the number of the meeting before, 0 for the first.
+	Previous int `json:"previous,omitempty"`
+	// Agenda lists the activities the meeting reviews, titles in the
+	// reader's language.
+	Agenda     []AgendaView              `json:"agenda"`
+	Statements []review.Statement        `json:"statements"`
+	Missing    []review.MissingStatement `json:"missing_statements"`
+	// Owed lists the activities the reader's party owes a statement on.
+	Owed    []string           `json:"owed,omitempty"`
+	Minutes *lifecycle.Minutes `json:"minutes,omitempty"`
+	// Unsigned lists the parties yet to sign the current minutes.
+	Unsigned []string `json:"unsigned,omitempty"`
+	// ReportSHA256 is the frozen report's digest, once frozen.
+	ReportSHA256 string `json:"report_sha256,omitempty"`
+}
+
+// AgendaView is one activity on a meeting's agenda.
+type AgendaView struct {
+	Activity  string         `json:"activity"`
+	Title     lifecycle.Text `json:"title"`
+	TitleText string         `json:"title_text"`
+}
+
+// StatementRequest is POST .../meetings/{number}/statements.
+type StatementRequest struct {
+	Activity string `json:"activity"`
+	Body     string `json:"body"`
+}
+
+// SignRequest is POST .../meetings/{number}/minutes/signatures.
+type SignRequest struct {
+	Version int `json:"version"`
+}
+
+// MeetingMove is PATCH .../meetings/{number} and POST .../meetings: a
+// meeting's local time on the calendar zone's clock.
+type MeetingMove struct {
+	Local string `json:"local"`
+}
+
+// meetingOf is meeting number of dialogue id as principal p may see it,
+// with the calendar's policy and every meeting.
+func (s *Server) meetingOf(ctx context.Context, p store.Principal, id string, number int) (review.Meeting, []review.Meeting, workflows.ReviewInput, Calendar, error) {
+	c, err := s.DialogueCalendar(ctx, p, id)
+	if err != nil {
+		return review.Meeting{}, nil, workflows.ReviewInput{}, c, err
+	}
+	d, err := s.dialogueOf(ctx, p, id)
+	if err != nil {
+		return review.Meeting{}, nil, workflows.ReviewInput{}, c, err
+	}
+	cal, err := calendarOf(c, d)
+	if err != nil {
+		return review.Meeting{}, nil, workflows.ReviewInput{}, c, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+	}
+	policy, err := reviewPolicy(c)
+	if err != nil {
+		return review.Meeting{}, nil, workflows.ReviewInput{}, c, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+	}
+	all, err := cal.Meetings(time.Time{}, maxMeetingDates)
+	if err != nil {
+		return review.Meeting{}, nil, policy, c, err
+	}
+	i := slices.IndexFunc(all, func(m review.Meeting) bool { return m.Number == number })
+	if i < 0 {
+		// A cancelled meeting whose run began is still shown.
+		run, rerr := s.store.Meeting(ctx, id, number)
+		if rerr != nil {
+			return review.Meeting{}, all, policy, c, fail(probNotFound, fmt.Sprintf("dialogue %s has no meeting %d", id, number))
+		}
+		return review.Meeting{Number: number, At: run.At}, all, policy.Defaults(), c, nil
+	}
+	return all[i], all, policy.Defaults(), c, nil
+}
+
+// Meeting is GET /v1/dialogues/{dialogue}/meetings/{number}.
+func (s *Server) Meeting(ctx context.Context, p store.Principal, id string, number int) (MeetingDetail, error) {
+	m, all, policy, c, err := s.meetingOf(ctx, p, id, number)
+	if err != nil {
+		return MeetingDetail{}, err
+	}
+	loc, _ := lifecycle.LoadZone(c.Zone)
+	out := MeetingDetail{
+		MeetingView: MeetingView{Number: m.Number, At: m.At, Local: m.At.In(loc).Format(localTimeLayout), Zone: c.Zone, Host: string(m.Host)},
+		Dialogue:    id, Phase: "scheduled",
+		DraftAt: m.At.Add(-policy.DraftBefore), StatementsDue: m.At.Add(-policy.StatementsBefore),
+		Agenda: []AgendaView{}, Statements: []review.Statement{}, Missing: []review.MissingStatement{},
+	}
+	if i := slices.IndexFunc(all, func(x review.Meeting) bool { return x.Number == number }); i > 0 {
+		out.Previous = all[i-1].Number
+	}
+	run, err := s.store.Meeting(ctx, id, number)
+	switch {
+	case err == nil:
+		out.Phase = run.Phase
+		if run.Minutes != nil {
+			out.Minutes = run.Minutes
+			if !run.Minutes.Adopted() {
+				frame, err := s.store.DialogueFrame(ctx, id)
+				if err != nil {
+					return MeetingDetail{}, err
+				}
+				codes := make([]lifecycle.PartyCode, len(frame.Parties))
+				for i, party := range frame.Parties {
+					codes[i] = party.Code
+				}
+				out.Unsigned = lifecycle.Codes(run.Minutes.UnsignedParties(codes))
+			}
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return MeetingDetail{}, err
+	}
+	if out.Phase == "scheduled" || out.Phase == store.MeetingWaiting || out.Phase == store.MeetingCancelled {
+		return out, nil
+	}
+	rep, err := s.MeetingReport(ctx, p, id, number)
+	if err != nil {
+		return MeetingDetail{}, err
+	}
+	lang := readerLanguage(p)
+	for _, a := range rep.Activities {
+		out.Agenda = append(out.Agenda, AgendaView{Activity: a.ID, Title: a.Title, TitleText: a.Title.In(lang, a.Title.Languages()...)})
+		if slices.Contains(a.StatementOwners(), lifecycle.PartyCode(p.Party)) && out.Phase == store.MeetingDraft {
+			out.Owed = append(out.Owed, a.ID)
+		}
+	}
+	out.Statements = append(out.Statements, rep.Statements...)
+	out.Missing = append(out.Missing, rep.Missing...)
+	if frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen); err == nil {
+		out.ReportSHA256 = frozen.SHA256
+	}
+	return out, nil
+}
+
+// reviewRun is the workflow ID of the run that holds a meeting, or a
+// problem saying why the meeting takes nothing yet.
+func (s *Server) reviewRun(ctx context.Context, id string, number int, what string) (string, error) {
+	run, err := s.store.Meeting(ctx, id, number)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", fail(probTransition, fmt.Sprintf("meeting %d takes %s once its draft report is out", number, what))
+	}
+	if err != nil {
+		return "", err
+	}
+	return run.WorkflowID, nil
+}
+
+// reviewUpdate sends a meeting's run one update and decodes its answer.
+func (s *Server) reviewUpdate(ctx context.Context, workflowID, name string, arg, into any) error {
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted, Args: []any{arg},
+	})
+	if err == nil {
+		err = h.Get(ctx, into)
+	}
+	if ce, ok := workflows.CoreError(err); ok {
+		return coreProblem(ce)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fail(probTransition, "the meeting's cycle has ended and takes no more changes")
+	}
+	if err != nil {
+		return fmt.Errorf("%s of review %s: %w", name, workflowID, err)
+	}
+	return nil
+}
+
+// MakeStatement is POST .../meetings/{number}/statements: a coordinator's
+// statement on an activity whose milestones their party owns.
+func (s *Server) MakeStatement(ctx context.Context, p store.Principal, id string, number int, req StatementRequest) (store.MeetingStatement, error) {
+	if _, _, _, _, err := s.meetingOf(ctx, p, id, number); err != nil {
+		return store.MeetingStatement{}, err
+	}
+	if !hasRole(p, "coordinator") {
+		return store.MeetingStatement{}, fail(probForbidden, "only a coordinator may make a statement for their party")
+	}
+	run, err := s.reviewRun(ctx, id, number, "statements")
+	if err != nil {
+		return store.MeetingStatement{}, err
+	}
+	var made store.MeetingStatement
+	err = s.reviewUpdate(ctx, run, workflows.UpdateStatement, workflows.Statement{By: p.Actor(), Activity: req.Activity, Body: req.Body}, &made)
+	return made, err
+}
+
+// RecordMinutes is PUT .../meetings/{number}/minutes: a coordinator
+// records the minutes, or changes them, which resets every signature.
+// Each new activity's proposal is checked as a proposal now, so that it
+// can be made once the minutes are adopted.
+func (s *Server) RecordMinutes(ctx context.Context, p store.Principal, id string, number int, content lifecycle.MinutesContent) (lifecycle.Minutes, error) {
+	if _, _, _, _, err := s.meetingOf(ctx, p, id, number); err != nil {
+		return lifecycle.Minutes{}, err
+	}
+	if !hasRole(p, "coordinator") {
+		return lifecycle.Minutes{}, fail(probForbidden, "only a coordinator may record the minutes")
+	}
+	frame, err := s.store.DialogueFrame(ctx, id)
+	if err != nil {
+		return lifecycle.Minutes{}, err
+	}
+	for i, a := range content.NewActivities {
+		if err := s.checkAgreed(p, frame, id, a.Proposal); err != nil {
+			var ae *apiError
+			if errors.As(err, &ae) {
+				ae.field = fmt.Sprintf("new_activities[%d].proposal", i) + dotted(ae.field)
+				ae.detail = fmt.Sprintf("new activity %d: %s", i+1, ae.detail)
+			}
+			return lifecycle.Minutes{}, err
+		}
+	}
+	run, err := s.reviewRun(ctx, id, number, "minutes")
+	if err != nil {
+		return lifecycle.Minutes{}, err
+	}
+	lang := ""
+	if party, ok := frameParty(frame, p.Party); ok {
+		lang = party.Language
+	}
+	var m lifecycle.Minutes
+	err = s.reviewUpdate(ctx, run, workflows.UpdateMinutes, workflows.RecordMinutes{By: p.Actor(), Language: lang, Content: content}, &m)
+	return m, err
+}
+
+// SignMinutes is POST .../meetings/{number}/minutes/signatures: an
+// approver signs the version of the minutes they read for their party.
+func (s *Server) SignMinutes(ctx context.Context, p store.Principal, id string, number int, req SignRequest) (lifecycle.Minutes, error) {
+	if _, _, _, _, err := s.meetingOf(ctx, p, id, number); err != nil {
+		return lifecycle.Minutes{}, err
+	}
+	if !hasRole(p, "approver") {
+		return lifecycle.Minutes{}, fail(probForbidden, "only an approver may sign the minutes for their party")
+	}
+	if req.Version < 1 {
+		return lifecycle.Minutes{}, failField(probInvalid, "version", "give the version of the minutes you read, from 1")
+	}
+	run, err := s.reviewRun(ctx, id, number, "signatures")
+	if err != nil {
+		return lifecycle.Minutes{}, err
+	}
+	var m lifecycle.Minutes
+	err = s.reviewUpdate(ctx, run, workflows.UpdateSignMinutes, workflows.SignMinutes{By: p.Actor(), Version: req.Version}, &m)
+	return m, err
+}
+
+// checkAgreed checks an agreed activity's proposal as the API would take
+// it from p in dialogue id, without making it.
+func (s *Server) checkAgreed(p store.Principal, frame store.DialogueFrame, id string, raw json.RawMessage) error {
+	req, err := agreedProposal(raw, id)
+	if err != nil {
+		return err
+	}
+	cmd, err := proposeCommand(req, frame)
+	if err != nil {
+		return err
+	}
+	cmd.ActivityID, cmd.Rules = "agreed", workflows.InputVersion
+	if _, err := lifecycle.Decide(lifecycle.State{}, cmd, p.Actor(), s.now()); err != nil {
+		var ce *lifecycle.Error
+		if errors.As(err, &ce) {
+			return coreProblem(ce)
+		}
+		return err
+	}
+	return nil
+}
+
+// agreedProposal decodes an agreed activity's proposal for dialogue id.
+func agreedProposal(raw json.RawMessage, id string) (ProposeRequest, error) {
+	var req ProposeRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, fail(probInvalid, fmt.Sprintf("the proposal is not one the API takes: %v", err))
+	}
+	if req.Dialogue != "" && req.Dialogue != id {
+		return req, failField(probInvalid, "dialogue", "an agreed activity is proposed in the meeting's own dialogue")
+	}
+	req.Dialogue = id
+	return req, nil
+}
+
+// ProposeAgreed makes an agreed activity of adopted minutes a proposal,
+// as the coordinator who recorded them; key makes it once. It serves the
+// Review workflow's activity (activities.Proposer).
+func (s *Server) ProposeAgreed(ctx context.Context, principal, dialogue, key string, raw json.RawMessage) (string, error) {
+	p, err := s.store.Principal(ctx, principal)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.Disabled != nil) {
+		return "", &activities.RefusedError{Reason: fmt.Sprintf("%s, who recorded the minutes, can no longer propose", principal)}
+	}
+	if err != nil {
+		return "", err
+	}
+	req, err := agreedProposal(raw, dialogue)
+	if err == nil {
+		var st lifecycle.State
+		st, err = s.Propose(ctx, p, req, key)
+		if err == nil {
+			return st.ID, nil
+		}
+	}
+	var ae *apiError
+	if errors.As(err, &ae) && ae.class.status < 500 {
+		return "", &activities.RefusedError{Reason: ae.detail}
+	}
+	return "", err
+}
+
+// editCalendar changes dialogue id's calendar with edit and sets it, as
+// PUT .../calendar would.
+func (s *Server) editCalendar(ctx context.Context, p store.Principal, id string, edit func(*Calendar) error) (Calendar, error) {
+	c, err := s.DialogueCalendar(ctx, p, id)
+	if err != nil {
+		return c, err
+	}
+	if err := edit(&c); err != nil {
+		return c, err
+	}
+	return s.SetDialogueCalendar(ctx, p, id, c)
+}
+
+// AddMeeting is POST .../meetings: a meeting at a local time, for a
+// calendar of dates.
+func (s *Server) AddMeeting(ctx context.Context, p store.Principal, id string, req MeetingMove) (Calendar, error) {
+	return s.editCalendar(ctx, p, id, func(c *Calendar) error {
+		if c.First != "" {
+			return fail(probTransition, "the calendar meets by a rule; move its meetings, or give the calendar as dates to add one")
+		}
+		if _, err := localTime("local", req.Local); err != nil {
+			return err
+		}
+		c.Dates = append(c.Dates, req.Local)
+		slices.Sort(c.Dates)
+		return nil
+	})
+}
+
+// MoveMeeting is PATCH .../meetings/{number}: the meeting at another
+// local time.
+func (s *Server) MoveMeeting(ctx context.Context, p store.Principal, id string, number int, req MeetingMove) (Calendar, error) {
+	if _, _, _, _, err := s.meetingOf(ctx, p, id, number); err != nil {
+		return Calendar{}, err
+	}
+	return s.editCalendar(ctx, p, id, func(c *Calendar) error {
+		if _, err := localTime("local", req.Local); err != nil {
+			return err
+		}
+		if c.Moved == nil {
+			c.Moved = map[string]string{}
+		}
+		c.Moved[strconv.Itoa(number)] = req.Local
+		return nil
+	})
+}
+
+// CancelMeeting is DELETE .../meetings/{number}.
+func (s *Server) CancelMeeting(ctx context.Context, p store.Principal, id string, number int) (Calendar, error) {
+	m, _, _, _, err := s.meetingOf(ctx, p, id, number)
+	if err != nil {
+		return Calendar{}, err
+	}
+	if !m.At.After(s.now()) {
+		return Calendar{}, fail(probTransition, fmt.Sprintf("meeting %d has been held and stays on the record", number))
+	}
+	return s.editCalendar(ctx, p, id, func(c *Calendar) error {
+		if !slices.Contains(c.Cancelled, number) {
+			c.Cancelled = append(c.Cancelled, number)
+		}
+		return nil
+	})
+}
+
+func frameParty(f store.DialogueFrame, code string) (lifecycle.Party, bool) {
+	for _, p := range f.Parties {
+		if string(p.Code) == code {
+			return p, true
+		}
+	}
+	return lifecycle.Party{}, false
+}
+
+func dotted(field string) string {
+	if field == "" {
+		return ""
+	}
+	return "." + field
+}
