@@ -202,8 +202,8 @@ func adoptMinutes(t *testing.T, env *testsuite.TestWorkflowEnvironment, after ti
 	t.Helper()
 	update := func(name, id string, arg any) {
 		env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
-			OnAccept:   func() {},
-			OnReject:   func(err error) { t.Errorf("%s refused: %v", id, err) },
+			OnAccept: func() {},
+			OnReject: func(err error) { t.Errorf("%s refused: %v", id, err) },
 			OnComplete: func(_ any, err error) {
 				if err != nil {
 					t.Errorf("%s failed: %v", id, err)
