@@ -102,6 +102,7 @@ func (d *pdfDoc) write(r Report, readerZone string) {
 	rows = append(rows, countCells(msg(lang, "total"), r.sum()))
 	d.para(msg(lang, "by_party"), true, 11)
 	d.table(header, widths, rows)
+	d.charts(r)
 
 	header[0] = msg(lang, "term")
 	rows = nil
@@ -110,6 +111,8 @@ func (d *pdfDoc) write(r Report, readerZone string) {
 	}
 	d.para(msg(lang, "by_term"), true, 11)
 	d.table(header, widths, rows)
+
+	d.timeline(r)
 
 	d.para(msg(lang, "changes"), true, 11)
 	rows = nil
@@ -150,6 +153,16 @@ func (d *pdfDoc) write(r Report, readerZone string) {
 			rows = append(rows, cells)
 		}
 		d.table(mHeader, mWidths, rows)
+		if sts := r.statementsOf(a.ID, lang, readerZone); len(sts) > 0 {
+			d.para(msg(lang, "statements"), true, 11)
+			for _, st := range sts {
+				if st.Missing {
+					d.para(st.Party+": "+msg(lang, "statement_missing"), false, 10)
+				} else {
+					d.para(fmt.Sprintf("%s (%s, %s): %s", st.Party, st.Author, st.At, st.Body), false, 10)
+				}
+			}
+		}
 	}
 	d.gap(6)
 	d.para(msg(lang, "dates_note"), false, 9)

@@ -269,6 +269,7 @@ type htmlPage struct {
 	Total                          countRow
 	ByParty, ByTerm                []countRow
 	Charts                         []chart
+	Timeline                       *timeline
 	Changes                        []changeRow
 	Extensions                     int
 	Activities                     []activityView
@@ -297,6 +298,7 @@ type activityView struct {
 	ID, Title, Status, Parties string
 	Extensions                 int
 	Milestones                 []milestoneRow
+	Statements                 []statementView
 }
 
 // times is t as each reader reads it: in the reader's zone first, then in
@@ -363,13 +365,18 @@ func HTML(r Report, lang, readerZone string) ([]byte, error) {
 		for _, m := range a.Milestones {
 			v.Milestones = append(v.Milestones, r.milestoneRow(m, lang))
 		}
+		v.Statements = r.statementsOf(a.ID, lang, readerZone)
 		p.Activities = append(p.Activities, v)
+	}
+	if tl, ok := r.timeline(lang); ok {
+		p.Timeline = &tl
 	}
 	t, err := template.New("report.html").Funcs(template.FuncMap{
 		"t":      func(key string, args ...any) string { return msg(lang, key, args...) },
 		"number": number,
 		"states": func() []string { return states },
 		"join":   strings.Join,
+		"add":    func(a, b float64) float64 { return a + b },
 	}).ParseFS(templates, "templates/report.html")
 	if err != nil {
 		return nil, fmt.Errorf("review: parse the report's template: %w", err)

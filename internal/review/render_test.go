@@ -190,8 +190,25 @@ func TestHTMLInBothLanguages(t *testing.T) {
 					t.Errorf("page refers outside itself: %q", bad)
 				}
 			}
-			if n := strings.Count(page, `<svg role="img"`); n != 2 {
-				t.Errorf("%d pictures, want one per party", n)
+			if n := strings.Count(page, `<svg role="img"`); n != 3 {
+				t.Errorf("%d pictures, want one per party and the timeline", n)
+			}
+			// The timeline draws each milestone with a due date, by state.
+			rep := sample()
+			dated := 0
+			for _, a := range rep.Activities {
+				for _, m := range a.Milestones {
+					if m.DueAt != nil {
+						dated++
+					}
+				}
+			}
+			// Every "<title>" without an id is a mark's tip, but the page's own.
+			if n := strings.Count(page, "<title>") - 1; dated == 0 || n != dated {
+				t.Errorf("the timeline has %d marks with a tip, want one for each of the %d dated milestones", n, dated)
+			}
+			if !strings.Contains(page, `<desc id="tl-desc">`) || !strings.Contains(page, msg(tc.lang, "timeline_title")) {
+				t.Error("the timeline lacks its title or description")
 			}
 			if !strings.Contains(page, `<title id="c0-title">`) || !strings.Contains(page, `<desc id="c0-desc">`) || !strings.Contains(page, `fill="url(#c0-late)"`) {
 				t.Error("a picture lacks its title, description or pattern")
