@@ -13,8 +13,9 @@ const bom = "\ufeff"
 
 // CSV is the report's milestones as a spreadsheet for a reader of lang (es
 // or en): a header row in lang, then one row per milestone of every
-// activity, with dates as ISO dates in the owner party's zone and numbers
-// as spreadsheets read them.
+// activity, with dates as ISO dates in the owner party's zone, numbers
+// as spreadsheets read them, and the owner party's statement on the
+// activity for the meeting (or that it is missing).
 func CSV(r Report, lang string) ([]byte, error) {
 	lang, err := language(lang)
 	if err != nil {
@@ -23,7 +24,7 @@ func CSV(r Report, lang string) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(bom)
 	w := csv.NewWriter(&b)
-	header := []string{"activity", "activity_title", "activity_status", "milestone", "milestone_title", "owner", "term", "due", "completed", "state", "baseline", "target", "actual", "unit"}
+	header := []string{"activity", "activity_title", "activity_status", "milestone", "milestone_title", "owner", "term", "due", "completed", "state", "baseline", "target", "actual", "unit", "owner_statement"}
 	for i, key := range header {
 		header[i] = msg(lang, key)
 	}
@@ -37,6 +38,7 @@ func CSV(r Report, lang string) ([]byte, error) {
 				cell(a.ID), cell(text(a.Title, lang)), cell(msg(lang, "status."+string(a.Status))),
 				cell(row.ID), cell(row.Title), cell(row.Owner), row.Term, row.Due, row.Completed, row.State,
 				plainNumber(row.Baseline), plainNumber(row.Target), plainNumber(row.Actual), cell(row.UnitText),
+				cell(r.ownerStatement(a.ID, m.Owner, lang)),
 			}
 			if err := w.Write(rec); err != nil {
 				return nil, fmt.Errorf("review: CSV row for milestone %s of %s: %w", m.ID, a.ID, err)

@@ -110,13 +110,19 @@ func TestCSVInBothLanguages(t *testing.T) {
 		header []string
 		first  []string
 	}{
-		{"es", []string{"Actividad", "Título de la actividad", "Estado de la actividad", "Hito", "Título del hito", "Parte responsable", "Plazo", "Fecha límite", "Fecha de cumplimiento", "Situación", "Línea de base", "Meta", "Valor alcanzado", "Unidad"},
-			[]string{"act-customs", "Capacitación aduanera en Colón", "Activa", "m1", "Diagnóstico de necesidades", "Panamá", "Corto plazo", "2027-02-28", "2027-02-20", "A tiempo", "", "", "", ""}},
-		{"en", []string{"Activity", "Activity title", "Activity status", "Milestone", "Milestone title", "Owner party", "Term", "Due date", "Completed date", "State", "Baseline", "Target", "Actual", "Unit"},
-			[]string{"act-customs", "Customs training in Colón", "Active", "m1", "Needs assessment", "Panamá", "Short term", "2027-02-28", "2027-02-20", "On time", "", "", "", ""}},
+		{"es", []string{"Actividad", "Título de la actividad", "Estado de la actividad", "Hito", "Título del hito", "Parte responsable", "Plazo", "Fecha límite", "Fecha de cumplimiento", "Situación", "Línea de base", "Meta", "Valor alcanzado", "Unidad", "Declaración de la parte responsable"},
+			[]string{"act-customs", "Capacitación aduanera en Colón", "Activa", "m1", "Diagnóstico de necesidades", "Panamá", "Corto plazo", "2027-02-28", "2027-02-20", "A tiempo", "", "", "", "", "=El taller se celebró"}},
+		{"en", []string{"Activity", "Activity title", "Activity status", "Milestone", "Milestone title", "Owner party", "Term", "Due date", "Completed date", "State", "Baseline", "Target", "Actual", "Unit", "Owner party's statement"},
+			[]string{"act-customs", "Customs training in Colón", "Active", "m1", "Needs assessment", "Panamá", "Short term", "2027-02-28", "2027-02-20", "On time", "", "", "", "", "=El taller se celebró"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
-			out, err := CSV(sample(), tc.lang)
+			// PA made a statement on act-customs (a formula-like one, kept
+			// as text); US made none on it.
+			rep := sample()
+			rep.Statements = []Statement{{Activity: "act-customs", Party: "PA", Author: "pa-coordinator", Body: "=El taller se celebró"}}
+			rep.Missing = []MissingStatement{{Activity: "act-customs", Party: "US"}}
+			tc.first[len(tc.first)-1] = "'" + tc.first[len(tc.first)-1]
+			out, err := CSV(rep, tc.lang)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,6 +141,9 @@ func TestCSVInBothLanguages(t *testing.T) {
 			}
 			if strings.Join(rows[1], "|") != strings.Join(tc.first, "|") {
 				t.Errorf("first row %q, want %q", rows[1], tc.first)
+			}
+			if got, want := rows[2][14], msg(tc.lang, "statement_missing"); got != want {
+				t.Errorf("US's statement on act-customs %q, want %q", got, want)
 			}
 			if got := rows[2][4]; got != `'=HYPERLINK("http://x")` {
 				t.Errorf("formula title written as %q, want it guarded with an apostrophe", got)
