@@ -122,3 +122,31 @@ func startReview(ctx context.Context, c client.Client, in ReviewInput, m review.
 	}
 	return nil
 }
+
+// PauseReviewSchedule pauses or resumes the meetings schedule of
+// dialogue, with note saying why (shown in the Temporal Web UI). A paused
+// schedule starts no review; runs under way go on. Without a schedule
+// (no draft time ahead) there is nothing to pause.
+func PauseReviewSchedule(ctx context.Context, c client.Client, dialogue string, paused bool, note string) error {
+	h := c.ScheduleClient().GetHandle(ctx, ReviewScheduleID(dialogue))
+	d, err := h.Describe(ctx)
+	var missing *serviceerror.NotFound
+	if errors.As(err, &missing) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the meetings schedule of %s: %w", dialogue, err)
+	}
+	if d.Schedule.State != nil && d.Schedule.State.Paused == paused {
+		return nil
+	}
+	if paused {
+		err = h.Pause(ctx, client.SchedulePauseOptions{Note: note})
+	} else {
+		err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: note})
+	}
+	if err != nil {
+		return fmt.Errorf("pause (%v) the meetings schedule of %s: %w", paused, dialogue, err)
+	}
+	return nil
+}
