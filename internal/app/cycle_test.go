@@ -636,3 +636,137 @@ func countRows(t *testing.T, st *store.Store, chain string) (notices, audit int)
 	}
 	return notices, audit
 }
+
+// adopt has the PA coordinator record minutes an hour after the meeting
+// and both approvers sign them an hour later, which ends the run.
+func (r *reviewRun) adopt(meetingAt time.Time) {
+	r.at(meetingAt.Add(time.Hour), func() {
+		r.update(workflows.UpdateMinutes, "minutes", minutesBy(paCoordinator, "es", "Seguir"))
+	})
+	r.at(meetingAt.Add(2*time.Hour), func() {
+		r.update(workflows.UpdateSignMinutes, "pa-signs", sign(paApprover, 1))
+		r.update(workflows.UpdateSignMinutes, "us-signs", sign(usApprover, 1))
+	})
+}
+
+// A meeting moved two weeks later after its draft: the run takes the new
+// times, says so in the meeting's chain, reminds from the new draft time
+// and freezes the report at the new meeting time. Meanwhile another run
+// started for the moved meeting finds it held and records nothing.
+func TestReviewFollowsAMeetingMovedAfterItsDraft(t *testing.T) {
+	ctx := context.Background()
+	st, _ := cycleStore(t)
+	draft := meeting1.Add(-draftBefore)
+	moved := meeting1.Add(14 * day)
+	chain := lifecycle.MeetingChain(DemoDialogue, 1)
+	id := workflows.ReviewRunID(DemoDialogue, draft)
+	r := newReviewRun(t, st, nil, id, draft, draft)
+	var after workflows.ReviewState
+	var dup workflows.ReviewState
+	var notices, rows, dupNotices, dupRows int
+	r.at(draft.Add(day), func() {
+		r.env.SignalWorkflow(workflows.SignalReschedule, []review.Meeting{{Number: 1, At: moved, Host: "PA"}, calendar[1]})
+	})
+	r.at(draft.Add(2*day), func() {
+		after = r.state()
+		// The schedule's run for the moved meeting's draft time, had it
+		// fired: it must leave the meeting to the run that holds it.
+		notices, rows = countRows(t, st, chain)
+		in := cycleInput()
+		in.Meetings = []review.Meeting{{Number: 1, At: moved, Host: "PA"}, calendar[1]}
+		other := moved.Add(-draftBefore)
+		dup = newReviewRun(t, st, nil, workflows.ReviewRunID(DemoDialogue, other), other, other).run(in)
+		dupNotices, dupRows = countRows(t, st, chain)
+	})
+	r.adopt(moved)
+	end := r.run(cycleInput())
+
+	if !after.MeetingAt.Equal(moved) || !after.DraftAt.Equal(moved.Add(-draftBefore)) || !after.StatementsDue.Equal(moved.Add(-statementsBefore)) ||
+		after.Phase != workflows.PhaseDraft {
+		t.Errorf("after the move the run is %+v; want the meeting at %s, still in draft", after, moved)
+	}
+	if dup.Phase != workflows.PhaseDuplicate || dup.Meeting != 1 {
+		t.Errorf("the second run for the moved meeting ended %+v; want %s", dup, workflows.PhaseDuplicate)
+	}
+	if dupNotices != notices || dupRows != rows || rows != 2 {
+		t.Errorf("the second run recorded: %d notices and %d audit rows after it, %d and %d before; want the draft and the move alone", dupNotices, dupRows, notices, rows)
+	}
+	events := auditEvents(t, st, chain)
+	want := []lifecycle.EventType{lifecycle.EventMeetingDrafted, lifecycle.EventMeetingMoved,
+		lifecycle.EventStatementReminder, lifecycle.EventStatementReminder, lifecycle.EventStatementReminder, lifecycle.EventReportFrozen,
+		lifecycle.EventMinutesRecorded, lifecycle.EventMinutesSigned, lifecycle.EventMinutesSigned, lifecycle.EventMinutesAdopted}
+	if got := typesOf(events); !slices.Equal(got, want) {
+		t.Fatalf("the meeting's audit chain holds %v; want %v", got, want)
+	}
+	if e := events[1]; !e.At.Equal(draft.Add(day)) || !e.Due.Equal(moved) {
+		t.Errorf("meeting_moved %+v; want it at %s saying %s", e, draft.Add(day), moved)
+	}
+	// The moved draft time is 14 days on: reminders at 7, 14 and 21 days
+	// from it, to both parties, who made no statement.
+	for i, e := range eventsOf(events, lifecycle.EventStatementReminder) {
+		if at := moved.Add(-draftBefore).Add(time.Duration(i+1) * remindEvery); !e.At.Equal(at) || !slices.Equal(e.Parties, []lifecycle.PartyCode{"PA", "US"}) {
+			t.Errorf("reminder %d at %s to %v; want at %s to both parties", i+1, e.At, e.Parties, at)
+		}
+	}
+	frozen := eventsOf(events, lifecycle.EventReportFrozen)[0]
+	if !end.MeetingAt.Equal(moved) || end.Phase != workflows.PhaseClosed {
+		t.Fatalf("the run ended %+v; want the meeting at %s, closed", end, moved)
+	}
+	rep := frozenReport(t, st, 1, end, frozen)
+	if len(rep.Missing) != 3 || !slices.Equal(frozen.Parties, []lifecycle.PartyCode{"PA", "US"}) {
+		t.Errorf("frozen report missing %v, report_frozen names %v; want the three statements owed, both parties", rep.Missing, frozen.Parties)
+	}
+	if box := inbox(t, st, chain); len(box["meeting_moved"]) != 4 {
+		t.Errorf("the move was told to %v; want both parties' coordinators and approvers", box["meeting_moved"])
+	}
+	row, err := st.Meeting(ctx, DemoDialogue, 1)
+	if err != nil || !row.At.Equal(moved) || row.WorkflowID != id || row.Phase != store.MeetingClosed {
+		t.Errorf("the meeting's row: %+v, %v; want it at %s, held by %s, closed", row, err, moved, id)
+	}
+	if v, err := st.VerifyAudit(ctx, chain); err != nil || !v.Valid {
+		t.Errorf("the meeting's audit chain does not verify: %+v, %v", v, err)
+	}
+}
+
+// A meeting taken off the calendar before its draft ends its run: the
+// cancellation is in the meeting's chain and told to both parties, and
+// nothing is drafted. So it is when the calendar keeps other meetings,
+// and when it keeps none (the calendar's meetings then come as null).
+func TestReviewEndsForAMeetingCancelledBeforeItsDraft(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		meetings []review.Meeting
+	}{
+		{"others-left", []review.Meeting{calendar[1]}},
+		{"none-left", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := cycleStore(t)
+			draft := meeting1.Add(-draftBefore)
+			chain := lifecycle.MeetingChain(DemoDialogue, 1)
+			r := newReviewRun(t, st, nil, workflows.ReviewRunID(DemoDialogue, draft), draft.Add(-10*day), time.Time{})
+			cancelAt := draft.Add(-3 * day)
+			r.at(cancelAt, func() { r.env.SignalWorkflow(workflows.SignalReschedule, c.meetings) })
+			in := cycleInput()
+			in.Meeting = 1
+			end := r.run(in)
+			if end.Phase != workflows.PhaseCancelled || end.DraftSHA256 != "" {
+				t.Errorf("the run ended %+v; want %s before any draft", end, workflows.PhaseCancelled)
+			}
+			events := auditEvents(t, st, chain)
+			if got := typesOf(events); !slices.Equal(got, []lifecycle.EventType{lifecycle.EventMeetingCancelled}) || !events[0].At.Equal(cancelAt) {
+				t.Errorf("the meeting's chain holds %v; want meeting_cancelled at %s", events, cancelAt)
+			}
+			if box := inbox(t, st, chain); len(box["meeting_cancelled"]) != 4 {
+				t.Errorf("the cancellation was told to %v; want both parties' coordinators and approvers", box)
+			}
+			if row, err := st.Meeting(ctx, DemoDialogue, 1); err != nil || row.Phase != store.MeetingCancelled {
+				t.Errorf("the meeting's row: %+v, %v; want it cancelled", row, err)
+			}
+			if _, err := st.MeetingReport(ctx, DemoDialogue, 1, store.ReportDraft); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("a cancelled meeting's draft: %v; want none", err)
+			}
+		})
+	}
+}
