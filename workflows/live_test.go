@@ -785,3 +785,61 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 		t.Error("no recorded history of a run before version 3 taking assign_languages")
 	}
 }
+
+// The recorded histories keep a Review run of each version: one from
+// before the meeting's cycle, with no "meeting-cycle" marker, and one
+// that runs it, whose marker says version 1 and which claims its meeting.
+func TestRecordedReviewHistoriesCoverBothVersions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(historiesDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, cycle []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(bytes.NewReader(b), client.HistoryJSONOptions{})
+		if err != nil {
+			t.Fatalf("decode %s: %v", f, err)
+		}
+		if h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowType().GetName() != ReviewWorkflowName {
+			continue
+		}
+		version, claims := -1, false
+		for _, e := range h.Events {
+			if a := e.GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == "Version" {
+				var change string
+				var v int
+				dc := converter.GetDefaultDataConverter()
+				if err := dc.FromPayloads(a.GetDetails()["change-id"], &change); err != nil {
+					t.Fatalf("%s: decode a version marker: %v", f, err)
+				}
+				if err := dc.FromPayloads(a.GetDetails()["version"], &v); err != nil {
+					t.Fatalf("%s: decode a version marker: %v", f, err)
+				}
+				if change == cycleChange {
+					version = v
+				}
+			}
+			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == activities.ClaimMeetingName {
+				claims = true
+			}
+		}
+		switch {
+		case version == -1 && !claims:
+			before = append(before, filepath.Base(f))
+		case version == 1 && claims:
+			cycle = append(cycle, filepath.Base(f))
+		default:
+			t.Errorf("%s: a Review history with marker version %d that claims its meeting: %v", f, version, claims)
+		}
+	}
+	if len(before) == 0 {
+		t.Errorf("no recorded Review history from before the %q change (cycle: %v)", cycleChange, cycle)
+	}
+	if len(cycle) == 0 {
+		t.Errorf("no recorded Review history of the meeting's cycle (before it: %v)", before)
+	}
+}

@@ -337,17 +337,19 @@ func (c *cycle) waitUntil(ctx workflow.Context, reschedule workflow.ReceiveChann
 			return false, nil
 		}
 		tctx, stop := workflow.WithCancel(ctx)
-		fired := false
+		fired, told := false, false
+		// A calendar whose every meeting is cancelled comes as null: it is
+		// a change all the same, one that cancels this meeting.
 		var meetings []review.Meeting
 		sel := workflow.NewSelector(ctx)
 		sel.AddFuture(workflow.NewTimer(tctx, wait), func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
-		sel.AddReceive(reschedule, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &meetings) })
+		sel.AddReceive(reschedule, func(ch workflow.ReceiveChannel, _ bool) { ch.Receive(ctx, &meetings); told = true })
 		sel.Select(ctx)
 		stop()
 		if fired {
 			continue
 		}
-		if meetings == nil {
+		if !told {
 			if err := ctx.Err(); err != nil {
 				return false, err
 			}
