@@ -89,19 +89,22 @@ func reviewCycle(ctx workflow.Context, in ReviewInput, s *ReviewState) (ReviewSt
 	}
 
 	// Reminders every RemindEvery from the draft while statements are
-	// open, to the parties that still owe some.
+	// open, to the parties that still owe some; slot counts the turns,
+	// s.Reminders the reminders sent.
+	slot := 0
 	for {
-		next := s.DraftAt.Add(time.Duration(s.Reminders+1) * in.RemindEvery)
+		next := s.DraftAt.Add(time.Duration(slot+1) * in.RemindEvery)
 		if !next.Before(s.StatementsDue) {
 			break
 		}
-		cancelled, err := c.waitUntil(ctx, reschedule, func() time.Time { return s.DraftAt.Add(time.Duration(s.Reminders+1) * in.RemindEvery) })
+		cancelled, err := c.waitUntil(ctx, reschedule, func() time.Time { return s.DraftAt.Add(time.Duration(slot+1) * in.RemindEvery) })
 		if err != nil || cancelled {
 			return *s, err
 		}
 		if !workflow.Now(ctx).Before(s.StatementsDue) {
 			break
 		}
+		slot++
 		if err := c.remind(ctx); err != nil {
 			return *s, err
 		}
@@ -317,8 +320,7 @@ func (c *cycle) remind(ctx workflow.Context) error {
 		}
 	}
 	if len(owing) == 0 {
-		s.Reminders++ // nobody owes one: the turn passes quietly
-		return nil
+		return nil // nobody owes one: the turn passes quietly
 	}
 	return c.change(ctx, func(seq func() int64) (store.MeetingChange, func(), error) {
 		e := c.event(ctx, seq(), lifecycle.EventStatementReminder)

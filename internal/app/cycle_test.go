@@ -583,6 +583,11 @@ func TestReviewCycleOverAYear(t *testing.T) {
 	if end2.Meeting != 2 || !end2.Since.Equal(meeting1) || end2.Phase != workflows.PhaseClosed {
 		t.Fatalf("meeting 2's run ended as %+v; want meeting 2 since meeting 1, closed", end2)
 	}
+	// Every statement was made early: the reminder turns passed quietly,
+	// and none counts as sent.
+	if end2.Reminders != 0 {
+		t.Errorf("meeting 2's run counts %d reminders sent, want none", end2.Reminders)
+	}
 	events2 := auditEvents(t, st, chain2)
 	want2 := []lifecycle.EventType{lifecycle.EventMeetingDrafted, lifecycle.EventStatementMade, lifecycle.EventStatementMade,
 		lifecycle.EventReportFrozen, lifecycle.EventMinutesRecorded, lifecycle.EventMinutesSigned, lifecycle.EventMinutesSigned, lifecycle.EventMinutesAdopted}
