@@ -334,3 +334,32 @@ func TestRenderMeetingMovedTimes(t *testing.T) {
 		t.Errorf("moved with statements closing earlier: %v\n%s", err, m.Text)
 	}
 }
+
+// The console's page of a notice, which mails link and the inbox names:
+// the activity's, or the meeting's for a meeting's notice.
+func TestConsolePath(t *testing.T) {
+	for _, c := range []struct {
+		n    store.NotificationContent
+		want string
+	}{
+		{sample(lifecycle.EventApproved), "/activities/act-01J9Z"},
+		{meetingSample(lifecycle.EventReportFrozen), "/dialogues/hld-pa-us/meetings/3"},
+		// A meeting's notice of an event no mail tells is still the meeting's.
+		{meetingSample(lifecycle.EventStatementMade), "/dialogues/hld-pa-us/meetings/3"},
+		{store.NotificationContent{Event: lifecycle.EventMeetingDrafted, Dialogue: "a b/ç", Meeting: 12}, "/dialogues/a%20b%2F%C3%A7/meetings/12"},
+		{store.NotificationContent{Event: lifecycle.EventCancelled, Activity: "."}, "/activities/%2E"},
+	} {
+		if got, err := ConsolePath(c.n); err != nil || got != c.want {
+			t.Errorf("%s %q/%q: %q, %v; want %q", c.n.Event, c.n.Activity, c.n.Dialogue, got, err, c.want)
+		}
+	}
+	for _, n := range []store.NotificationContent{
+		{Event: lifecycle.EventCancelled},
+		{Event: lifecycle.EventMinutesAdopted, Dialogue: "hld"},
+		{Event: lifecycle.EventMinutesAdopted, Meeting: 3},
+	} {
+		if got, err := ConsolePath(n); !errors.Is(err, ErrInvalidInput) {
+			t.Errorf("%+v: %q, %v; want ErrInvalidInput", n, got, err)
+		}
+	}
+}

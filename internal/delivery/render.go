@@ -262,8 +262,13 @@ func noticeView(set templateSet, n store.NotificationContent, r Recipient, lang 
 		if err = meetingView(&v, n, r, lang, loc, baseURL); err != nil {
 			return view{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 		}
-	} else if baseURL != "" {
-		if v.Link, err = activityLink(baseURL, n.Activity); err != nil {
+	}
+	if baseURL != "" {
+		path, err := ConsolePath(n)
+		if err == nil {
+			v.Link, err = consoleLink(baseURL, path)
+		}
+		if err != nil {
 			return view{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 		}
 	}
@@ -310,21 +315,13 @@ func meetingView(v *view, n store.NotificationContent, r Recipient, lang string,
 		line := agendaLine{ActivityID: a.Activity, Title: oneLine(cmp.Or(a.Title.In(r.Language, lang), a.Activity))}
 		if baseURL != "" && a.Activity != "" {
 			var err error
-			if line.Link, err = consoleLink(baseURL, "activities", a.Activity); err != nil {
+			if line.Link, err = consoleLink(baseURL, pagePath("activities", a.Activity)); err != nil {
 				return err
 			}
 		}
 		v.Agenda = append(v.Agenda, line)
 	}
-	if baseURL == "" {
-		return nil
-	}
-	if n.Dialogue == "" || n.Meeting <= 0 {
-		return fmt.Errorf("%w: a meeting's notification needs its dialogue and meeting number for a link", ErrInvalidInput)
-	}
-	var err error
-	v.Link, err = consoleLink(baseURL, "dialogues", n.Dialogue, "meetings", strconv.Itoa(n.Meeting))
-	return err
+	return nil
 }
 
 // digestView is what the digest's templates see.
@@ -477,19 +474,42 @@ func formatTime(t time.Time, loc *time.Location, lang string) string {
 	return t.Format("Monday, January 2, 2006, 3:04 PM") + " (" + zone + ")"
 }
 
-// activityLink builds <baseURL>/activities/<id>: the console's page for
-// the activity, what a person opens from a mail (the API's JSON needs a
-// token).
-func activityLink(baseURL, id string) (string, error) {
-	if id == "" {
+// ConsolePath is the path of the console's page for what notice n is
+// about, each id escaped as one path segment so that no id can point it
+// anywhere else: /activities/<id>, or for a dialogue meeting's notice
+// /dialogues/<dialogue>/meetings/<n>. It is what a person opens from a
+// mail or the inbox (the API's JSON needs a token). A notice without the
+// ids its page needs is an error wrapping ErrInvalidInput.
+func ConsolePath(n store.NotificationContent) (string, error) {
+	if IsMeetingNotice(n) {
+		if n.Dialogue == "" || n.Meeting <= 0 {
+			return "", fmt.Errorf("%w: a meeting's notification needs its dialogue and meeting number for a link", ErrInvalidInput)
+		}
+		return pagePath("dialogues", n.Dialogue, "meetings", strconv.Itoa(n.Meeting)), nil
+	}
+	if n.Activity == "" {
 		return "", fmt.Errorf("%w: notification has no activity id", ErrInvalidInput)
 	}
-	return consoleLink(baseURL, "activities", id)
+	return pagePath("activities", n.Activity), nil
 }
 
-// consoleLink builds <baseURL>/<segment>/..., escaping each segment as one
-// path segment so that no id can point the link anywhere else.
-func consoleLink(baseURL string, segments ...string) (string, error) {
+// pagePath joins segments, none empty, into an absolute path, each
+// escaped as one segment.
+func pagePath(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		seg := url.PathEscape(s)
+		// "." and ".." survive PathEscape but would be resolved by a browser.
+		if seg == "." || seg == ".." {
+			seg = strings.ReplaceAll(seg, ".", "%2E")
+		}
+		b.WriteString("/" + seg)
+	}
+	return b.String()
+}
+
+// consoleLink is path on the console at baseURL.
+func consoleLink(baseURL, path string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil {
 		return "", fmt.Errorf("%w: base URL: %v", ErrInvalidInput, err)
@@ -500,19 +520,7 @@ func consoleLink(baseURL string, segments ...string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user", ErrInvalidInput, baseURL)
 	}
-	link := strings.TrimRight(u.String(), "/")
-	for _, s := range segments {
-		if s == "" {
-			return "", fmt.Errorf("%w: an empty path segment in a link", ErrInvalidInput)
-		}
-		seg := url.PathEscape(s)
-		// "." and ".." survive PathEscape but would be resolved by a browser.
-		if seg == "." || seg == ".." {
-			seg = strings.ReplaceAll(seg, ".", "%2E")
-		}
-		link += "/" + seg
-	}
-	return link, nil
+	return strings.TrimRight(u.String(), "/") + path, nil
 }
 
 // oneLine collapses runs of whitespace, line breaks included, so that a
