@@ -96,8 +96,8 @@ var templateFS embed.FS
 // templateSet is one language's templates. Each holds the language's
 // wording (templates/<lang>.tmpl: each event's "<event>.subject" and
 // "<event>.intro", a meeting's name, the greeting, labels and footer, and
-// the daily digest's "digest.*") with one shared layout: the text set with "text" and
-// "digest.text" (layout.txt.tmpl, text/template), the HTML set with "html"
+// the daily digest's "digest.*") with one shared layout: the text set with
+// "text" and "digest.text" (layout.txt.tmpl, text/template), the HTML set with "html"
 // and "digest.html" (layout.html.tmpl, html/template, which escapes). Keeping the
 // wording in one file per language means a translator edits one file and
 // the plain-text and HTML parts cannot drift apart.
