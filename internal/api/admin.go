@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"pacto/internal/delivery"
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
 )
@@ -399,8 +400,19 @@ func (s *Server) RevokeToken(ctx context.Context, p store.Principal, id string) 
 
 // InboxPage is a page of the caller's notifications.
 type InboxPage struct {
-	Notifications []store.Notification `json:"notifications"`
-	NextCursor    string               `json:"next_cursor,omitempty"`
+	Notifications []InboxNotification `json:"notifications"`
+	NextCursor    string              `json:"next_cursor,omitempty"`
+}
+
+// InboxNotification is a notification as the inbox serves it, with the
+// console's page of what it is about.
+type InboxNotification struct {
+	store.Notification
+	// Link is the path of that page: /activities/<id>, or for a dialogue
+	// meeting's notice (whose activity is the meeting's audit chain id)
+	// /dialogues/<dialogue>/meetings/<n>. Empty for a notice too old to
+	// say.
+	Link string `json:"link,omitempty"`
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
@@ -482,27 +494,69 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	_ = writeJSON(w, http.StatusOK, status)
 }
 
+// inboxNotification is notification n as reader p reads it in the inbox:
+// with its titles in p's language and the page it links to.
+func inboxNotification(n store.Notification, p store.Principal) (InboxNotification, error) {
+	var c store.NotificationContent
+	if err := json.Unmarshal(n.Content, &c); err != nil {
+		return InboxNotification{}, fmt.Errorf("notification %d: decode content: %w", n.ID, err)
+	}
+	var err error
+	if n.Content, err = withReaderTexts(n.Content, readerLanguage(p)); err != nil {
+		return InboxNotification{}, fmt.Errorf("notification %d: %w", n.ID, err)
+	}
+	out := InboxNotification{Notification: n}
+	// A notice without the ids of its page is still listed, unlinked.
+	out.Link, _ = delivery.ConsolePath(c)
+	return out, nil
+}
+
 // withReaderTexts adds to a notification's content its titles in the
-// reader's language (title_text, milestone_title_text), beside the titles
-// in every language.
+// reader's language (title_text, milestone_title_text, and each agenda
+// item's title_text), beside the titles in every language.
 func withReaderTexts(content json.RawMessage, lang string) (json.RawMessage, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(content, &fields); err != nil {
 		return nil, fmt.Errorf("decode content: %w", err)
 	}
-	for from, to := range map[string]string{"title": "title_text", "milestone_title": "milestone_title_text"} {
+	if err := addReaderTexts(fields, lang, "title", "milestone_title"); err != nil {
+		return nil, err
+	}
+	if raw, ok := fields["agenda"]; ok {
+		var agenda []map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &agenda); err != nil {
+			return nil, fmt.Errorf("decode agenda: %w", err)
+		}
+		for i := range agenda {
+			if err := addReaderTexts(agenda[i], lang, "title"); err != nil {
+				return nil, fmt.Errorf("agenda item %d: %w", i, err)
+			}
+		}
+		b, err := json.Marshal(agenda)
+		if err != nil {
+			return nil, fmt.Errorf("encode agenda: %w", err)
+		}
+		fields["agenda"] = b
+	}
+	return json.Marshal(fields)
+}
+
+// addReaderTexts sets, for each of texts the fields hold, <text>_text to
+// its reading in lang.
+func addReaderTexts(fields map[string]json.RawMessage, lang string, texts ...string) error {
+	for _, from := range texts {
 		raw, ok := fields[from]
 		if !ok {
 			continue
 		}
 		var t lifecycle.Text
 		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", from, err)
+			return fmt.Errorf("decode %s: %w", from, err)
 		}
 		text, _ := json.Marshal(t.In(lang))
-		fields[to] = text
+		fields[from+"_text"] = text
 	}
-	return json.Marshal(fields)
+	return nil
 }
 
 // IdentityRequest links a person's identity at an OpenID Connect provider

@@ -264,6 +264,7 @@ func TestAPI(t *testing.T) {
 		{"control", (*stack).control},
 		{"admin", (*stack).admin},
 		{"inbox", (*stack).inbox},
+		{"meeting-inbox", (*stack).meetingInbox},
 		{"errors", (*stack).errorClasses},
 		{"idempotency", (*stack).idempotency},
 		{"authorization", (*stack).authorizationMatrix},

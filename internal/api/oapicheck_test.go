@@ -511,6 +511,12 @@ func TestResponseCheckerAcceptsConformingExchanges(t *testing.T) {
 	next := int64(1)
 	notice := jsonOf(t, store.NotificationContent{Activity: "act_abc", Title: lifecycle.Text{"en": "Port security", "es": "Seguridad portuaria"}, Event: lifecycle.EventMilestoneOverdue,
 		Seq: 9, At: checkerNow, Actor: "clock", Party: "PA", Milestone: "m1", Notice: 1, Due: &checkerNow})
+	meetingNotice, err := withReaderTexts(jsonOf(t, store.NotificationContent{Title: lifecycle.Plain("PA–US"), Event: lifecycle.EventMeetingDrafted,
+		Seq: 2, At: checkerNow, Actor: "clock", Dialogue: "pa-us", Meeting: 3, MeetingAt: &checkerNow, Due: &checkerNow, Digest: "ab12",
+		Agenda: []store.AgendaItem{{Activity: "act_abc", Title: lifecycle.Text{"en": "Port security", "es": "Seguridad portuaria"}}}}), "es")
+	if err != nil {
+		t.Fatal(err)
+	}
 	readAt := checkerNow
 
 	for name, x := range map[string]exchange{
@@ -547,8 +553,11 @@ func TestResponseCheckerAcceptsConformingExchanges(t *testing.T) {
 		"verify, broken": {method: "GET", target: "/v1/activities/act_abc/audit/verify", status: 200, respHeader: jsonHeader(),
 			respBody: jsonOf(t, store.AuditVerification{Events: 1, BrokenAt: 2, Problem: "hash does not match the content"})},
 		"inbox": {method: "GET", target: "/v1/inbox?unread=false", status: 200, respHeader: jsonHeader(),
-			respBody: jsonOf(t, InboxPage{NextCursor: "c", Notifications: []store.Notification{{ID: 4, Activity: "act_abc", Seq: 9,
-				Kind: "milestone_overdue", Content: notice, CreatedAt: checkerNow, ReadAt: &readAt}}})},
+			respBody: jsonOf(t, InboxPage{NextCursor: "c", Notifications: []InboxNotification{{Notification: store.Notification{ID: 4, Activity: "act_abc", Seq: 9,
+				Kind: "milestone_overdue", Content: notice, CreatedAt: checkerNow, ReadAt: &readAt}, Link: "/activities/act_abc"}}})},
+		"inbox, a meeting's notice": {method: "GET", target: "/v1/inbox", status: 200, respHeader: jsonHeader(),
+			respBody: jsonOf(t, InboxPage{Notifications: []InboxNotification{{Notification: store.Notification{ID: 5, Activity: "dialogue/pa-us/meeting/3", Seq: 2,
+				Kind: "meeting_drafted", Content: meetingNotice, CreatedAt: checkerNow}, Link: "/dialogues/pa-us/meetings/3"}}})},
 		"mark read": {method: "POST", target: "/v1/inbox/read", status: 200, reqHeader: jsonHeader(), reqBody: []byte(`{"all":true}`),
 			respHeader: jsonHeader(), respBody: jsonOf(t, map[string]int64{"marked": 3})},
 		"create party": {method: "POST", target: "/v1/admin/parties", status: 201, reqHeader: jsonHeader(),

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"pacto/internal/lifecycle"
@@ -133,18 +132,20 @@ func Describe(err error) Problem {
 }
 
 // Inbox is GET /v1/inbox for principal p: its notifications, newest
-// first, each with its titles in p's language.
-func (s *Server) Inbox(ctx context.Context, p store.Principal, unread bool, after *store.InboxCursor, limit int) ([]store.Notification, *store.InboxCursor, error) {
+// first, each with its titles in p's language and the console page it
+// links to, an activity's or a dialogue meeting's.
+func (s *Server) Inbox(ctx context.Context, p store.Principal, unread bool, after *store.InboxCursor, limit int) ([]InboxNotification, *store.InboxCursor, error) {
 	ns, next, err := s.store.Inbox(ctx, p.ID, unread, after, limit)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range ns {
-		if ns[i].Content, err = withReaderTexts(ns[i].Content, readerLanguage(p)); err != nil {
-			return nil, nil, fmt.Errorf("notification %d: %w", ns[i].ID, err)
+	out := make([]InboxNotification, len(ns))
+	for i, n := range ns {
+		if out[i], err = inboxNotification(n, p); err != nil {
+			return nil, nil, err
 		}
 	}
-	return ns, next, nil
+	return out, next, nil
 }
 
 // MarkRead marks principal p's notifications ids read (all of them when

@@ -96,7 +96,9 @@ func TestCatalogsNameEveryValue(t *testing.T) {
 		"changes.field": {"title", "summary", "objectives", "milestone_added", "milestone_changed", "milestone_removed"},
 		"event": {"proposed", "amended", "approved", "changes_requested", "declined", "activated", "approval_reminder", "expired",
 			"progress_reported", "milestone_completed", "completed", "extension_requested", "extension_decided", "extension_approved",
-			"extension_declined", "milestone_due_soon", "milestone_overdue", "milestone_escalated", "suspended", "resumed", "cancelled", "languages_assigned"},
+			"extension_declined", "milestone_due_soon", "milestone_overdue", "milestone_escalated", "suspended", "resumed", "cancelled", "languages_assigned",
+			"meeting_drafted", "statement_made", "statement_reminder", "meeting_moved", "meeting_cancelled", "report_frozen",
+			"minutes_recorded", "minutes_signed", "minutes_adopted"},
 		"flash": {"decided_approve", "decided_request_changes", "decided_decline", "reported", "completed", "extension_requested",
 			"extension_approve", "extension_decline", "suspend", "resume", "cancel", "proposed", "amended", "read", "saved"},
 	}

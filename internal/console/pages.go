@@ -155,29 +155,38 @@ func (c *Console) activities(w http.ResponseWriter, r *http.Request) {
 
 // notice is a notification as the console shows it.
 type notice struct {
-	ID       int64
-	Activity string
-	Kind     string
-	Title    string
-	Actor    string
-	At       any
-	Read     bool
+	ID    int64
+	Link  string // the page of what it is about; empty when it does not say
+	Kind  string
+	Title string // the activity's title, or the dialogue's name
+	// Meeting is the number of the dialogue meeting the notice is about;
+	// 0 for an activity's.
+	Meeting int
+	Actor   string
+	At      any
+	Read    bool
 }
 
-func notices(ns []store.Notification) []notice {
+func notices(ns []api.InboxNotification) []notice {
 	out := make([]notice, 0, len(ns))
 	for _, n := range ns {
 		var c struct {
 			TitleText string `json:"title_text"`
 			ActorName string `json:"actor_name"`
 			Actor     string `json:"actor"`
+			Dialogue  string `json:"dialogue"`
+			Meeting   int    `json:"meeting"`
 		}
 		_ = json.Unmarshal(n.Content, &c)
 		actor := c.ActorName
 		if actor == "" && c.Actor != lifecycle.ClockActor {
 			actor = c.Actor
 		}
-		out = append(out, notice{ID: n.ID, Activity: n.Activity, Kind: n.Kind, Title: c.TitleText, Actor: actor, At: n.CreatedAt, Read: n.ReadAt != nil})
+		item := notice{ID: n.ID, Link: n.Link, Kind: n.Kind, Title: c.TitleText, Actor: actor, At: n.CreatedAt, Read: n.ReadAt != nil}
+		if c.Dialogue != "" {
+			item.Meeting = c.Meeting
+		}
+		out = append(out, item)
 	}
 	return out
 }

@@ -146,3 +146,56 @@ func TestRenderDigestRefusesAnUnknownEvent(t *testing.T) {
 		t.Fatalf("got %v, want a permanent error", err)
 	}
 }
+
+// A meeting's notices sit in the digest beside an activity's, each named
+// by its dialogue and meeting number and linked to the meeting's page,
+// with the meeting's times in the reader's zone.
+func TestRenderDigestListsMeetingNotices(t *testing.T) {
+	d := digestSample()
+	d.Notices = append(d.Notices[:1], meetingSample(lifecycle.EventMeetingDrafted), meetingSample(lifecycle.EventMinutesRecorded))
+	for _, c := range []struct {
+		r    Recipient
+		says []string
+		html []string
+	}{
+		{paRecipient, []string{
+			"1. Aprobada por Panamá: Capacitación aduanera",
+			"   Abrir la actividad: https://pacto.example.org/activities/act-1",
+			"2. Borrador del informe de avance y orden del día: " + dialogueName + ", reunión n.º 3, el lunes, 22 de marzo de 2027",
+			"que se celebrará el lunes, 22 de marzo de 2027, 9:00 a. m. (America/Panama)",
+			"   Abrir la reunión: https://pacto.example.org/dialogues/hld-pa-us/meetings/3",
+			"3. Acta para firmar conjuntamente, versión 2: " + dialogueName + ", reunión n.º 3",
+		}, []string{
+			`<a href="https://pacto.example.org/activities/act-1" style="color:#0b69a3;">Abrir la actividad</a>`,
+			`<a href="https://pacto.example.org/dialogues/hld-pa-us/meetings/3" style="color:#0b69a3;">Abrir la reunión</a>`,
+		}},
+		{usRecipient, []string{
+			"1. Approved by Panamá: Customs training",
+			"   Open the activity: https://pacto.example.org/activities/act-1",
+			"2. Draft report and agenda: " + dialogueName + " meeting 3 on Monday, March 22, 2027",
+			"to be held on Monday, March 22, 2027, 10:00 AM (America/New_York)",
+			"   Open the meeting: https://pacto.example.org/dialogues/hld-pa-us/meetings/3",
+			"3. Minutes to sign, version 2: " + dialogueName + " meeting 3",
+		}, []string{
+			`<a href="https://pacto.example.org/dialogues/hld-pa-us/meetings/3" style="color:#0b69a3;">Open the meeting</a>`,
+		}},
+	} {
+		m, err := RenderDigest(d, c.r, "https://pacto.example.org")
+		if err != nil {
+			t.Fatalf("%s: %v", c.r.Language, err)
+		}
+		for _, want := range c.says {
+			if !strings.Contains(m.Text, want) {
+				t.Errorf("%s: text lacks %q:\n%s", c.r.Language, want, m.Text)
+			}
+		}
+		for _, want := range c.html {
+			if !strings.Contains(m.HTML, want) {
+				t.Errorf("%s: HTML lacks %s:\n%s", c.r.Language, want, m.HTML)
+			}
+		}
+		if n := strings.Count(m.Text, "/dialogues/hld-pa-us/meetings/3"); n != 2 {
+			t.Errorf("%s: %d links to the meeting, want one per meeting notice:\n%s", c.r.Language, n, m.Text)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	htmltemplate "html/template"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -33,8 +34,9 @@ type Message struct {
 	HTML    string // the HTML alternative of the same content
 }
 
-// events are the event types notify.AudienceOf tells someone about, in the
-// order of an activity's life; each has a template in every language.
+// events are the event types notify.AudienceOf and notify.MeetingAudienceOf
+// tell someone about, in the order of an activity's life and then of a
+// meeting's; each has a template in every language.
 var events = []lifecycle.EventType{
 	lifecycle.EventProposed,
 	lifecycle.EventAmended,
@@ -55,6 +57,28 @@ var events = []lifecycle.EventType{
 	lifecycle.EventSuspended,
 	lifecycle.EventResumed,
 	lifecycle.EventCancelled,
+	lifecycle.EventMeetingDrafted,
+	lifecycle.EventStatementReminder,
+	lifecycle.EventMeetingMoved,
+	lifecycle.EventMeetingCancelled,
+	lifecycle.EventReportFrozen,
+	lifecycle.EventMinutesRecorded,
+	lifecycle.EventMinutesAdopted,
+}
+
+// meetingEvents are the events of a dialogue meeting's cycle, sent or not:
+// their notices are about a meeting, not an activity.
+var meetingEvents = []lifecycle.EventType{
+	lifecycle.EventMeetingDrafted, lifecycle.EventStatementMade, lifecycle.EventStatementReminder,
+	lifecycle.EventMeetingMoved, lifecycle.EventMeetingCancelled, lifecycle.EventReportFrozen,
+	lifecycle.EventMinutesRecorded, lifecycle.EventMinutesSigned, lifecycle.EventMinutesAdopted,
+}
+
+// IsMeetingNotice reports whether notice n is about a dialogue meeting
+// (its Title the dialogue's name, its page the meeting's) rather than an
+// activity.
+func IsMeetingNotice(n store.NotificationContent) bool {
+	return n.Dialogue != "" || slices.Contains(meetingEvents, n.Event)
 }
 
 // Events returns the event types Render has templates for.
@@ -71,9 +95,9 @@ var templateFS embed.FS
 
 // templateSet is one language's templates. Each holds the language's
 // wording (templates/<lang>.tmpl: each event's "<event>.subject" and
-// "<event>.intro", the greeting, labels and footer, and the daily digest's
-// "digest.*") with one shared layout: the text set with "text" and
-// "digest.text" (layout.txt.tmpl, text/template), the HTML set with "html"
+// "<event>.intro", a meeting's name, the greeting, labels and footer, and
+// the daily digest's "digest.*") with one shared layout: the text set with
+// "text" and "digest.text" (layout.txt.tmpl, text/template), the HTML set with "html"
 // and "digest.html" (layout.html.tmpl, html/template, which escapes). Keeping the
 // wording in one file per language means a translator edits one file and
 // the plain-text and HTML parts cannot drift apart.
@@ -105,7 +129,8 @@ var loadTemplates = sync.OnceValues(func() (map[string]templateSet, error) {
 				}
 			}
 		}
-		for _, name := range []string{"text", "digest.subject", "digest.intro", "digest.more", "digest.footer", "digest.text"} {
+		for _, name := range []string{"text", "digest.subject", "digest.intro", "digest.more", "digest.footer", "digest.text",
+			"meeting", "the meeting", "meeting.when", "label.dialogue", "label.meeting", "label.agenda"} {
 			if tt.Lookup(name) == nil {
 				missing = append(missing, lang+":"+name)
 			}
@@ -130,7 +155,7 @@ type view struct {
 	Lang       string // "en" or "es"
 	Name       string // recipient's name, for the greeting
 	ActivityID string
-	Title      string
+	Title      string // the activity's title, or a meeting's dialogue's name
 	Actor      string // the actor's name (or ID); empty when the clock caused the event
 	Party      string // the party's name (or code)
 	Version    int
@@ -144,19 +169,41 @@ type view struct {
 	Link       string // empty without a baseURL
 	Subject    string // filled before the bodies are rendered
 	Intro      string // filled before the bodies are rendered
+
+	// A dialogue meeting's notice: Title is the dialogue's name and Due,
+	// when set, when statements close.
+	IsMeeting  bool
+	Dialogue   string
+	Meeting    int    // the meeting's number; 0 when unknown
+	MeetingAt  string // the meeting's time, in the reader's zone
+	MeetingDay string // its date alone, for a subject
+	DueDay     string // Due's date alone, for a subject
+	Digest     string // the report's SHA-256
+	Agenda     []agendaLine
+}
+
+// agendaLine is one activity a meeting reviews, titled in the reader's
+// language.
+type agendaLine struct {
+	ActivityID string
+	Title      string
+	Link       string // empty without a baseURL
 }
 
 // Render turns notification n into the message recipient r reads: in r's
 // language (Spanish or English, English for anything else), with every
 // time in r's zone and the zone named, and, when baseURL is set (for
 // example "https://pacto.example.org"), a link to the activity's page in
-// the console, <baseURL>/activities/<id>. An event type without a
+// the console, <baseURL>/activities/<id>, or for a meeting's notice to
+// the meeting's, <baseURL>/dialogues/<dialogue>/meetings/<n>. A meeting's
+// agenda lists each activity with its title in r's language (another it
+// has when it lacks r's). An event type without a
 // template returns an error wrapping ErrUnsupportedEvent; like a bad
 // baseURL, it is permanent.
 func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, error) {
 	sets, err := loadTemplates()
 	if err != nil {
-		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 	}
 	lang := language(r.Language)
 	set := sets[lang]
@@ -166,11 +213,11 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 	}
 	text, err := execText(set, "text", v)
 	if err != nil {
-		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 	}
 	html, err := execHTML(set, "html", v)
 	if err != nil {
-		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		return Message{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 	}
 	return Message{Subject: v.Subject, Text: text, HTML: html}, nil
 }
@@ -179,7 +226,7 @@ func Render(n store.NotificationContent, r Recipient, baseURL string) (Message, 
 // subject and intro written in lang.
 func noticeView(set templateSet, n store.NotificationContent, r Recipient, lang string, loc *time.Location, baseURL string) (view, error) {
 	if !Supported(n.Event) {
-		return view{}, permanent(fmt.Errorf("render %s/%d: %w: %q", n.Activity, n.Seq, ErrUnsupportedEvent, n.Event))
+		return view{}, permanent(fmt.Errorf("render %s/%d: %w: %q", noticeOf(n), n.Seq, ErrUnsupportedEvent, n.Event))
 	}
 	v := view{
 		Event:      string(n.Event),
@@ -211,20 +258,70 @@ func noticeView(set templateSet, n store.NotificationContent, r Recipient, lang 
 		v.Due = formatTime(*n.Due, loc, lang)
 	}
 	var err error
+	if IsMeetingNotice(n) {
+		if err = meetingView(&v, n, r, lang, loc, baseURL); err != nil {
+			return view{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
+		}
+	}
 	if baseURL != "" {
-		if v.Link, err = activityLink(baseURL, n.Activity); err != nil {
-			return view{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		path, err := ConsolePath(n)
+		if err == nil {
+			v.Link, err = consoleLink(baseURL, path)
+		}
+		if err != nil {
+			return view{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 		}
 	}
 	if v.Subject, err = execText(set, string(n.Event)+".subject", v); err != nil {
-		return view{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		return view{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 	}
 	v.Subject = oneLine(v.Subject)
 	if v.Intro, err = execText(set, string(n.Event)+".intro", v); err != nil {
-		return view{}, permanent(fmt.Errorf("render %s/%d: %w", n.Activity, n.Seq, err))
+		return view{}, permanent(fmt.Errorf("render %s/%d: %w", noticeOf(n), n.Seq, err))
 	}
 	v.Intro = strings.TrimSpace(v.Intro)
 	return v, nil
+}
+
+// noticeOf names what notice n is about, for errors: its activity, or its
+// meeting's audit chain.
+func noticeOf(n store.NotificationContent) string {
+	if IsMeetingNotice(n) {
+		return lifecycle.MeetingChain(n.Dialogue, n.Meeting)
+	}
+	return n.Activity
+}
+
+// meetingView fills in what v says of meeting notice n.
+func meetingView(v *view, n store.NotificationContent, r Recipient, lang string, loc *time.Location, baseURL string) error {
+	v.IsMeeting, v.Dialogue, v.Meeting, v.Digest = true, n.Dialogue, n.Meeting, oneLine(n.Digest)
+	at, due := n.MeetingAt, n.Due
+	if at == nil && n.Event == lifecycle.EventMeetingMoved {
+		// A move may carry the new time as its Due only.
+		at, due = due, nil
+	}
+	if at != nil && due != nil && at.Equal(*due) {
+		// Due is when statements close; the meeting's own time is not.
+		due = nil
+	}
+	v.Due = ""
+	if at != nil && !at.IsZero() {
+		v.MeetingAt, v.MeetingDay = formatTime(*at, loc, lang), formatDate(*at, loc, lang)
+	}
+	if due != nil && !due.IsZero() {
+		v.Due, v.DueDay = formatTime(*due, loc, lang), formatDate(*due, loc, lang)
+	}
+	for _, a := range n.Agenda {
+		line := agendaLine{ActivityID: a.Activity, Title: oneLine(cmp.Or(a.Title.In(r.Language, lang), a.Activity))}
+		if baseURL != "" && a.Activity != "" {
+			var err error
+			if line.Link, err = consoleLink(baseURL, pagePath("activities", a.Activity)); err != nil {
+				return err
+			}
+		}
+		v.Agenda = append(v.Agenda, line)
+	}
+	return nil
 }
 
 // digestView is what the digest's templates see.
@@ -349,6 +446,16 @@ func FormatTime(t time.Time, zone, lang string) string {
 	return formatTime(t, location(zone), language(lang))
 }
 
+// formatDate writes t's date in zone loc, as formatTime does without the
+// time: "lunes, 15 de marzo de 2027", "Monday, March 15, 2027".
+func formatDate(t time.Time, loc *time.Location, lang string) string {
+	t = t.In(loc)
+	if lang == "es" {
+		return fmt.Sprintf("%s, %d de %s de %d", spanishWeekdays[t.Weekday()], t.Day(), spanishMonths[t.Month()-1], t.Year())
+	}
+	return t.Format("Monday, January 2, 2006")
+}
+
 func formatTime(t time.Time, loc *time.Location, lang string) string {
 	t = t.In(loc)
 	zone := loc.String()
@@ -367,9 +474,42 @@ func formatTime(t time.Time, loc *time.Location, lang string) string {
 	return t.Format("Monday, January 2, 2006, 3:04 PM") + " (" + zone + ")"
 }
 
-// activityLink builds <baseURL>/activities/<id>, escaping id as one
-// path segment so that no ID can point the link anywhere else.
-func activityLink(baseURL, id string) (string, error) {
+// ConsolePath is the path of the console's page for what notice n is
+// about, each id escaped as one path segment so that no id can point it
+// anywhere else: /activities/<id>, or for a dialogue meeting's notice
+// /dialogues/<dialogue>/meetings/<n>. It is what a person opens from a
+// mail or the inbox (the API's JSON needs a token). A notice without the
+// ids its page needs is an error wrapping ErrInvalidInput.
+func ConsolePath(n store.NotificationContent) (string, error) {
+	if IsMeetingNotice(n) {
+		if n.Dialogue == "" || n.Meeting <= 0 {
+			return "", fmt.Errorf("%w: a meeting's notification needs its dialogue and meeting number for a link", ErrInvalidInput)
+		}
+		return pagePath("dialogues", n.Dialogue, "meetings", strconv.Itoa(n.Meeting)), nil
+	}
+	if n.Activity == "" {
+		return "", fmt.Errorf("%w: notification has no activity id", ErrInvalidInput)
+	}
+	return pagePath("activities", n.Activity), nil
+}
+
+// pagePath joins segments, none empty, into an absolute path, each
+// escaped as one segment.
+func pagePath(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		seg := url.PathEscape(s)
+		// "." and ".." survive PathEscape but would be resolved by a browser.
+		if seg == "." || seg == ".." {
+			seg = strings.ReplaceAll(seg, ".", "%2E")
+		}
+		b.WriteString("/" + seg)
+	}
+	return b.String()
+}
+
+// consoleLink is path on the console at baseURL.
+func consoleLink(baseURL, path string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(baseURL))
 	if err != nil {
 		return "", fmt.Errorf("%w: base URL: %v", ErrInvalidInput, err)
@@ -377,20 +517,10 @@ func activityLink(baseURL, id string) (string, error) {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("%w: base URL %q must be an absolute http or https URL", ErrInvalidInput, baseURL)
 	}
-	if id == "" {
-		return "", fmt.Errorf("%w: notification has no activity id", ErrInvalidInput)
-	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("%w: base URL %q must not carry a query, fragment or user", ErrInvalidInput, baseURL)
 	}
-	seg := url.PathEscape(id)
-	// "." and ".." survive PathEscape but would be resolved by a browser.
-	if seg == "." || seg == ".." {
-		seg = strings.ReplaceAll(seg, ".", "%2E")
-	}
-	// The console's page for the activity: what a person opens from a
-	// mail (the API's JSON needs a token).
-	return strings.TrimRight(u.String(), "/") + "/activities/" + seg, nil
+	return strings.TrimRight(u.String(), "/") + path, nil
 }
 
 // oneLine collapses runs of whitespace, line breaks included, so that a

@@ -12,8 +12,9 @@ import (
 	"pacto/internal/store"
 )
 
-// allEventTypes lists every lifecycle event, notified or not, so the test
-// can hold Render to exactly what notify.AudienceOf tells someone about.
+// allEventTypes lists every lifecycle event, notified or not, an
+// activity's and a meeting's, so the test can hold Render to exactly what
+// notify.AudienceOf and notify.MeetingAudienceOf tell someone about.
 var allEventTypes = []lifecycle.EventType{
 	lifecycle.EventProposed, lifecycle.EventAmended, lifecycle.EventApproved,
 	lifecycle.EventChangesRequested, lifecycle.EventDeclined, lifecycle.EventActivated,
@@ -22,6 +23,9 @@ var allEventTypes = []lifecycle.EventType{
 	lifecycle.EventExtensionDecided, lifecycle.EventExtensionApproved, lifecycle.EventExtensionDeclined,
 	lifecycle.EventMilestoneDueSoon, lifecycle.EventMilestoneOverdue, lifecycle.EventMilestoneEscalated,
 	lifecycle.EventSuspended, lifecycle.EventResumed, lifecycle.EventCancelled,
+	lifecycle.EventMeetingDrafted, lifecycle.EventStatementMade, lifecycle.EventStatementReminder,
+	lifecycle.EventMeetingMoved, lifecycle.EventMeetingCancelled, lifecycle.EventReportFrozen,
+	lifecycle.EventMinutesRecorded, lifecycle.EventMinutesSigned, lifecycle.EventMinutesAdopted,
 }
 
 // due is 17:00 in New York on a Monday after the 2027 US DST change, when
@@ -38,8 +42,12 @@ var (
 // had languages.
 const sampleTitle = "Joint customs training"
 
-// sample is a notification of type t with every field a template may use.
+// sample is a notification of type t with every field a template may use:
+// for a meeting's event, meetingSample's.
 func sample(t lifecycle.EventType) store.NotificationContent {
+	if IsMeetingNotice(store.NotificationContent{Event: t}) {
+		return meetingSample(t)
+	}
 	d := due
 	return store.NotificationContent{
 		Activity: "act-01J9Z", Title: lifecycle.Plain(sampleTitle), Event: t, Seq: 7,
@@ -52,7 +60,13 @@ func sample(t lifecycle.EventType) store.NotificationContent {
 func TestRenderCoversExactlyTheNotifiedEvents(t *testing.T) {
 	st := lifecycle.State{Parties: []lifecycle.Party{{Code: "PA"}, {Code: "US"}}}
 	for _, et := range allEventTypes {
-		_, notified := notify.AudienceOf(st, lifecycle.Event{Type: et, Party: "PA", Parties: []lifecycle.PartyCode{"US"}})
+		e := lifecycle.Event{Type: et, Party: "PA", Parties: []lifecycle.PartyCode{"US"}}
+		_, ofActivity := notify.AudienceOf(st, e)
+		_, ofMeeting := notify.MeetingAudienceOf([]lifecycle.PartyCode{"PA", "US"}, e)
+		notified := ofActivity || ofMeeting
+		if ofMeeting != (notified && IsMeetingNotice(store.NotificationContent{Event: et})) {
+			t.Errorf("%s: a meeting's event = %v, but MeetingAudienceOf says %v", et, IsMeetingNotice(store.NotificationContent{Event: et}), ofMeeting)
+		}
 		if got := Supported(et); got != notified {
 			t.Errorf("Supported(%s) = %v, but notify.AudienceOf says notified = %v", et, got, notified)
 		}
@@ -80,15 +94,16 @@ func TestRenderEveryEventInBothLanguages(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s es: %v", et, err)
 		}
+		title := n.Title.In("en")
 		for lang, m := range map[string]Message{"en": en, "es": es} {
 			if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
 				t.Errorf("%s %s: bad subject %q", et, lang, m.Subject)
 			}
-			if !strings.Contains(m.Subject, sampleTitle) {
-				t.Errorf("%s %s: subject %q does not name the activity", et, lang, m.Subject)
+			if !strings.Contains(m.Subject, title) {
+				t.Errorf("%s %s: subject %q does not name the activity or dialogue", et, lang, m.Subject)
 			}
-			if !strings.Contains(m.Text, sampleTitle) || !strings.Contains(m.HTML, sampleTitle) {
-				t.Errorf("%s %s: body does not name the activity", et, lang)
+			if !strings.Contains(m.Text, title) || !strings.Contains(m.HTML, title) {
+				t.Errorf("%s %s: body does not name the activity or dialogue", et, lang)
 			}
 			if strings.Contains(m.Text, "<no value>") || strings.Contains(m.HTML, "<no value>") {
 				t.Errorf("%s %s: template printed a missing value", et, lang)

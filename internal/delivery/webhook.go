@@ -282,16 +282,23 @@ func printable(b []byte) string {
 //
 //	{"type":"activity.milestone_overdue","timestamp":"…","data":{…}}
 //
-// with the notification as data. The timestamp is the event's, so the
-// bytes, and with them the signature base, are the same on every attempt.
+// with the notification as data. A dialogue meeting's notice is typed
+// "dialogue.<event>" ("dialogue.minutes_adopted"), so a receiver can route
+// it without looking into data, where its dialogue, meeting, meeting_at,
+// digest and agenda are. The timestamp is the event's, so the bytes, and
+// with them the signature base, are the same on every attempt.
 func WebhookPayload(n store.NotificationContent) ([]byte, error) {
+	group := "activity."
+	if IsMeetingNotice(n) {
+		group = "dialogue."
+	}
 	b, err := json.Marshal(struct {
 		Type      string                    `json:"type"`
 		Timestamp time.Time                 `json:"timestamp"`
 		Data      store.NotificationContent `json:"data"`
-	}{Type: "activity." + string(n.Event), Timestamp: n.At.UTC(), Data: n})
+	}{Type: group + string(n.Event), Timestamp: n.At.UTC(), Data: n})
 	if err != nil {
-		return nil, permanent(fmt.Errorf("encode webhook payload %s/%d: %w", n.Activity, n.Seq, err))
+		return nil, permanent(fmt.Errorf("encode webhook payload %s/%d: %w", noticeOf(n), n.Seq, err))
 	}
 	return b, nil
 }

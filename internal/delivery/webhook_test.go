@@ -18,6 +18,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"pacto/internal/lifecycle"
+	"pacto/internal/store"
 )
 
 // The signatures are checked with the official Standard Webhooks Go
@@ -410,5 +411,59 @@ func TestWebhookPayloadCarriesEveryLanguage(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("payload of an activity without languages lacks %s: %s", want, b)
 		}
+	}
+}
+
+// A meeting's notice reaches a webhook typed as a dialogue's, with the
+// meeting it is about (dialogue, number, time), the statements' close, the
+// reminder's number and the parties owing, the report's SHA-256 and the
+// agenda with its titles in every language, all as the JSON reads back.
+func TestWebhookPayloadCarriesTheMeeting(t *testing.T) {
+	n := meetingSample(lifecycle.EventMeetingDrafted)
+	n.Notice, n.Parties, n.PartyNames = 1, []lifecycle.PartyCode{"US"}, []string{"Estados Unidos"}
+	b, err := WebhookPayload(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Type      string                    `json:"type"`
+		Timestamp time.Time                 `json:"timestamp"`
+		Data      store.NotificationContent `json:"data"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("payload %s: %v", b, err)
+	}
+	if got.Type != "dialogue.meeting_drafted" || !got.Timestamp.Equal(n.At) {
+		t.Errorf("type %q at %s, want dialogue.meeting_drafted at %s", got.Type, got.Timestamp, n.At)
+	}
+	d := got.Data
+	if d.Activity != "" || d.Dialogue != "hld-pa-us" || d.Meeting != 3 || d.MeetingAt == nil || !d.MeetingAt.Equal(meetingAt) ||
+		d.Due == nil || !d.Due.Equal(due) || d.Digest != reportSHA || d.Notice != 1 || d.Title.In("es") != dialogueName ||
+		len(d.Parties) != 1 || d.Parties[0] != "US" || len(d.PartyNames) != 1 || d.PartyNames[0] != "Estados Unidos" {
+		t.Errorf("the meeting did not come through: %+v\n%s", d, b)
+	}
+	if len(d.Agenda) != 2 || d.Agenda[0].Activity != "act-1" || d.Agenda[0].Title["en"] != "Customs training in Colón" ||
+		d.Agenda[0].Title["es"] != "Capacitación aduanera en Colón" || d.Agenda[1].Title["es"] != "Línea de base de la migración irregular" {
+		t.Errorf("agenda %+v in %s", d.Agenda, b)
+	}
+	for _, want := range []string{`"dialogue":"hld-pa-us"`, `"meeting":3`, `"meeting_at":"2027-03-22T14:00:00Z"`, `"digest":"` + reportSHA + `"`,
+		`"agenda":[{"activity":"act-1","title":{"en":"Customs training in Colón","es":"Capacitación aduanera en Colón"}}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("payload lacks %s: %s", want, b)
+		}
+	}
+
+	// Minutes carry their version; a signature's party is named. An
+	// activity's notice stays an activity's.
+	for et, want := range map[lifecycle.EventType]string{
+		lifecycle.EventMinutesAdopted: `"type":"dialogue.minutes_adopted"`, lifecycle.EventMinutesSigned: `"party":"US"`,
+	} {
+		b, err := WebhookPayload(meetingSample(et))
+		if err != nil || !strings.Contains(string(b), want) || !strings.Contains(string(b), `"version":2`) {
+			t.Errorf("%s: %v, want %s and the version in %s", et, err, want, b)
+		}
+	}
+	if b, err := WebhookPayload(sample(lifecycle.EventCancelled)); err != nil || !strings.Contains(string(b), `"type":"activity.cancelled"`) || strings.Contains(string(b), `"dialogue"`) {
+		t.Errorf("an activity's notice: %v %s", err, b)
 	}
 }

@@ -1,7 +1,10 @@
-// Package notify decides who hears of what happens to an activity.
+// Package notify decides who hears of what happens to an activity or to a
+// dialogue's meeting.
 package notify
 
 import (
+	"slices"
+
 	"pacto/internal/lifecycle"
 )
 
@@ -47,15 +50,21 @@ func AudienceOf(s lifecycle.State, e lifecycle.Event) (Audience, bool) {
 }
 
 // MeetingAudienceOf returns who hears of event e of a dialogue meeting
-// whose dialogue has parties, and false for events nobody is told about.
-// (A stub until the meeting notices land; see MeetingAudienceOf's tests.)
+// whose dialogue has parties, and false for the events only the audit log
+// keeps (a statement made, one party's signature).
 func MeetingAudienceOf(parties []lifecycle.PartyCode, e lifecycle.Event) (Audience, bool) {
+	all := slices.Clone(parties)
 	switch e.Type {
 	case lifecycle.EventMeetingDrafted, lifecycle.EventMeetingMoved, lifecycle.EventMeetingCancelled,
-		lifecycle.EventReportFrozen, lifecycle.EventMinutesRecorded, lifecycle.EventMinutesAdopted:
-		return Audience{Parties: parties, Roles: both}, true
+		lifecycle.EventReportFrozen, lifecycle.EventMinutesAdopted:
+		return Audience{Parties: all, Roles: both}, true
 	case lifecycle.EventStatementReminder:
-		return Audience{Parties: e.Parties, Roles: coordinators}, true
+		// Only the parties still owing statements; their coordinators
+		// make them.
+		return Audience{Parties: slices.Clone(e.Parties), Roles: coordinators}, true
+	case lifecycle.EventMinutesRecorded:
+		// Approvers must sign the new version; coordinators follow it.
+		return Audience{Parties: all, Roles: both}, true
 	}
 	return Audience{}, false
 }
