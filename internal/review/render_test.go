@@ -110,7 +110,7 @@ func TestCSVInBothLanguages(t *testing.T) {
 		header []string
 		first  []string
 	}{
-		{"es", []string{"Actividad", "Título de la actividad", "Estado de la actividad", "Hito", "Título del hito", "Parte responsable", "Plazo", "Fecha límite", "Fecha de cumplimiento", "Situación", "Línea de base", "Meta", "Valor alcanzado", "Unidad", "Declaración de la parte responsable"},
+		{"es", []string{"Actividad", "Título de la actividad", "Estado de la actividad", "Hito", "Título del hito", "Parte responsable", "Plazo", "Fecha límite", "Fecha de cumplimiento", "Situación", "Línea de base", "Meta", "Valor alcanzado", "Unidad", "Informe de la parte responsable"},
 			[]string{"act-customs", "Capacitación aduanera en Colón", "Activa", "m1", "Diagnóstico de necesidades", "Panamá", "Corto plazo", "2027-02-28", "2027-02-20", "A tiempo", "", "", "", "", "=El taller se celebró"}},
 		{"en", []string{"Activity", "Activity title", "Activity status", "Milestone", "Milestone title", "Owner party", "Term", "Due date", "Completed date", "State", "Baseline", "Target", "Actual", "Unit", "Owner party's statement"},
 			[]string{"act-customs", "Customs training in Colón", "Active", "m1", "Needs assessment", "Panamá", "Short term", "2027-02-28", "2027-02-20", "On time", "", "", "", "", "=El taller se celebró"}},
