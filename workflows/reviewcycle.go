@@ -80,9 +80,12 @@ func reviewCycle(ctx workflow.Context, in ReviewInput, s *ReviewState) (ReviewSt
 	err = c.change(ctx, func(seq func() int64) (store.MeetingChange, func(), error) {
 		e := c.event(ctx, seq(), lifecycle.EventMeetingDrafted)
 		e.Digest, e.Due = draft.SHA256, s.StatementsDue
-		return c.meetingChange(PhaseDraft, e), func() {
-			s.Phase, s.DraftSHA256, s.Owners, s.Parties = PhaseDraft, draft.SHA256, draft.Owners, draft.Parties
-		}, nil
+		// The phase moves before the change is recorded: the meetings
+		// row says "draft" the moment it is written, and a statement sent
+		// then must find statements open. It waits for this change to be
+		// recorded (the mutex) before its own is.
+		s.Phase, s.DraftSHA256, s.Owners, s.Parties = PhaseDraft, draft.SHA256, draft.Owners, draft.Parties
+		return c.meetingChange(PhaseDraft, e), func() {}, nil
 	}, draft.Agenda)
 	if err != nil {
 		return *s, err
@@ -129,9 +132,10 @@ func reviewCycle(ctx workflow.Context, in ReviewInput, s *ReviewState) (ReviewSt
 		if len(frozen.Differences) > 0 {
 			e.Comment = fmt.Sprintf("%d differences from the audit log", len(frozen.Differences))
 		}
-		return c.meetingChange(PhaseFrozen, e), func() {
-			s.Phase, s.FrozenSHA256, s.Differences = PhaseFrozen, frozen.SHA256, frozen.Differences
-		}, nil
+		// As with the draft: minutes sent the moment the row says
+		// "frozen" find the minutes open.
+		s.Phase, s.FrozenSHA256, s.Differences = PhaseFrozen, frozen.SHA256, frozen.Differences
+		return c.meetingChange(PhaseFrozen, e), func() {}, nil
 	}, nil)
 	if err != nil {
 		return *s, err
