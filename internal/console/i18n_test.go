@@ -98,7 +98,10 @@ func TestCatalogsNameEveryValue(t *testing.T) {
 			"progress_reported", "milestone_completed", "completed", "extension_requested", "extension_decided", "extension_approved",
 			"extension_declined", "milestone_due_soon", "milestone_overdue", "milestone_escalated", "suspended", "resumed", "cancelled", "languages_assigned"},
 		"flash": {"decided_approve", "decided_request_changes", "decided_decline", "reported", "completed", "extension_requested",
-			"extension_approve", "extension_decline", "suspend", "resume", "cancel", "proposed", "amended", "read", "saved"},
+			"extension_approve", "extension_decline", "suspend", "resume", "cancel", "proposed", "amended", "read", "saved",
+			"statement", "minutes", "signed"},
+		"meeting.phase":   {"scheduled", "waiting", "draft", "frozen", "closed", "cancelled"},
+		"meeting.explain": {"scheduled", "waiting", "draft", "frozen", "closed", "cancelled"},
 	}
 	for prefix, vs := range values {
 		for _, v := range vs {
