@@ -14,6 +14,7 @@ import (
 	"pacto/internal/app"
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
+	"pacto/workflows"
 )
 
 // meetingSite is a site over a fresh backend whose worker makes the
@@ -78,11 +79,19 @@ func newMeetingSite(t *testing.T) *meetingSite {
 	if _, err := srv.SetDialogueCalendar(ctx, admin, app.DemoDialogue, cal); err != nil {
 		t.Fatal(err)
 	}
+	// A phase is the store's once the run has recorded it, and the
+	// run's own a moment later, when the recording activity's result is
+	// back: the updates answer by the run's. Both, then.
 	phase := func(number int, want string) {
 		t.Helper()
 		waitFor(t, fmt.Sprintf("meeting %d to be %s", number, want), func() bool {
 			m, err := st.Meeting(ctx, app.DemoDialogue, number)
-			return err == nil && m.Phase == want
+			if err != nil || m.Phase != want {
+				return false
+			}
+			v, err := tc.QueryWorkflow(ctx, m.WorkflowID, "", workflows.QueryReviewState)
+			var run workflows.ReviewState
+			return err == nil && v.Get(&run) == nil && run.Phase == want
 		})
 	}
 	phase(1, store.MeetingDraft)
