@@ -214,7 +214,7 @@ func (c *Console) showMeeting(w http.ResponseWriter, r *http.Request, status int
 		if sent == "minutes" {
 			v.MinutesForm = minutesFormFromRequest(r)
 		} else {
-			v.MinutesForm = minutesFormOf(m.Minutes, pg.Lang, p.Party)
+			v.MinutesForm = minutesFormOf(m.Minutes, c.partyLanguage(r, p), p.Party)
 		}
 	}
 	pg.D = v
@@ -305,7 +305,8 @@ func (c *Console) proposedFromMinutes(r *http.Request, dialogue string, number i
 }
 
 // minutesFormOf is the minutes form filled with the current minutes, if
-// any, and spare rows.
+// any, their texts in lang (the language the form records them in), and
+// spare rows.
 func minutesFormOf(m *lifecycle.Minutes, lang, party string) minutesForm {
 	var f minutesForm
 	if m != nil {
@@ -318,16 +319,8 @@ func minutesFormOf(m *lifecycle.Minutes, lang, party string) minutesForm {
 			f.FollowUps = append(f.FollowUps, followUpRow{Index: len(f.FollowUps), Text: fu.Text.In(lang), Owner: string(fu.Owner), Due: fu.Due})
 		}
 		for _, a := range m.NewActivities {
-			row := newActivityRow{Index: len(f.NewActivities), Title: a.Title.In(lang), Owner: party, DueUnit: "months"}
-			var req api.ProposeRequest
-			if json.Unmarshal(a.Proposal, &req) == nil {
-				row.Summary = req.Summary.In(lang)
-				if len(req.Milestones) > 0 {
-					ms := req.Milestones[0]
-					row.Milestone, row.Owner = ms.Title.In(lang), ms.Owner
-					row.DueDate, row.DueIn, row.DueUnit, _ = splitDue(ms.Due)
-				}
-			}
+			row := agreedRow(a, lang, party)
+			row.Index = len(f.NewActivities)
 			f.NewActivities = append(f.NewActivities, row)
 		}
 	}
@@ -338,6 +331,29 @@ func minutesFormOf(m *lifecycle.Minutes, lang, party string) minutesForm {
 		f.NewActivities = append(f.NewActivities, newActivityRow{Index: len(f.NewActivities), Owner: party, DueUnit: "months"})
 	}
 	return f
+}
+
+// agreedRow is an agreed activity as the form shows it: its proposal's
+// title, summary and first milestone, texts in lang.
+func agreedRow(a lifecycle.AgreedActivity, lang, party string) newActivityRow {
+	row := newActivityRow{Title: a.Title.In(lang), Owner: party, DueUnit: "months"}
+	var req api.ProposeRequest
+	if json.Unmarshal(a.Proposal, &req) == nil {
+		row.Summary = req.Summary.In(lang)
+		if len(req.Milestones) > 0 {
+			ms := req.Milestones[0]
+			row.Milestone, row.Owner = ms.Title.In(lang), ms.Owner
+			row.DueDate, row.DueIn, row.DueUnit, _ = splitDue(ms.Due)
+		}
+	}
+	return row
+}
+
+// same reports whether two rows of the form say the same.
+func (row newActivityRow) same(o newActivityRow) bool {
+	eq := func(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
+	return eq(row.Title, o.Title) && eq(row.Summary, o.Summary) && eq(row.Milestone, o.Milestone) && row.Owner == o.Owner &&
+		eq(row.DueDate, o.DueDate) && eq(row.DueIn, o.DueIn) && (row.DueIn == "" || row.DueUnit == o.DueUnit)
 }
 
 // minutesFormFromRequest reads the minutes form back, as sent.
@@ -373,24 +389,48 @@ func (row newActivityRow) blank() bool {
 // content turns the form into the minutes the API takes: decisions one a
 // line, the rows not left blank, and each new activity as the proposal it
 // will make, with the dialogue's parties and one milestone. Texts are in
-// lang, the coordinator's party's language.
-func (f minutesForm) content(r *http.Request, d store.Dialogue, lang string) (lifecycle.MinutesContent, error) {
+// lang, the coordinator's party's language; what the form shows of the
+// current minutes (prev) unchanged keeps its texts in every language.
+func (f minutesForm) content(r *http.Request, d store.Dialogue, lang string, prev *lifecycle.Minutes) (lifecycle.MinutesContent, error) {
 	var out lifecycle.MinutesContent
+	if prev == nil {
+		prev = &lifecycle.Minutes{}
+	}
+	texts := map[string]lifecycle.Text{}
+	for _, d := range prev.Decisions {
+		texts[strings.TrimSpace(d.In(lang))] = d
+	}
+	for _, fu := range prev.FollowUps {
+		texts[strings.TrimSpace(fu.Text.In(lang))] = fu.Text
+	}
+	text := func(s string) lifecycle.Text {
+		if t, ok := texts[strings.TrimSpace(s)]; ok {
+			return t
+		}
+		return keyed(lang, s)
+	}
 	for _, line := range strings.Split(f.Decisions, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
-			out.Decisions = append(out.Decisions, lifecycle.Text{lang: line})
+			out.Decisions = append(out.Decisions, text(line))
 		}
 	}
 	for _, row := range f.FollowUps {
 		if row.blank() {
 			continue
 		}
-		out.FollowUps = append(out.FollowUps, lifecycle.FollowUp{Text: lifecycle.Text{lang: strings.TrimSpace(row.Text)},
+		out.FollowUps = append(out.FollowUps, lifecycle.FollowUp{Text: text(row.Text),
 			Owner: lifecycle.PartyCode(row.Owner), Due: strings.TrimSpace(row.Due)})
 	}
+rows:
 	for _, row := range f.NewActivities {
 		if row.blank() {
 			continue
+		}
+		for _, a := range prev.NewActivities {
+			if row.same(agreedRow(a, lang, "")) {
+				out.NewActivities = append(out.NewActivities, lifecycle.AgreedActivity{Title: a.Title, Proposal: a.Proposal})
+				continue rows
+			}
 		}
 		due, err := dueOf(r, fmt.Sprintf("na%d_due", row.Index))
 		if err != nil {
@@ -534,8 +574,13 @@ func (c *Console) recordMinutes(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, api.InvalidField("", "the form could not be read"))
 		return
 	}
+	// The minutes as they stand, for what the form leaves unchanged.
+	var prev *lifecycle.Minutes
+	if m, err := c.api.Meeting(ctx, p, id, number); err == nil {
+		prev = m.Minutes
+	}
 	f := minutesFormFromRequest(r)
-	content, err := f.content(r, ds[i], c.partyLanguage(r, p))
+	content, err := f.content(r, ds[i], c.partyLanguage(r, p), prev)
 	if err == nil {
 		_, err = c.api.RecordMinutes(ctx, p, id, number, content)
 	}

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -134,6 +135,50 @@ func lacks(t *testing.T, r reply, unwanted ...string) {
 
 var sha256Hex = regexp.MustCompile(`<code class="digest">[0-9a-f]{64}</code>`)
 
+// meetingMinutes is the minutes of the demo dialogue's meeting number.
+func meetingMinutes(t *testing.T, st *store.Store, number int) lifecycle.Minutes {
+	t.Helper()
+	m, err := st.Meeting(context.Background(), app.DemoDialogue, number)
+	if err != nil || m.Minutes == nil {
+		t.Fatalf("the minutes of meeting %d: %v", number, err)
+	}
+	return *m.Minutes
+}
+
+var (
+	formTag    = regexp.MustCompile(`(?s)<form [^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
+	inputTag   = regexp.MustCompile(`<input [^>]*name="([^"]*)"[^>]*value="([^"]*)"`)
+	textareaEl = regexp.MustCompile(`(?s)<textarea [^>]*name="([^"]*)"[^>]*>(.*?)</textarea>`)
+	selectEl   = regexp.MustCompile(`(?s)<select [^>]*name="([^"]*)"[^>]*>(.*?)</select>`)
+	selected   = regexp.MustCompile(`<option value="([^"]*)" selected>`)
+)
+
+// formValues is what the page's form that posts to action sends as it
+// is filled: its inputs, text areas and selects.
+func formValues(t *testing.T, body, action string) url.Values {
+	t.Helper()
+	for _, f := range formTag.FindAllStringSubmatch(body, -1) {
+		if f[1] != action {
+			continue
+		}
+		out := url.Values{}
+		for _, m := range inputTag.FindAllStringSubmatch(f[2], -1) {
+			out.Set(m[1], html.UnescapeString(m[2]))
+		}
+		for _, m := range textareaEl.FindAllStringSubmatch(f[2], -1) {
+			out.Set(m[1], html.UnescapeString(m[2]))
+		}
+		for _, m := range selectEl.FindAllStringSubmatch(f[2], -1) {
+			if sel := selected.FindStringSubmatch(m[2]); sel != nil {
+				out.Set(m[1], sel[1])
+			}
+		}
+		return out
+	}
+	t.Fatalf("the page has no form posting to %s", action)
+	return nil
+}
+
 // A meeting whose statements are open, in both languages: its times in
 // each party's zone, its agenda and report links; the coordinator of a
 // party that owes a statement makes it through the page's form (refused
@@ -250,14 +295,36 @@ func TestMeetingMinutes(t *testing.T) {
 		t.Fatalf("changing the minutes kept a signature:\n%s", section(t, body, "minutes"))
 	}
 
+	// The United States' coordinator adds a decision in English through
+	// the form as the page fills it: what it leaves unchanged keeps its
+	// Spanish texts, and the agreed proposal stays as it was.
+	usc := s.as("us-coordinator")
+	form := formValues(t, usc.get(meetingURL(1)).body, meetingURL(1)+"/minutes")
+	if form.Get("decisions") != "Ampliar el programa a Colón y a David." || form.Get("fu0_text") != "Enviar el manual" || form.Get("fu0_owner") != "US" ||
+		form.Get("fu0_due") != "2031-06-30" || form.Get("na0_title") != "Intercambio de datos" || form.Get("na0_due_in") != "6" || form.Get("na0_owner") != "US" {
+		t.Fatalf("the minutes form is not filled with the minutes: %v", form)
+	}
+	v2 := meetingMinutes(t, s.st, 1)
+	form.Set("decisions", form.Get("decisions")+"\nPublish the handbook in both languages.")
+	must(t, usc.post(meetingURL(1)+"/minutes", form), 200, "The minutes are recorded.", "Version 3", "Publish the handbook in both languages.")
+	v3 := meetingMinutes(t, s.st, 1)
+	if len(v3.Decisions) != 2 || fmt.Sprint(v3.Decisions[0]) != fmt.Sprint(lifecycle.Text{"es": "Ampliar el programa a Colón y a David."}) ||
+		fmt.Sprint(v3.Decisions[1]) != fmt.Sprint(lifecycle.Text{"en": "Publish the handbook in both languages."}) ||
+		fmt.Sprint(v3.FollowUps[0].Text) != fmt.Sprint(lifecycle.Text{"es": "Enviar el manual"}) ||
+		string(v3.NewActivities[0].Proposal) != string(v2.NewActivities[0].Proposal) {
+		t.Fatalf("version 3 of the minutes: %+v\nversion 2: %+v", v3, v2)
+	}
+
 	// The United States, reading version 1, is refused: it is stale.
 	usa := s.as("us-approver")
 	must(t, usa.post(meetingURL(1)+"/minutes/sign", url.Values{"version": {"1"}}), 409, `lang="en"`, "There is a problem",
-		"version 1 of the minutes is not the current one", "Sign version 2 for United States")
+		"version 1 of the minutes is not the current one", "Sign version 3 for United States")
 	en := usa.get(meetingURL(1))
-	must(t, en, 200, "Report frozen", "Signatures of version 2", "Not yet signed", "Ampliar el programa a Colón y a David.", "Sign version 2 for United States")
-	must(t, usa.post(meetingURL(1)+"/minutes/sign", url.Values{"version": {"2"}}), 200, "You signed the minutes for your party.")
-	must(t, paa.post(meetingURL(1)+"/minutes/sign", url.Values{"version": {"2"}}), 200)
+	must(t, en, 200, "Report frozen", "Signatures of version 3", "Not yet signed", "Ampliar el programa a Colón y a David.", "Sign version 3 for United States")
+	must(t, usa.post(meetingURL(1)+"/minutes/sign", url.Values{"version": {"3"}}), 200, "You signed the minutes for your party.")
+	// The approvers only sign: a forged minutes form is refused.
+	must(t, usa.post(meetingURL(1)+"/minutes", minutes), 403)
+	must(t, paa.post(meetingURL(1)+"/minutes/sign", url.Values{"version": {"3"}}), 200)
 
 	// Adopted: the run makes the agreed proposal and closes the meeting.
 	var adopted reply
@@ -265,11 +332,11 @@ func TestMeetingMinutes(t *testing.T) {
 		adopted = pa.get(meetingURL(1))
 		return strings.Contains(adopted.body, "Acta adoptada") && activityPath.MatchString(section(t, adopted.body, "minutes"))
 	})
-	must(t, adopted, 200, "Todas las partes firmaron el acta; se adoptó el", "La versión 2 del acta se adoptó el", "Propuestas presentadas")
+	must(t, adopted, 200, "Todas las partes firmaron el acta; se adoptó el", "La versión 3 del acta se adoptó el", "Propuestas presentadas")
 	lacks(t, adopted, `action="`+meetingURL(1)+`/minutes"`, "/minutes/sign")
 	proposed := activityPath.FindStringSubmatch(section(t, adopted.body, "minutes"))[1]
 	must(t, usa.get("/activities/"+proposed), 200, "Intercambio de datos", "Proposed")
 	// Adopted minutes take no change.
 	must(t, pa.post(meetingURL(1)+"/minutes", minutes), 409, "Hay un problema")
-	must(t, s.as("us-observer").get(meetingURL(1)), 200, "Minutes adopted", "Version 2 of the minutes was adopted on", "Proposals made")
+	must(t, s.as("us-observer").get(meetingURL(1)), 200, "Minutes adopted", "Version 3 of the minutes was adopted on", "Proposals made")
 }
