@@ -150,6 +150,24 @@ func (s *Server) Meeting(ctx context.Context, p store.Principal, id string, numb
 	if err != nil {
 		return MeetingDetail{}, err
 	}
+	frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen)
+	switch {
+	case err == nil:
+		out.ReportSHA256 = frozen.SHA256
+	case errors.Is(err, store.ErrNotFound):
+		// Until the report is frozen it is compiled afresh, without the
+		// statements: those made so far are the run's, kept in the store.
+		made, err := s.store.MeetingStatements(ctx, id, number)
+		if err != nil {
+			return MeetingDetail{}, err
+		}
+		rep = rep.WithStatements(made)
+		if !hasRole(p, "admin") {
+			rep = rep.VisibleTo(lifecycle.PartyCode(p.Party))
+		}
+	default:
+		return MeetingDetail{}, err
+	}
 	lang := readerLanguage(p)
 	for _, a := range rep.Activities {
 		out.Agenda = append(out.Agenda, AgendaView{Activity: a.ID, Title: a.Title, TitleText: a.Title.In(lang, a.Title.Languages()...)})
@@ -159,9 +177,6 @@ func (s *Server) Meeting(ctx context.Context, p store.Principal, id string, numb
 	}
 	out.Statements = append(out.Statements, rep.Statements...)
 	out.Missing = append(out.Missing, rep.Missing...)
-	if frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen); err == nil {
-		out.ReportSHA256 = frozen.SHA256
-	}
 	return out, nil
 }
 

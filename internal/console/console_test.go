@@ -313,7 +313,17 @@ func TestMeetingReportsFromTheOverview(t *testing.T) {
 		"title_es": {"Capacitación aduanera"}, "title_en": {"Customs training"}, "m0_id": {""}, "m0_title_es": {"Taller"}, "m0_title_en": {"Workshop"},
 		"m0_owner": {"PA"}, "m0_due_in": {"3"}, "m0_due_unit": {"months"}}), 200)
 	page := pa.get("/dialogues/" + app.DemoDialogue)
-	must(t, page, 200, "Próximas reuniones", "Reunión 1", "organizada por Panamá", "/meetings/1/report?format=pdf")
+	must(t, page, 200, "Próximas reuniones", "Reunión 1", "organizada por Panamá", "/meetings/1/report?format=pdf",
+		`href="/dialogues/`+app.DemoDialogue+`/meetings/2"`)
+	// A meeting on the calendar, its run not started: when its draft and
+	// agenda come, and nothing to act on yet.
+	must(t, pa.get("/dialogues/"+app.DemoDialogue+"/meetings/2"), 200, `lang="es"`, "<h1>Reunión 2</h1>", "Programada",
+		"La reunión está en el calendario. Su borrador del informe sale el", "El orden del día se fija con el borrador del informe",
+		"Parte anfitriona</dt><dd>United States", `href="/dialogues/`+app.DemoDialogue+`/meetings/1">Reunión 1</a>`)
+	must(t, s.as("us-observer").get("/dialogues/"+app.DemoDialogue+"/meetings/1"), 200, `lang="en"`, "Scheduled",
+		// In the reader's zone, and in the other party's.
+		"Saturday, March 15, 2031, 11:00 AM (America/New_York)", "Panamá: Saturday, March 15, 2031, 10:00 AM (America/Panama)",
+		"The minutes are recorded after the meeting")
 	must(t, pa.get("/dialogues/"+app.DemoDialogue+"/meetings/1/report"), 200, `lang="es"`, "Capacitación aduanera")
 	for format, ct := range map[string]string{"pdf": "application/pdf", "csv": "text/csv"} {
 		req, _ := http.NewRequest(http.MethodGet, s.base+"/dialogues/"+app.DemoDialogue+"/meetings/2/report?format="+format, nil)

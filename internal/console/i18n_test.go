@@ -100,7 +100,10 @@ func TestCatalogsNameEveryValue(t *testing.T) {
 			"meeting_drafted", "statement_made", "statement_reminder", "meeting_moved", "meeting_cancelled", "report_frozen",
 			"minutes_recorded", "minutes_signed", "minutes_adopted"},
 		"flash": {"decided_approve", "decided_request_changes", "decided_decline", "reported", "completed", "extension_requested",
-			"extension_approve", "extension_decline", "suspend", "resume", "cancel", "proposed", "amended", "read", "saved"},
+			"extension_approve", "extension_decline", "suspend", "resume", "cancel", "proposed", "amended", "read", "saved",
+			"statement", "minutes", "signed"},
+		"meeting.phase":   {"scheduled", "waiting", "draft", "frozen", "closed", "cancelled"},
+		"meeting.explain": {"scheduled", "waiting", "draft", "frozen", "closed", "cancelled"},
 	}
 	for prefix, vs := range values {
 		for _, v := range vs {

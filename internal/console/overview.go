@@ -112,8 +112,10 @@ type overviewView struct {
 	Drawn, Bars   int // milestones drawn, and in the table
 	Timeliness    template.HTML
 	TimelinessBy  []timelinessParty
-	// Meetings are the dialogue's next meetings, when it has a calendar.
-	Meetings []api.MeetingView
+	// Meetings are the dialogue's next meetings, when it has a calendar,
+	// and LastMeeting the one held before them (0 when none was).
+	Meetings    []api.MeetingView
+	LastMeeting int
 }
 
 var overviewStatuses = []string{"proposed", "active", "suspended", "completed", "declined", "expired", "cancelled"}
@@ -146,6 +148,13 @@ func (c *Console) dialogueOverview(w http.ResponseWriter, r *http.Request) {
 	v.Statuses = statusRows(stats.Counts)
 	if next, err := c.api.Meetings(ctx, p, stats.Dialogue.ID, 3); err == nil {
 		v.Meetings = next.Meetings
+		if len(v.Meetings) > 0 {
+			// The way to the meetings held: each page links the one
+			// before.
+			if m, err := c.api.Meeting(ctx, p, stats.Dialogue.ID, v.Meetings[0].Number); err == nil {
+				v.LastMeeting = m.Previous
+			}
+		}
 	} else if api.Describe(err).Status != http.StatusNotFound {
 		c.fail(w, r, err)
 		return
