@@ -33,6 +33,7 @@ var commands = map[string]command{
 	"dialogue":  {"create or list dialogues (create | list)", runDialogue},
 	"principal": {"create, list or disable principals, and link their sign-in identities (create | list | link | identities | disable)", runPrincipal},
 	"token":     {"create, list or revoke API tokens (create | list | revoke)", runToken},
+	"report":    {"write a dialogue meeting's progress report (frozen, draft or compiled now) as JSON, CSV, HTML or PDF", runReport},
 }
 
 func usage(w io.Writer) {

@@ -192,7 +192,12 @@ func (s *Server) DialogueCalendar(ctx context.Context, p store.Principal, id str
 	if _, err := s.dialogueOf(ctx, p, id); err != nil {
 		return Calendar{}, err
 	}
-	b, err := s.store.DialogueCalendar(ctx, id)
+	return storedCalendar(ctx, s.store, id)
+}
+
+// storedCalendar is dialogue id's calendar as kept.
+func storedCalendar(ctx context.Context, st *store.Store, id string) (Calendar, error) {
+	b, err := st.DialogueCalendar(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Calendar{}, fail(probNotFound, "the dialogue has no meeting calendar yet")
 	}
@@ -327,64 +332,149 @@ func (s *Server) listMeetings(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// MeetingReport is a dialogue's progress report for its meeting number,
-// as principal p may read it: compiled from the read model now (or at the
-// meeting's time, once it has passed), counting changes from the previous
-// meeting.
-func (s *Server) MeetingReport(ctx context.Context, p store.Principal, id string, number int) (review.Report, error) {
-	c, err := s.DialogueCalendar(ctx, p, id)
+// Where a meeting's report comes from (KeptReport.Kind).
+const (
+	// ReportFrozen is the report its Review run froze at the meeting.
+	ReportFrozen = "frozen"
+	// ReportDraft is the draft its run keeps, with the statements made
+	// so far.
+	ReportDraft = "draft"
+	// ReportCompiled is compiled when asked: the meeting has no draft
+	// yet (or, a past meeting, never had a run).
+	ReportCompiled = "compiled"
+)
+
+// KeptReport is a meeting's report and where it comes from.
+type KeptReport struct {
+	Report review.Report
+	// Kind is ReportFrozen, ReportDraft or ReportCompiled.
+	Kind string
+	// JSON is the frozen report's bytes as kept, whose SHA-256 is SHA256,
+	// when the report is frozen and read whole (nil for a party's part).
+	JSON   []byte
+	SHA256 string
+	// Previous is the number of the meeting before it, 0 for the first.
+	Previous int
+}
+
+// ReadMeetingReport is dialogue id's report for meeting number with every
+// party's activities, as Pacto's operators read it (see MeetingReport).
+func ReadMeetingReport(ctx context.Context, st *store.Store, id string, number int, now time.Time) (KeptReport, error) {
+	ds, err := st.Dialogues(ctx)
 	if err != nil {
-		return review.Report{}, err
+		return KeptReport{}, err
 	}
+	i := slices.IndexFunc(ds, func(d store.Dialogue) bool { return d.ID == id })
+	if i < 0 {
+		return KeptReport{}, fail(probNotFound, "no such dialogue")
+	}
+	c, err := storedCalendar(ctx, st, id)
+	if err != nil {
+		return KeptReport{}, err
+	}
+	return readMeetingReport(ctx, st, ds[i], c, number, now)
+}
+
+// MeetingReport is a dialogue's progress report for its meeting number,
+// as principal p may read it: once frozen at the meeting, the frozen
+// report; before, once its draft is out, the draft with the statements
+// made so far; before the draft, compiled from the read model now (or
+// from the audit log as of the meeting's time, once it has passed),
+// counting changes from the previous meeting.
+func (s *Server) MeetingReport(ctx context.Context, p store.Principal, id string, number int) (review.Report, error) {
+	kr, err := s.keptReport(ctx, p, id, number)
+	return kr.Report, err
+}
+
+// keptReport is MeetingReport with where the report comes from.
+func (s *Server) keptReport(ctx context.Context, p store.Principal, id string, number int) (KeptReport, error) {
 	d, err := s.dialogueOf(ctx, p, id)
 	if err != nil {
-		return review.Report{}, err
+		return KeptReport{}, err
 	}
+	c, err := storedCalendar(ctx, s.store, id)
+	if err != nil {
+		return KeptReport{}, err
+	}
+	kr, err := readMeetingReport(ctx, s.store, d, c, number, s.now())
+	if err != nil {
+		return KeptReport{}, err
+	}
+	if !hasRole(p, "admin") {
+		kr.Report, kr.JSON = kr.Report.VisibleTo(lifecycle.PartyCode(p.Party)), nil
+	}
+	return kr, nil
+}
+
+// readMeetingReport is the report of meeting number of dialogue d, whose
+// calendar is c, with every party's activities.
+func readMeetingReport(ctx context.Context, st *store.Store, d store.Dialogue, c Calendar, number int, now time.Time) (KeptReport, error) {
+	id := d.ID
 	cal, err := calendarOf(c, d)
 	if err != nil {
-		return review.Report{}, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+		return KeptReport{}, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
 	}
 	all, err := cal.Meetings(time.Time{}, maxMeetingDates)
 	if err != nil {
-		return review.Report{}, err
+		return KeptReport{}, err
 	}
 	i := slices.IndexFunc(all, func(m review.Meeting) bool { return m.Number == number })
 	if i < 0 {
-		return review.Report{}, fail(probNotFound, fmt.Sprintf("dialogue %s has no meeting %d", id, number))
+		return KeptReport{}, fail(probNotFound, fmt.Sprintf("dialogue %s has no meeting %d", id, number))
 	}
-	// Once frozen at its meeting, a report is what was frozen.
-	frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen)
-	switch {
-	case err == nil:
-		var rep review.Report
-		if err := json.Unmarshal(frozen.JSON, &rep); err != nil {
-			return review.Report{}, fmt.Errorf("decode the frozen report of %s meeting %d: %w", id, number, err)
-		}
-		if !hasRole(p, "admin") {
-			rep = rep.VisibleTo(lifecycle.PartyCode(p.Party))
-		}
-		return rep, nil
-	case !errors.Is(err, store.ErrNotFound):
-		return review.Report{}, err
-	}
+	var out KeptReport
 	var since time.Time
 	if i > 0 {
-		since = all[i-1].At
+		out.Previous, since = all[i-1].Number, all[i-1].At
+	}
+	decode := func(kind string) (store.MeetingReport, bool, error) {
+		kept, err := st.MeetingReport(ctx, id, number, kind)
+		if errors.Is(err, store.ErrNotFound) {
+			return kept, false, nil
+		}
+		if err != nil {
+			return kept, false, err
+		}
+		if err := json.Unmarshal(kept.JSON, &out.Report); err != nil {
+			return kept, false, fmt.Errorf("decode the %s report of %s meeting %d: %w", kind, id, number, err)
+		}
+		return kept, true, nil
+	}
+	// Once frozen at its meeting, a report is what was frozen, statements
+	// and all.
+	frozen, ok, err := decode(store.ReportFrozen)
+	if err != nil {
+		return out, err
+	}
+	if ok {
+		out.Kind, out.JSON, out.SHA256 = ReportFrozen, frozen.JSON, frozen.SHA256
+		return out, nil
+	}
+	// Once drafted, it is the draft the parties were sent, with the
+	// statements made on it so far, at the meeting's time now (a moved
+	// meeting keeps its draft).
+	_, ok, err = decode(store.ReportDraft)
+	if err != nil {
+		return out, err
+	}
+	if ok {
+		made, err := st.MeetingStatements(ctx, id, number)
+		if err != nil {
+			return out, err
+		}
+		out.Report = out.Report.WithStatements(made)
+		out.Report.MeetingAt, out.Kind = all[i].At, ReportDraft
+		return out, nil
 	}
 	// An upcoming meeting's report is the read model now; a past
 	// meeting's stands as of its time, which only the audit log knows.
-	compile, asOf := review.Compile, s.now()
+	compile, asOf := review.Compile, now
 	if asOf.After(all[i].At) {
 		compile, asOf = review.Recompute, all[i].At
 	}
-	rep, err := compile(ctx, s.store, id, strconv.Itoa(number), all[i].At, since, asOf)
-	if err != nil {
-		return review.Report{}, err
-	}
-	if !hasRole(p, "admin") {
-		rep = rep.VisibleTo(lifecycle.PartyCode(p.Party))
-	}
-	return rep, nil
+	out.Report, err = compile(ctx, st, id, strconv.Itoa(number), all[i].At, since, asOf)
+	out.Kind = ReportCompiled
+	return out, err
 }
 
 // reportFormats are the forms a report is given in, by the `format`
@@ -419,16 +509,49 @@ func (s *Server) meetingReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	link := func(prev string) string {
+		if f := r.URL.Query().Get("format"); f != "" {
+			return prev + "?format=" + f
+		}
+		return prev
+	}
+	return s.serveMeetingReport(w, r, format, link)
+}
+
+// meetingReportAs serves .../report.{format}: the format named by the
+// path alone. Any other suffix names no resource.
+func (s *Server) meetingReportAs(w http.ResponseWriter, r *http.Request) error {
+	format := chi.URLParam(r, "format")
+	if _, ok := reportFormats[format]; !ok {
+		return fail(probNotFound, "a report is served as report.json, report.csv, report.html or report.pdf")
+	}
+	return s.serveMeetingReport(w, r, format, func(prev string) string { return prev + "." + format })
+}
+
+// serveMeetingReport answers with the report of the path's meeting in
+// format, with a Link to the previous meeting's report in the same form
+// (link makes its URL from the previous report's path).
+func (s *Server) serveMeetingReport(w http.ResponseWriter, r *http.Request, format string, link func(prev string) string) error {
 	number, err := strconv.Atoi(chi.URLParam(r, "number"))
 	if err != nil {
 		return fail(probNotFound, "no such meeting")
 	}
 	p := principalOf(r)
-	rep, err := s.MeetingReport(r.Context(), p, chi.URLParam(r, "dialogue"), number)
+	id := chi.URLParam(r, "dialogue")
+	kr, err := s.keptReport(r.Context(), p, id, number)
 	if err != nil {
 		return err
 	}
-	return ServeReport(w, p, rep, format)
+	if kr.Previous > 0 {
+		prev := fmt.Sprintf("/v1/dialogues/%s/meetings/%d/report", id, kr.Previous)
+		w.Header().Set("Link", fmt.Sprintf("<%s>; rel=\"prev\"", link(prev)))
+	}
+	// A frozen report read whole is the bytes kept, so that their SHA-256
+	// is the digest in the meeting's audit chain.
+	if kr.JSON != nil && format == "json" {
+		return writeReport(w, kr.Report, format, kr.JSON)
+	}
+	return ServeReport(w, p, kr.Report, format)
 }
 
 // ServeReport answers with a report in format for principal p (see
@@ -438,6 +561,11 @@ func ServeReport(w http.ResponseWriter, p store.Principal, rep review.Report, fo
 	if err != nil {
 		return err
 	}
+	return writeReport(w, rep, format, body)
+}
+
+// writeReport answers with body, rep in format.
+func writeReport(w http.ResponseWriter, rep review.Report, format string, body []byte) error {
 	w.Header().Set("Content-Type", reportFormats[format])
 	if format == "csv" || format == "pdf" {
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-meeting-%s.%s"`, rep.Dialogue, rep.Meeting, format))
@@ -448,7 +576,7 @@ func ServeReport(w http.ResponseWriter, p store.Principal, rep review.Report, fo
 	}
 	w.Header().Set("Vary", "Accept")
 	w.WriteHeader(http.StatusOK)
-	_, err = w.Write(body)
+	_, err := w.Write(body)
 	return err
 }
 
@@ -456,13 +584,18 @@ func ServeReport(w http.ResponseWriter, p store.Principal, rep review.Report, fo
 // principal p: in p's language, times in p's party's zone (UTC for those
 // of no party of it).
 func RenderReport(p store.Principal, rep review.Report, format string) ([]byte, error) {
-	lang := consoleLanguage(p.Language)
 	zone := "UTC"
 	for _, party := range rep.Parties {
 		if string(party.Code) == p.Party {
 			zone = party.TimeZone
 		}
 	}
+	return RenderReportIn(rep, format, consoleLanguage(p.Language), zone)
+}
+
+// RenderReportIn writes a report in format (json, csv, html or pdf) in
+// lang (es or en), times first in zone.
+func RenderReportIn(rep review.Report, format, lang, zone string) ([]byte, error) {
 	var body []byte
 	var err error
 	switch format {

@@ -75,12 +75,17 @@ func newStackWith(t *testing.T, d app.Delivery) *stack {
 	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 		t.Fatal(err)
 	}
+	srv := New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}})
+	// The worker makes the proposals adopted minutes agree through the
+	// API's own checks, as a deployment's does.
+	if d.Proposer == nil {
+		d.Proposer = srv
+	}
 	w := app.NewWorker(tc, st, d)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	srv := New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	s := &stack{t: t, base: hs.URL, st: st, tc: tc, srv: srv, tokens: map[string]string{}, checker: newResponseChecker(t)}
@@ -277,6 +282,7 @@ func TestAPI(t *testing.T) {
 		{"languages", (*stack).languages},
 		{"legacy-languages", (*stack).legacyLanguages},
 		{"calendar", (*stack).calendar},
+		{"meetings", (*stack).meetings},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -119,7 +121,8 @@ func (s *Server) Meeting(ctx context.Context, p store.Principal, id string, numb
 		DraftAt: m.At.Add(-policy.DraftBefore), StatementsDue: m.At.Add(-policy.StatementsBefore),
 		Agenda: []AgendaView{}, Statements: []review.Statement{}, Missing: []review.MissingStatement{},
 	}
-	if i := slices.IndexFunc(all, func(x review.Meeting) bool { return x.Number == number }); i > 0 {
+	i := slices.IndexFunc(all, func(x review.Meeting) bool { return x.Number == number })
+	if i > 0 {
 		out.Previous = all[i-1].Number
 	}
 	run, err := s.store.Meeting(ctx, id, number)
@@ -142,6 +145,11 @@ func (s *Server) Meeting(ctx context.Context, p store.Principal, id string, numb
 		}
 	case !errors.Is(err, store.ErrNotFound):
 		return MeetingDetail{}, err
+	}
+	if i < 0 {
+		// Off the calendar, it is cancelled, whether or not its run has
+		// ended yet.
+		out.Phase = store.MeetingCancelled
 	}
 	if out.Phase == "scheduled" || out.Phase == store.MeetingWaiting || out.Phase == store.MeetingCancelled {
 		return out, nil
@@ -248,6 +256,10 @@ func (s *Server) RecordMinutes(ctx context.Context, p store.Principal, id string
 		return lifecycle.Minutes{}, err
 	}
 	for i, a := range content.NewActivities {
+		if a.Activity != "" {
+			return lifecycle.Minutes{}, failField(probInvalid, fmt.Sprintf("new_activities[%d].activity", i),
+				"an agreed activity's id is its proposal's, made once the minutes are adopted")
+		}
 		if err := s.checkAgreed(p, frame, id, a.Proposal); err != nil {
 			var ae *apiError
 			if errors.As(err, &ae) {
@@ -354,43 +366,95 @@ func (s *Server) ProposeAgreed(ctx context.Context, principal, dialogue, key str
 	return "", err
 }
 
-// editCalendar changes dialogue id's calendar with edit and sets it, as
-// PUT .../calendar would.
-func (s *Server) editCalendar(ctx context.Context, p store.Principal, id string, edit func(*Calendar) error) (Calendar, error) {
+// mayKeepCalendar refuses those who may not keep a dialogue's calendar.
+func mayKeepCalendar(p store.Principal) error {
+	if !hasRole(p, "admin") && !hasRole(p, "coordinator") {
+		return fail(probForbidden, "only an admin or a coordinator of the dialogue's parties may keep its calendar")
+	}
+	return nil
+}
+
+// editCalendar changes dialogue id's calendar with edit, which is given
+// the calendar's meetings now and its zone, and sets it as PUT
+// .../calendar would.
+func (s *Server) editCalendar(ctx context.Context, p store.Principal, id string, edit func(c *Calendar, all []review.Meeting, loc *time.Location) error) (Calendar, error) {
 	c, err := s.DialogueCalendar(ctx, p, id)
 	if err != nil {
 		return c, err
 	}
-	if err := edit(&c); err != nil {
+	if err := mayKeepCalendar(p); err != nil {
+		return c, err
+	}
+	d, err := s.dialogueOf(ctx, p, id)
+	if err != nil {
+		return c, err
+	}
+	cal, err := calendarOf(c, d)
+	if err != nil {
+		return c, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+	}
+	all, err := cal.Meetings(time.Time{}, maxMeetingDates)
+	if err != nil {
+		return c, err
+	}
+	loc, err := lifecycle.LoadZone(c.Zone)
+	if err != nil {
+		return c, fmt.Errorf("the stored calendar of dialogue %s: %w", id, err)
+	}
+	if err := edit(&c, all, loc); err != nil {
 		return c, err
 	}
 	return s.SetDialogueCalendar(ctx, p, id, c)
 }
 
+// aheadAt is local, a meeting's local time on loc's clock, as an instant
+// that must be ahead of now and no other meeting's than number's.
+func (s *Server) aheadAt(local string, loc *time.Location, all []review.Meeting, number int) (time.Time, error) {
+	t, err := localTime("local", local)
+	if err != nil {
+		return t, err
+	}
+	at := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, loc)
+	if !at.After(s.now()) {
+		return at, failField(probInvalid, "local", fmt.Sprintf("%s has passed on the calendar's clock; give a time ahead", local))
+	}
+	// Two meetings at one time would be one review run.
+	for _, m := range all {
+		if m.Number != number && m.At.Equal(at) {
+			return at, fail(probConflict, fmt.Sprintf("meeting %d is at %s already", m.Number, local))
+		}
+	}
+	return at, nil
+}
+
 // AddMeeting is POST .../meetings: a meeting at a local time, for a
-// calendar of dates.
-func (s *Server) AddMeeting(ctx context.Context, p store.Principal, id string, req MeetingMove) (Calendar, error) {
-	return s.editCalendar(ctx, p, id, func(c *Calendar) error {
+// calendar of dates. It takes the next number, whatever its date, so
+// that no meeting's number changes; the number is returned with the
+// calendar.
+func (s *Server) AddMeeting(ctx context.Context, p store.Principal, id string, req MeetingMove) (Calendar, int, error) {
+	number := 0
+	c, err := s.editCalendar(ctx, p, id, func(c *Calendar, all []review.Meeting, loc *time.Location) error {
 		if c.First != "" {
 			return fail(probTransition, "the calendar meets by a rule; move its meetings, or give the calendar as dates to add one")
 		}
-		if _, err := localTime("local", req.Local); err != nil {
+		if _, err := s.aheadAt(req.Local, loc, all, 0); err != nil {
 			return err
 		}
 		c.Dates = append(c.Dates, req.Local)
-		slices.Sort(c.Dates)
+		number = len(c.Dates)
 		return nil
 	})
+	return c, number, err
 }
 
-// MoveMeeting is PATCH .../meetings/{number}: the meeting at another
-// local time.
+// MoveMeeting is PATCH .../meetings/{number}: the meeting, not yet held,
+// at another local time ahead.
 func (s *Server) MoveMeeting(ctx context.Context, p store.Principal, id string, number int, req MeetingMove) (Calendar, error) {
-	if _, _, _, _, err := s.meetingOf(ctx, p, id, number); err != nil {
+	if err := s.changeable(ctx, p, id, number); err != nil {
 		return Calendar{}, err
 	}
-	return s.editCalendar(ctx, p, id, func(c *Calendar) error {
-		if _, err := localTime("local", req.Local); err != nil {
+	return s.editCalendar(ctx, p, id, func(c *Calendar, all []review.Meeting, loc *time.Location) error {
+		if _, err := s.aheadAt(req.Local, loc, all, number); err != nil {
 			return err
 		}
 		if c.Moved == nil {
@@ -401,21 +465,83 @@ func (s *Server) MoveMeeting(ctx context.Context, p store.Principal, id string, 
 	})
 }
 
-// CancelMeeting is DELETE .../meetings/{number}.
+// CancelMeeting is DELETE .../meetings/{number}: the meeting, not yet
+// held, off the calendar; its run, if it began, ends as cancelled.
 func (s *Server) CancelMeeting(ctx context.Context, p store.Principal, id string, number int) (Calendar, error) {
-	m, _, _, _, err := s.meetingOf(ctx, p, id, number)
-	if err != nil {
+	if err := s.changeable(ctx, p, id, number); err != nil {
 		return Calendar{}, err
 	}
-	if !m.At.After(s.now()) {
-		return Calendar{}, fail(probTransition, fmt.Sprintf("meeting %d has been held and stays on the record", number))
-	}
-	return s.editCalendar(ctx, p, id, func(c *Calendar) error {
+	return s.editCalendar(ctx, p, id, func(c *Calendar, _ []review.Meeting, _ *time.Location) error {
 		if !slices.Contains(c.Cancelled, number) {
 			c.Cancelled = append(c.Cancelled, number)
 		}
 		return nil
 	})
+}
+
+// changeable refuses to move or cancel a meeting p may not change, one
+// held (its time passed, or its report frozen) or one cancelled.
+func (s *Server) changeable(ctx context.Context, p store.Principal, id string, number int) error {
+	m, _, _, c, err := s.meetingOf(ctx, p, id, number)
+	if err != nil {
+		return err
+	}
+	if err := mayKeepCalendar(p); err != nil {
+		return err
+	}
+	if slices.Contains(c.Cancelled, number) {
+		return fail(probTransition, fmt.Sprintf("meeting %d is cancelled", number))
+	}
+	held := fail(probTransition, fmt.Sprintf("meeting %d has been held and stays on the record", number))
+	run, err := s.store.Meeting(ctx, id, number)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	case run.Phase == store.MeetingCancelled:
+		return fail(probTransition, fmt.Sprintf("meeting %d is cancelled", number))
+	case run.Phase != store.MeetingWaiting && run.Phase != store.MeetingDraft:
+		return held
+	}
+	if !m.At.After(s.now()) {
+		return held
+	}
+	return nil
+}
+
+// MeetingMinutes is GET .../meetings/{number}/minutes: the current
+// version of the minutes, once recorded.
+func (s *Server) MeetingMinutes(ctx context.Context, p store.Principal, id string, number int) (lifecycle.Minutes, error) {
+	if _, _, _, _, err := s.meetingOf(ctx, p, id, number); err != nil {
+		return lifecycle.Minutes{}, err
+	}
+	run, err := s.store.Meeting(ctx, id, number)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return lifecycle.Minutes{}, err
+	}
+	if err != nil || run.Minutes == nil {
+		return lifecycle.Minutes{}, fail(probNotFound, fmt.Sprintf("no minutes of meeting %d have been recorded", number))
+	}
+	return *run.Minutes, nil
+}
+
+// StatementList is GET .../meetings/{number}/statements: the statements
+// made on the activities the reader's party takes part in, the parties
+// that owe some and have made none, and what the reader's party owes.
+type StatementList struct {
+	StatementsDue time.Time                 `json:"statements_due"`
+	Statements    []review.Statement        `json:"statements"`
+	Missing       []review.MissingStatement `json:"missing_statements"`
+	Owed          []string                  `json:"owed,omitempty"`
+}
+
+// Statements is GET .../meetings/{number}/statements.
+func (s *Server) Statements(ctx context.Context, p store.Principal, id string, number int) (StatementList, error) {
+	m, err := s.Meeting(ctx, p, id, number)
+	if err != nil {
+		return StatementList{}, err
+	}
+	return StatementList{StatementsDue: m.StatementsDue, Statements: m.Statements, Missing: m.Missing, Owed: m.Owed}, nil
 }
 
 func frameParty(f store.DialogueFrame, code string) (lifecycle.Party, bool) {
@@ -432,4 +558,139 @@ func dotted(field string) string {
 		return ""
 	}
 	return "." + field
+}
+
+// meetingNumber is the path's meeting number.
+func meetingNumber(r *http.Request) (int, error) {
+	n, err := strconv.Atoi(chi.URLParam(r, "number"))
+	if err != nil {
+		return 0, fail(probNotFound, "no such meeting")
+	}
+	return n, nil
+}
+
+func (s *Server) addMeeting(w http.ResponseWriter, r *http.Request) error {
+	var req MeetingMove
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	id := chi.URLParam(r, "dialogue")
+	c, number, err := s.AddMeeting(r.Context(), principalOf(r), id, req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/v1/dialogues/%s/meetings/%d", id, number))
+	return writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) getMeeting(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.Meeting(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) moveMeeting(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	var req MeetingMove
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	c, err := s.MoveMeeting(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) cancelMeeting(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.CancelMeeting(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	l, err := s.Statements(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) makeStatement(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	var req StatementRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	made, err := s.MakeStatement(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, made)
+}
+
+func (s *Server) getMinutes(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.MeetingMinutes(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) putMinutes(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	var content lifecycle.MinutesContent
+	if err := decode(w, r, &content); err != nil {
+		return err
+	}
+	m, err := s.RecordMinutes(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number, content)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) signMinutes(w http.ResponseWriter, r *http.Request) error {
+	number, err := meetingNumber(r)
+	if err != nil {
+		return err
+	}
+	var req SignRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	m, err := s.SignMinutes(r.Context(), principalOf(r), chi.URLParam(r, "dialogue"), number, req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, m)
 }

@@ -180,8 +180,11 @@ func (c *responseChecker) route(path string) (oapiRoute, string, bool) {
 		}
 		literals := 0
 		for j, s := range r.segments {
-			isParam := strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}")
-			if (isParam && segs[j] == "") || (!isParam && s != segs[j]) {
+			// A parameter is a whole segment or follows literal text in
+			// it (report.{format}).
+			open := strings.IndexByte(s, '{')
+			isParam := open >= 0 && strings.HasSuffix(s, "}")
+			if (isParam && (len(segs[j]) <= open || segs[j][:open] != s[:open])) || (!isParam && s != segs[j]) {
 				literals = -1
 				break
 			}

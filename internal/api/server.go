@@ -104,7 +104,8 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 }
 
 // allowedMethods lists the methods routed for a path, in a fixed order.
-// Every route pattern is literal segments and {name} parameters.
+// Every route pattern is literal segments and {name} parameters, each
+// parameter a whole segment or its end.
 func (s *Server) allowedMethods(path string) []string {
 	var out []string
 	for pattern, methods := range s.allowed {
@@ -126,8 +127,9 @@ func routeMatches(pattern, path string) bool {
 		return false
 	}
 	for i, p := range ps {
-		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
-			if xs[i] == "" {
+		// A parameter may follow literal text in its segment (report.{format}).
+		if open := strings.IndexByte(p, '{'); open >= 0 && strings.HasSuffix(p, "}") {
+			if len(xs[i]) <= open || xs[i][:open] != p[:open] {
 				return false
 			}
 		} else if p != xs[i] {
@@ -188,7 +190,19 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/dialogues/{dialogue}/calendar", s.handle(s.getCalendar))
 		r.Put("/dialogues/{dialogue}/calendar", s.handle(s.putCalendar))
 		r.Get("/dialogues/{dialogue}/meetings", s.handle(s.listMeetings))
-		r.Get("/dialogues/{dialogue}/meetings/{number}/report", s.handle(s.meetingReport))
+		r.Post("/dialogues/{dialogue}/meetings", s.handle(s.addMeeting))
+		r.Route("/dialogues/{dialogue}/meetings/{number}", func(r chi.Router) {
+			r.Get("/", s.handle(s.getMeeting))
+			r.Patch("/", s.handle(s.moveMeeting))
+			r.Delete("/", s.handle(s.cancelMeeting))
+			r.Get("/report", s.handle(s.meetingReport))
+			r.Get("/report.{format}", s.handle(s.meetingReportAs))
+			r.Get("/statements", s.handle(s.listStatements))
+			r.Post("/statements", s.handle(s.makeStatement))
+			r.Get("/minutes", s.handle(s.getMinutes))
+			r.Put("/minutes", s.handle(s.putMinutes))
+			r.Post("/minutes/signatures", s.handle(s.signMinutes))
+		})
 		r.Get("/inbox", s.handle(s.inbox))
 		r.Post("/inbox/read", s.handle(s.markRead))
 		r.Get("/me/notifications", s.handle(s.getPreferences))

@@ -80,15 +80,18 @@ func (c Calendar) Meetings(from time.Time, n int) ([]Meeting, error) {
 		return nil, err
 	}
 	loc, _ := lifecycle.LoadZone(c.Zone)
+	// Every meeting is read before the first n are taken: dates need not
+	// be in order, and a moved meeting may pass another.
+	count := maxMeetings
+	if len(c.Dates) > 0 {
+		count = len(c.Dates)
+	}
 	var out []Meeting
-	for i := 0; i < maxMeetings && len(out) < n; i++ {
+	for i := 0; i < count; i++ {
 		number := i + 1
 		var local time.Time
 		switch {
 		case len(c.Dates) > 0:
-			if i >= len(c.Dates) {
-				return out, nil
-			}
 			local = c.Dates[i]
 		default:
 			first := wall(c.First, loc)
@@ -104,7 +107,7 @@ func (c Calendar) Meetings(from time.Time, n int) ([]Meeting, error) {
 		out = append(out, Meeting{Number: number, At: at, Host: c.Hosts[i%len(c.Hosts)]})
 	}
 	slices.SortStableFunc(out, func(a, b Meeting) int { return a.At.Compare(b.At) })
-	return out, nil
+	return out[:min(len(out), max(n, 0))], nil
 }
 
 // wall reads t's date and clock time in loc.

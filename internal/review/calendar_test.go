@@ -75,6 +75,32 @@ func TestMovedAndCancelledMeetings(t *testing.T) {
 	}
 }
 
+// Meetings come in time order, the soonest n, whatever the order of the
+// dates (a meeting added later takes the next number) and wherever a move
+// puts a meeting.
+func TestMeetingsInTimeOrder(t *testing.T) {
+	dates := Calendar{Dates: []time.Time{local(2031, time.January, 10, 10, 0), local(2030, time.June, 1, 9, 0), local(2030, time.December, 1, 9, 0)},
+		Zone: "America/Panama", Hosts: []lifecycle.PartyCode{"MX", "CO"}}
+	ms, err := dates.Meetings(time.Time{}, 2)
+	want := []Meeting{
+		{2, time.Date(2030, 6, 1, 14, 0, 0, 0, time.UTC), "CO"},
+		{3, time.Date(2030, 12, 1, 14, 0, 0, 0, time.UTC), "MX"},
+	}
+	if err != nil || !slices.Equal(ms, want) {
+		t.Fatalf("the soonest two of dates out of order: %v, %v; want %v", ms, err, want)
+	}
+	rule := Calendar{First: local(2027, time.March, 15, 10, 0), Every: 6, Zone: "America/Panama", Hosts: []lifecycle.PartyCode{"PA", "US"},
+		Moved: map[int]time.Time{1: local(2027, time.October, 1, 10, 0)}}
+	ms, err = rule.Meetings(time.Time{}, 2)
+	want = []Meeting{
+		{2, time.Date(2027, 9, 15, 15, 0, 0, 0, time.UTC), "US"},
+		{1, time.Date(2027, 10, 1, 15, 0, 0, 0, time.UTC), "PA"},
+	}
+	if err != nil || !slices.Equal(ms, want) {
+		t.Fatalf("the soonest two with meeting 1 moved past 2: %v, %v; want %v", ms, err, want)
+	}
+}
+
 func TestCalendarIsChecked(t *testing.T) {
 	for name, c := range map[string]Calendar{
 		"no zone":          {First: local(2027, 1, 1, 9, 0), Every: 6, Hosts: []lifecycle.PartyCode{"PA"}},
