@@ -43,6 +43,9 @@ type Calendar struct {
 	DraftBefore      string `json:"draft_before,omitempty"`
 	StatementsBefore string `json:"statements_before,omitempty"`
 	RemindEvery      string `json:"remind_every,omitempty"`
+	// Paused pauses the calendar's schedule: no meeting's review starts
+	// while it is paused; those under way go on.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // reviewPolicy is the calendar's review offsets; the defaults for those
@@ -214,6 +217,14 @@ func storedCalendar(ctx context.Context, st *store.Store, id string) (Calendar, 
 // SetDialogueCalendar is PUT /v1/dialogues/{dialogue}/calendar: admins
 // and the coordinators of the dialogue's parties keep it.
 func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id string, c Calendar) (Calendar, error) {
+	return s.setCalendar(ctx, p, id, c, nil)
+}
+
+// setCalendar keeps c as dialogue id's calendar and has its meetings'
+// reviews follow it. With read set, it replaces only the calendar read
+// (store.ErrChanged otherwise), so that an edit made from it loses no
+// one else's.
+func (s *Server) setCalendar(ctx context.Context, p store.Principal, id string, c Calendar, read []byte) (Calendar, error) {
 	d, err := s.dialogueOf(ctx, p, id)
 	if err != nil {
 		return Calendar{}, err
@@ -233,7 +244,12 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 	if err != nil {
 		return Calendar{}, err
 	}
-	if err := s.store.SetDialogueCalendar(ctx, id, b, p.ID); err != nil {
+	if read == nil {
+		err = s.store.SetDialogueCalendar(ctx, id, b, p.ID)
+	} else {
+		err = s.store.ReplaceDialogueCalendar(ctx, id, read, b, p.ID)
+	}
+	if err != nil {
 		return Calendar{}, err
 	}
 	// The meetings' reviews follow the calendar; should Temporal be
@@ -253,6 +269,13 @@ func (s *Server) SetDialogueCalendar(ctx context.Context, p store.Principal, id 
 		}
 	}
 	if err := workflows.SetReviewSchedule(ctx, s.temporal, policy, s.now()); err != nil {
+		return Calendar{}, err
+	}
+	note := "resumed by " + p.ID
+	if c.Paused {
+		note = "paused by " + p.ID
+	}
+	if err := workflows.PauseReviewSchedule(ctx, s.temporal, id, c.Paused, note); err != nil {
 		return Calendar{}, err
 	}
 	// Runs under way follow their meeting: moved, or cancelled.

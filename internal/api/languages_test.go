@@ -303,5 +303,25 @@ func (s *stack) calendar(t *testing.T) {
 	if at, _ := nextDraft(); !at.Equal(time.Date(2027, 2, 18, 15, 0, 0, 0, time.UTC)) {
 		t.Fatalf("after moving meeting 1 its review starts at %s; want 2027-02-18 15:00 UTC", at)
 	}
+	// A paused calendar pauses the schedule, with who paused it; setting it
+	// again without pausing resumes it.
+	paused := func() (bool, string) {
+		t.Helper()
+		ctx := context.Background()
+		d, err := s.tc.ScheduleClient().GetHandle(ctx, workflows.ReviewScheduleID("hld-pa-us")).Describe(ctx)
+		if err != nil {
+			t.Fatalf("the meetings schedule: %v", err)
+		}
+		return d.Schedule.State.Paused, d.Schedule.State.Note
+	}
+	pause := cal
+	pause.Paused = true
+	want(t, s.call("pa-coordinator", "PUT", path, pause), 200)
+	if on, note := paused(); !on || note != "paused by pa-coordinator" {
+		t.Fatalf("after pausing the calendar the schedule is paused %v (%q)", on, note)
+	}
 	want(t, s.call("pa-coordinator", "PUT", path, cal), 200)
+	if on, _ := paused(); on {
+		t.Fatal("the schedule stayed paused after the calendar was set without pausing")
+	}
 }

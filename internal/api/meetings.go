@@ -378,12 +378,41 @@ func mayKeepCalendar(p store.Principal) error {
 // the calendar's meetings now and its zone, and sets it as PUT
 // .../calendar would.
 func (s *Server) editCalendar(ctx context.Context, p store.Principal, id string, edit func(c *Calendar, all []review.Meeting, loc *time.Location) error) (Calendar, error) {
-	c, err := s.DialogueCalendar(ctx, p, id)
-	if err != nil {
-		return c, err
+	if _, err := s.DialogueCalendar(ctx, p, id); err != nil {
+		return Calendar{}, err
 	}
 	if err := mayKeepCalendar(p); err != nil {
-		return c, err
+		return Calendar{}, err
+	}
+	// Two edits at once: the second finds the calendar changed, and is
+	// made again on the calendar as the first left it.
+	for range calendarEditTries - 1 {
+		c, err := s.editCalendarOnce(ctx, p, id, edit)
+		if !errors.Is(err, store.ErrChanged) {
+			return c, err
+		}
+	}
+	c, err := s.editCalendarOnce(ctx, p, id, edit)
+	if errors.Is(err, store.ErrChanged) {
+		return c, fail(probConflict, "the calendar kept changing while this change was made; try again")
+	}
+	return c, err
+}
+
+// calendarEditTries bounds how often an edit is made again on a calendar
+// others are changing.
+const calendarEditTries = 5
+
+// editCalendarOnce makes edit on the calendar as stored now, and keeps
+// it unless someone changed the calendar meanwhile (store.ErrChanged).
+func (s *Server) editCalendarOnce(ctx context.Context, p store.Principal, id string, edit func(c *Calendar, all []review.Meeting, loc *time.Location) error) (Calendar, error) {
+	read, err := s.store.DialogueCalendar(ctx, id)
+	if err != nil {
+		return Calendar{}, err
+	}
+	var c Calendar
+	if err := json.Unmarshal(read, &c); err != nil {
+		return c, fmt.Errorf("decode the calendar of dialogue %s: %w", id, err)
 	}
 	d, err := s.dialogueOf(ctx, p, id)
 	if err != nil {
@@ -404,7 +433,7 @@ func (s *Server) editCalendar(ctx context.Context, p store.Principal, id string,
 	if err := edit(&c, all, loc); err != nil {
 		return c, err
 	}
-	return s.SetDialogueCalendar(ctx, p, id, c)
+	return s.setCalendar(ctx, p, id, c, read)
 }
 
 // aheadAt is local, a meeting's local time on loc's clock, as an instant

@@ -25,6 +25,33 @@ func (q *Queries) DialogueCalendar(ctx context.Context, dialogueID string) (Dial
 	return i, err
 }
 
+const replaceDialogueCalendar = `-- name: ReplaceDialogueCalendar :execrows
+UPDATE dialogue_calendars
+SET calendar = $1, updated_by = $2, updated_at = now()
+WHERE dialogue_id = $3 AND calendar = $4::jsonb
+`
+
+type ReplaceDialogueCalendarParams struct {
+	Calendar   []byte
+	UpdatedBy  string
+	DialogueID string
+	Read       []byte
+}
+
+// Replaces the calendar only if it is still the one the caller read.
+func (q *Queries) ReplaceDialogueCalendar(ctx context.Context, arg ReplaceDialogueCalendarParams) (int64, error) {
+	result, err := q.db.Exec(ctx, replaceDialogueCalendar,
+		arg.Calendar,
+		arg.UpdatedBy,
+		arg.DialogueID,
+		arg.Read,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setDialogueCalendar = `-- name: SetDialogueCalendar :exec
 INSERT INTO dialogue_calendars (dialogue_id, calendar, updated_by, updated_at)
 VALUES ($1, $2, $3, now())

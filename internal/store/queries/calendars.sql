@@ -5,3 +5,9 @@ ON CONFLICT (dialogue_id) DO UPDATE SET calendar = EXCLUDED.calendar, updated_by
 
 -- name: DialogueCalendar :one
 SELECT * FROM dialogue_calendars WHERE dialogue_id = $1;
+
+-- name: ReplaceDialogueCalendar :execrows
+-- Replaces the calendar only if it is still the one the caller read.
+UPDATE dialogue_calendars
+SET calendar = sqlc.arg(calendar), updated_by = sqlc.arg(updated_by), updated_at = now()
+WHERE dialogue_id = sqlc.arg(dialogue_id) AND calendar = sqlc.arg(read)::jsonb;
