@@ -200,59 +200,54 @@ func (c *cycle) register(ctx workflow.Context) error {
 		return fmt.Errorf("register update %s: %w", UpdateStatement, err)
 	}
 	parties := func() []lifecycle.PartyCode { return partyCodes(s.Parties) }
-	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateMinutes,
-		func(ctx workflow.Context, r RecordMinutes) (lifecycle.Minutes, error) {
-			var next lifecycle.Minutes
-			err := c.change(ctx, func(seq func() int64) (store.MeetingChange, func(), error) {
-				m, err := lifecycle.RecordMinutes(c.minutes(), parties(), r.By, r.Language, r.Content, workflow.Now(ctx))
-				if err != nil {
-					return store.MeetingChange{}, nil, err
-				}
-				next = m
-				e := c.event(ctx, seq(), lifecycle.EventMinutesRecorded)
-				e.Actor, e.Party, e.Version = r.By.ID, r.By.Party, m.Version
-				ch := c.meetingChange(s.Phase, e)
-				ch.Minutes = &m
-				return ch, func() { s.Minutes = &m }, nil
-			}, nil)
-			return next, appError(err)
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r RecordMinutes) error {
-			if err := c.minutesOpen(); err != nil {
-				return err
-			}
-			_, err := lifecycle.RecordMinutes(c.minutes(), parties(), r.By, r.Language, r.Content, workflow.Now(ctx))
-			return appError(err)
-		}})
+	err = minutesUpdate(ctx, c, UpdateMinutes, lifecycle.EventMinutesRecorded,
+		func(m lifecycle.Minutes, r RecordMinutes, now time.Time) (lifecycle.Principal, lifecycle.Minutes, error) {
+			next, err := lifecycle.RecordMinutes(m, parties(), r.By, r.Language, r.Content, now)
+			return r.By, next, err
+		})
 	if err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateMinutes, err)
+		return err
 	}
-	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateSignMinutes,
-		func(ctx workflow.Context, r SignMinutes) (lifecycle.Minutes, error) {
+	return minutesUpdate(ctx, c, UpdateSignMinutes, lifecycle.EventMinutesSigned,
+		func(m lifecycle.Minutes, r SignMinutes, now time.Time) (lifecycle.Principal, lifecycle.Minutes, error) {
+			next, err := lifecycle.SignMinutes(m, parties(), r.By, r.Version, now)
+			return r.By, next, err
+		})
+}
+
+// minutesUpdate registers update name, which takes the minutes one step
+// (step gives who took it and the minutes after it), recorded as an event
+// of type t. Its validator refuses, before anything is recorded, a step
+// the minutes' rules refuse or one taken before the report is frozen.
+func minutesUpdate[R any](ctx workflow.Context, c *cycle, name string, t lifecycle.EventType,
+	step func(lifecycle.Minutes, R, time.Time) (lifecycle.Principal, lifecycle.Minutes, error)) error {
+	s := c.s
+	err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, r R) (lifecycle.Minutes, error) {
 			var next lifecycle.Minutes
 			err := c.change(ctx, func(seq func() int64) (store.MeetingChange, func(), error) {
-				m, err := lifecycle.SignMinutes(c.minutes(), parties(), r.By, r.Version, workflow.Now(ctx))
+				by, m, err := step(c.minutes(), r, workflow.Now(ctx))
 				if err != nil {
 					return store.MeetingChange{}, nil, err
 				}
 				next = m
-				e := c.event(ctx, seq(), lifecycle.EventMinutesSigned)
-				e.Actor, e.Party, e.Version = r.By.ID, r.By.Party, m.Version
+				e := c.event(ctx, seq(), t)
+				e.Actor, e.Party, e.Version = by.ID, by.Party, m.Version
 				ch := c.meetingChange(s.Phase, e)
 				ch.Minutes = &m
 				return ch, func() { s.Minutes = &m }, nil
 			}, nil)
 			return next, appError(err)
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r SignMinutes) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r R) error {
 			if err := c.minutesOpen(); err != nil {
 				return err
 			}
-			_, err := lifecycle.SignMinutes(c.minutes(), parties(), r.By, r.Version, workflow.Now(ctx))
+			_, _, err := step(c.minutes(), r, workflow.Now(ctx))
 			return appError(err)
 		}})
 	if err != nil {
-		return fmt.Errorf("register update %s: %w", UpdateSignMinutes, err)
+		return fmt.Errorf("register update %s: %w", name, err)
 	}
 	return nil
 }
