@@ -158,22 +158,11 @@ func (s *Server) Meeting(ctx context.Context, p store.Principal, id string, numb
 	if err != nil {
 		return MeetingDetail{}, err
 	}
-	frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen)
-	switch {
-	case err == nil:
+	// The report served is the frozen one, or the draft with the
+	// statements made so far.
+	if frozen, err := s.store.MeetingReport(ctx, id, number, store.ReportFrozen); err == nil {
 		out.ReportSHA256 = frozen.SHA256
-	case errors.Is(err, store.ErrNotFound):
-		// Until the report is frozen it is compiled afresh, without the
-		// statements: those made so far are the run's, kept in the store.
-		made, err := s.store.MeetingStatements(ctx, id, number)
-		if err != nil {
-			return MeetingDetail{}, err
-		}
-		rep = rep.WithStatements(made)
-		if !hasRole(p, "admin") {
-			rep = rep.VisibleTo(lifecycle.PartyCode(p.Party))
-		}
-	default:
+	} else if !errors.Is(err, store.ErrNotFound) {
 		return MeetingDetail{}, err
 	}
 	lang := readerLanguage(p)
