@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	devSummary   = "not in this build: it has no embedded default (see 'pacto dev')"
-	benchSummary = "not in this build: it measures the embedded default (see 'pacto bench')"
+	devSummary   = "not in this build, which has no embedded default"
+	benchSummary = devSummary
 )
 
 // errNoEmbeddedDefault is what dev and bench answer in the nodev build.
