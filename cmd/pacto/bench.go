@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -10,6 +12,9 @@ import (
 
 	"pacto/internal/bench"
 )
+
+// benchSummary is the usage line of `pacto bench`.
+const benchSummary = "measure throughput, latency, reminder lateness and memory on the embedded default"
 
 // runBench measures Pacto on the embedded default in a fresh temp dir and
 // prints a table, plus JSON to a file.

@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -20,6 +22,9 @@ import (
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
 )
+
+// devSummary is the usage line of `pacto dev`.
+const devSummary = "run everything in one process on the embedded default (PostgreSQL, Temporal, worker, API)"
 
 // runDev runs everything in one process on the embedded default: a
 // private PostgreSQL cluster and an in-process Temporal server, both kept

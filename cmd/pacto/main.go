@@ -22,8 +22,8 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"dev":       {"run everything in one process on the embedded default (PostgreSQL, Temporal, worker, API)", runDev},
-	"bench":     {"measure throughput, latency, reminder lateness and memory on the embedded default", runBench},
+	"dev":       {devSummary, runDev},
+	"bench":     {benchSummary, runBench},
 	"api":       {"serve the HTTP API (against an external Temporal and PostgreSQL)", runAPI},
 	"worker":    {"run a Temporal worker for activity workflows", runWorker},
 	"serve":     {"run the HTTP API and a worker in one process", runServe},
