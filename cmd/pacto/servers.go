@@ -117,7 +117,14 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		deliveryCfg.Logger = p.log
 		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
-		g.Go(func() error { return app.RunWorker(ctx, w) })
+		// Start before saying so: it connects, and fails within seconds
+		// when Temporal is out of reach, which ends the process.
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("the worker cannot poll Temporal at %s (namespace %s); check --temporal-address, --temporal-namespace and that the server is up: %w",
+				temporalTarget(*s.temporalAddress), namespaceOrDefault(*s.temporalNamespace), err)
+		}
+		defer w.Stop()
+		g.Go(func() error { w.Run(ctx); return nil })
 		p.log.Info("worker started", "task_queue", workflows.TaskQueue)
 	}
 	if withAPI {
@@ -168,15 +175,29 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	ns := *namespace
-	if ns == "" {
-		ns = client.DefaultNamespace
-	}
+	ns := namespaceOrDefault(*namespace)
 	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ns); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "search attributes registered on namespace %s\n", ns)
 	return nil
+}
+
+// temporalTarget names the Temporal address a process dials, for errors:
+// the flag's, else the SDK configuration's or its default.
+func temporalTarget(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return "the configured address (default " + client.DefaultHostPort + ")"
+}
+
+// namespaceOrDefault is the namespace a process uses.
+func namespaceOrDefault(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return client.DefaultNamespace
 }
 
 // httpHandler is the API with the web console at its root. signin says

@@ -108,8 +108,10 @@ type Worker struct {
 	stopOnce sync.Once
 }
 
-// Start starts polling Temporal and relaying the outbox, and sets the
-// digest schedule (in the background, as Temporal may not be up yet).
+// Start connects to Temporal and starts polling it and relaying the
+// outbox, and sets the digest schedule (in the background). It returns an
+// error, within seconds, if Temporal cannot be reached or has no such
+// namespace: a worker that cannot poll should not look as if it ran.
 func (w *Worker) Start() error {
 	if err := w.worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -173,15 +175,21 @@ func (s Starter) start(ctx context.Context, workflowID string, in workflows.Deli
 	return nil
 }
 
-// RunWorker runs w until ctx is done, then stops it (letting running
-// activities finish).
+// RunWorker starts w and runs it until ctx is done, then stops it
+// (letting running activities finish).
 func RunWorker(ctx context.Context, w *Worker) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
+	w.Run(ctx)
+	return nil
+}
+
+// Run keeps a started worker until ctx is done, then stops it (letting
+// running activities finish).
+func (w *Worker) Run(ctx context.Context) {
 	<-ctx.Done()
 	w.Stop()
-	return nil
 }
 
 // ShutdownGrace bounds how long in-flight HTTP requests may take to finish
