@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/temporal"
 
 	"pacto/internal/delivery"
@@ -41,6 +43,12 @@ type Delivering struct {
 	BaseURL string
 	HTTP    *http.Client
 	Now     func() time.Time
+	// Log gets a line for each delivery marked failed; nil means slog's
+	// default.
+	Log *slog.Logger
+	// Failed counts the deliveries marked failed, by channel; nil counts
+	// nothing.
+	Failed *prometheus.CounterVec
 }
 
 // Deliver sends one delivery. A delivery already sent is not sent again,
@@ -124,7 +132,31 @@ func (d *Delivering) send(ctx context.Context, job store.DeliveryJob) error {
 	return permanent(fmt.Errorf("delivery %s has unknown channel %q", job.ID, job.Channel))
 }
 
-// MarkDeliveryFailed records that a delivery gave up, with the last error.
+// MarkDeliveryFailed records that a delivery gave up, with the last error,
+// and tells the operator: a line in the log and the failed counter, once
+// per delivery that was pending (a retried mark is not counted again).
 func (d *Delivering) MarkDeliveryFailed(ctx context.Context, id, reason string) error {
-	return d.Store.MarkDeliveryFailed(ctx, id, reason)
+	// The job names the channel; a delivery that cannot be read is still
+	// marked, and counted under "unknown".
+	job, jobErr := d.Store.Delivery(ctx, id)
+	if err := d.Store.MarkDeliveryFailed(ctx, id, reason); err != nil {
+		return err
+	}
+	channel := job.Channel
+	switch {
+	case jobErr != nil:
+		channel = "unknown"
+	case job.Status != "pending":
+		return nil
+	}
+	if d.Failed != nil {
+		d.Failed.WithLabelValues(channel).Inc()
+	}
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.ErrorContext(ctx, "delivery failed permanently; the admin API lists it and can retry it",
+		"delivery", id, "channel", channel, "recipient", job.Recipient.ID, "reason", reason)
+	return nil
 }

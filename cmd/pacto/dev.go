@@ -163,7 +163,11 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	deliveryCfg.Logger = log
 	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log})
 	w := app.NewWorker(tc, st, deliveryCfg)
-	g.Go(func() error { return app.RunWorker(gctx, w) })
+	if err := w.Start(); err != nil {
+		return err
+	}
+	defer w.Stop()
+	g.Go(func() error { w.Run(gctx); return nil })
 	step("worker started")
 	signin := console.Options{DevSignIn: true, Providers: providers, PublicURL: *mail.publicURL}
 	if signin.PublicURL == "" {

@@ -28,7 +28,7 @@ var commands = map[string]command{
 	"worker":    {"run a Temporal worker for activity workflows", runWorker},
 	"serve":     {"run the HTTP API and a worker in one process", runServe},
 	"migrate":   {"apply the database migrations", runMigrate},
-	"setup":     {"register Pacto's search attributes on a Temporal namespace", runSetup},
+	"setup":     {"make a Temporal namespace ready: Pacto's search attributes (and the namespace, with --create-namespace)", runSetup},
 	"party":     {"create or list parties (create | list)", runParty},
 	"dialogue":  {"create or list dialogues (create | list)", runDialogue},
 	"principal": {"create, list or disable principals, and link their sign-in identities (create | list | link | identities | disable)", runPrincipal},

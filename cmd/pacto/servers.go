@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
@@ -117,7 +118,14 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		deliveryCfg.Logger = p.log
 		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
-		g.Go(func() error { return app.RunWorker(ctx, w) })
+		// Start before saying so: it connects, and fails within seconds
+		// when Temporal is out of reach, which ends the process.
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("the worker cannot poll Temporal at %s (namespace %s); check --temporal-address, --temporal-namespace and that the server is up: %w",
+				temporalTarget(*s.temporalAddress), namespaceOrDefault(*s.temporalNamespace), err)
+		}
+		defer w.Stop()
+		g.Go(func() error { w.Run(ctx); return nil })
 		p.log.Info("worker started", "task_queue", workflows.TaskQueue)
 	}
 	if withAPI {
@@ -159,8 +167,25 @@ func runMigrate(ctx context.Context, args []string, out io.Writer) error {
 func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	f := newFlags("setup", "setup [flags]")
 	address, namespace := f.temporal()
+	create := f.boolean("create-namespace", "PACTO_CREATE_NAMESPACE", false, "register the namespace if it does not exist (self-hosted clusters; on Temporal Cloud create it in the console)")
+	retentionFlag := f.str("retention", "PACTO_RETENTION", "90d", "how long a namespace created with --create-namespace keeps closed workflows' histories: days (90d) or a Go duration (2160h), at least 1d")
+	waitFlag := f.str("wait", "PACTO_SETUP_WAIT", "60s", "how long to wait for the namespace and its search attributes to become usable")
 	if err := f.parse(args); err != nil {
 		return err
+	}
+	retention, err := days("retention", *retentionFlag)
+	if err != nil {
+		return err
+	}
+	if retention < 24*time.Hour {
+		return fmt.Errorf("--retention %q: Temporal keeps histories at least a day: %w", *retentionFlag, errUsage)
+	}
+	wait, err := days("wait", *waitFlag)
+	if err != nil {
+		return err
+	}
+	if wait <= 0 {
+		return fmt.Errorf("--wait %q must be positive: %w", *waitFlag, errUsage)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tc, err := app.DialTemporal(app.TemporalConfig{Address: *address, Namespace: *namespace}, log)
@@ -168,15 +193,52 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer tc.Close()
-	ns := *namespace
-	if ns == "" {
-		ns = client.DefaultNamespace
-	}
-	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ns); err != nil {
+	ns := namespaceOrDefault(*namespace)
+	res, err := app.SetupNamespace(ctx, tc, app.Setup{Namespace: ns, Create: *create, Retention: retention, Wait: wait})
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "search attributes registered on namespace %s\n", ns)
+	if res.Created {
+		fmt.Fprintf(out, "namespace %s created (retention %s)\n", ns, *retentionFlag)
+	}
+	if res.Added {
+		fmt.Fprintf(out, "search attributes registered on namespace %s\n", ns)
+	} else {
+		fmt.Fprintf(out, "search attributes already registered on namespace %s\n", ns)
+	}
+	fmt.Fprintf(out, "search attributes usable on namespace %s (after %s)\n", ns, res.Usable.Round(time.Millisecond))
 	return nil
+}
+
+// days parses a duration flag that may also be a whole number of days
+// ("90d"), which time.ParseDuration does not read.
+func days(name, v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		var d int
+		if _, err := fmt.Sscanf(n, "%d", &d); err == nil && fmt.Sprint(d) == n && d >= 0 && d <= 36500 {
+			return time.Duration(d) * 24 * time.Hour, nil
+		}
+	} else if d, err := time.ParseDuration(v); err == nil {
+		return d, nil
+	}
+	return 0, fmt.Errorf("--%s %q: give days (90d) or a duration (2160h, 30s): %w", name, v, errUsage)
+}
+
+// temporalTarget names the Temporal address a process dials, for errors:
+// the flag's, else the SDK configuration's or its default.
+func temporalTarget(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return "the configured address (default " + client.DefaultHostPort + ")"
+}
+
+// namespaceOrDefault is the namespace a process uses.
+func namespaceOrDefault(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return client.DefaultNamespace
 }
 
 // httpHandler is the API with the web console at its root. signin says

@@ -61,7 +61,11 @@ var seedRoles = []string{"coordinator", "approver", "observer"}
 func newStack(t *testing.T) *stack { return newStackWith(t, app.Delivery{}) }
 
 // newStackWith starts the stack with the worker's delivery configured.
-func newStackWith(t *testing.T, d app.Delivery) *stack {
+func newStackWith(t *testing.T, d app.Delivery) *stack { return buildStack(t, d, true) }
+
+// buildStack starts the stack; withAttributes registers Pacto's search
+// attributes on the namespace, as `pacto setup` does.
+func buildStack(t *testing.T, d app.Delivery, withAttributes bool) *stack {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, pgtest.NewDatabase(t))
@@ -72,8 +76,10 @@ func newStackWith(t *testing.T, d app.Delivery) *stack {
 	ts := temporaltest.NewServer(temporaltest.WithT(t),
 		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(quietLogger())}))
 	tc := ts.GetDefaultClient()
-	if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
-		t.Fatal(err)
+	if withAttributes {
+		if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv := New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}})
 	// The worker makes the proposals adopted minutes agree through the

@@ -264,6 +264,11 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae):
+		case attributesUnmapped(err):
+			// An operator's to fix, and a client's to retry: the namespace
+			// lacks Pacto's search attributes, or has only just had them.
+			s.log.WarnContext(r.Context(), "Temporal namespace has no mapping for Pacto's search attributes: run `pacto setup` on it", "err", err, "request_id", middleware.GetReqID(r.Context()))
+			ae = fail(probUnavailable, notReadyDetail)
 		case unavailable(err):
 			s.log.WarnContext(r.Context(), "dependency unavailable", "err", err, "request_id", middleware.GetReqID(r.Context()))
 			ae = fail(probUnavailable, "a service Pacto depends on did not answer; try again shortly")
@@ -291,10 +296,27 @@ func unavailable(err error) bool {
 		errors.As(err, &deadline) || errors.As(err, &rateLimited) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
 		return true
 	}
+	if attributesUnmapped(err) {
+		return true
+	}
 	// Connection exceptions (08…) and operator intervention (57…, e.g. a
 	// server shutting down) are the database going away, not a bug.
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57"))
+}
+
+// notReadyDetail is the detail of a 503 for a dependency that answers but
+// is not set up for Pacto yet.
+const notReadyDetail = "a service Pacto depends on is not ready yet; try again shortly"
+
+// attributesUnmapped reports whether err is Temporal refusing a search
+// attribute its namespace has no mapping for: `pacto setup` has not run on
+// the namespace, or ran only seconds ago (a new mapping takes a while to
+// reach every frontend). Temporal says so with an InvalidArgument, which
+// is not the client's fault.
+func attributesUnmapped(err error) bool {
+	var invalid *serviceerror.InvalidArgument
+	return errors.As(err, &invalid) && strings.Contains(invalid.Message, "has no mapping defined for search attribute")
 }
 
 // statusRecorder remembers the status a handler wrote.

@@ -122,6 +122,8 @@ func Describe(err error) Problem {
 	var ae *apiError
 	switch {
 	case errors.As(err, &ae):
+	case attributesUnmapped(err):
+		ae = fail(probUnavailable, notReadyDetail)
 	case unavailable(err):
 		ae = fail(probUnavailable, "a service Pacto depends on did not answer; try again shortly")
 	default:

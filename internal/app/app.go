@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -83,18 +84,46 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	workflows.Register(w)
 	rec := &activities.Recording{Store: st}
 	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
-	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	metrics := NewWorkerMetrics()
+	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL, Log: log, Failed: metrics.DeliveriesFailed}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	dig := &activities.Digesting{Store: st}
 	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 	RegisterReviewActivities(w, st, d.Proposer)
-	log := d.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Worker{worker: w, client: c, log: log, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+	return &Worker{worker: w, client: c, log: log, emailOff: d.Mailer == nil, metrics: metrics,
+		relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
 }
+
+// WorkerMetrics are a worker's own Prometheus metrics, on a registry the
+// worker owns, for a metrics listener to serve.
+type WorkerMetrics struct {
+	Registry *prometheus.Registry
+	// DeliveriesFailed counts the deliveries marked failed (their attempts
+	// ran out, or their error cannot be retried), by channel: email,
+	// digest or webhook.
+	DeliveriesFailed *prometheus.CounterVec
+}
+
+// NewWorkerMetrics makes a worker's metrics on a registry of their own.
+func NewWorkerMetrics() *WorkerMetrics {
+	m := &WorkerMetrics{
+		Registry: prometheus.NewRegistry(),
+		DeliveriesFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pacto_deliveries_failed_total",
+			Help: "Deliveries marked failed (attempts ran out or the error cannot be retried), by channel.",
+		}, []string{"channel"}),
+	}
+	m.Registry.MustRegister(m.DeliveriesFailed)
+	return m
+}
+
+// Metrics returns the worker's own metrics.
+func (w *Worker) Metrics() *WorkerMetrics { return w.metrics }
 
 // Worker is one worker process's share of the work: the Temporal worker,
 // the outbox relay, and seeing that the daily digests' schedule exists.
@@ -102,17 +131,26 @@ type Worker struct {
 	worker   worker.Worker
 	client   client.Client
 	log      *slog.Logger
+	emailOff bool
+	metrics  *WorkerMetrics
 	relay    *Relay
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	stopOnce sync.Once
 }
 
-// Start starts polling Temporal and relaying the outbox, and sets the
-// digest schedule (in the background, as Temporal may not be up yet).
+// Start connects to Temporal and starts polling it and relaying the
+// outbox, and sets the digest schedule (in the background). It returns an
+// error, within seconds, if Temporal cannot be reached or has no such
+// namespace: a worker that cannot poll should not look as if it ran.
 func (w *Worker) Start() error {
 	if err := w.worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
+	}
+	if w.emailOff {
+		// Each such delivery fails at once and for good; say so up front
+		// rather than only as failures pile up.
+		w.log.Warn("email is not configured on this worker: email and digest deliveries will fail until PACTO_SMTP_HOST is set")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
@@ -173,15 +211,21 @@ func (s Starter) start(ctx context.Context, workflowID string, in workflows.Deli
 	return nil
 }
 
-// RunWorker runs w until ctx is done, then stops it (letting running
-// activities finish).
+// RunWorker starts w and runs it until ctx is done, then stops it
+// (letting running activities finish).
 func RunWorker(ctx context.Context, w *Worker) error {
 	if err := w.Start(); err != nil {
 		return err
 	}
+	w.Run(ctx)
+	return nil
+}
+
+// Run keeps a started worker until ctx is done, then stops it (letting
+// running activities finish).
+func (w *Worker) Run(ctx context.Context) {
 	<-ctx.Done()
 	w.Stop()
-	return nil
 }
 
 // ShutdownGrace bounds how long in-flight HTTP requests may take to finish
