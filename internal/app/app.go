@@ -18,10 +18,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"pacto/activities"
+	"pacto/internal/codec"
 	"pacto/internal/delivery"
 	"pacto/internal/store"
 	"pacto/workflows"
@@ -33,6 +35,10 @@ import (
 type TemporalConfig struct {
 	Address   string
 	Namespace string
+	// Codec, when set, encodes every payload the client and its workers
+	// send, failures' messages included (see internal/codec); nil stores
+	// them in plain text.
+	Codec converter.PayloadCodec
 }
 
 // DialTemporal connects to Temporal, lazily: the process starts even if
@@ -52,6 +58,10 @@ func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
 		opts.HostPort = client.DefaultHostPort
 	}
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal"))
+	if cfg.Codec != nil {
+		opts.DataConverter = codec.DataConverter(cfg.Codec)
+		opts.FailureConverter = codec.FailureConverter(opts.DataConverter)
+	}
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -73,6 +83,10 @@ type Delivery struct {
 	// Proposer makes the proposals that adopted meeting minutes agreed
 	// (the API's own Propose); nil leaves them for people to propose.
 	Proposer activities.Proposer
+	// DataConverter is the one the client was made with (see
+	// TemporalConfig.Codec): the worker reads the digest schedule's
+	// arguments with it. nil is the SDK's default.
+	DataConverter converter.DataConverter
 }
 
 // NewWorker returns a worker for Pacto's task queue with the activity,
@@ -93,7 +107,7 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{worker: w, client: c, log: log, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+	return &Worker{worker: w, client: c, log: log, dc: d.DataConverter, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
 }
 
 // Worker is one worker process's share of the work: the Temporal worker,
@@ -102,6 +116,7 @@ type Worker struct {
 	worker   worker.Worker
 	client   client.Client
 	log      *slog.Logger
+	dc       converter.DataConverter
 	relay    *Relay
 	stop     context.CancelFunc
 	done     sync.WaitGroup
@@ -117,7 +132,7 @@ func (w *Worker) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
 	w.done.Go(func() { w.relay.Run(ctx) })
-	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.log) })
+	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.dc, w.log) })
 	return nil
 }
 
