@@ -58,15 +58,24 @@ func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
 		opts.HostPort = client.DefaultHostPort
 	}
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal"))
-	if cfg.Codec != nil {
-		opts.DataConverter = codec.DataConverter(cfg.Codec)
-		opts.FailureConverter = codec.FailureConverter(opts.DataConverter)
+	if dc := cfg.DataConverter(); dc != nil {
+		opts.DataConverter = dc
+		opts.FailureConverter = codec.FailureConverter(dc)
 	}
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
 	}
 	return c, nil
+}
+
+// DataConverter is the data converter of the clients DialTemporal makes
+// with cfg: nil (the SDK's default) without a codec.
+func (cfg TemporalConfig) DataConverter() converter.DataConverter {
+	if cfg.Codec == nil {
+		return nil
+	}
+	return codec.DataConverter(cfg.Codec)
 }
 
 // Delivery configures how the worker sends the outbox.
