@@ -19,6 +19,7 @@ import (
 	"regexp"
 
 	commonpb "go.temporal.io/api/common/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
@@ -190,5 +191,22 @@ func DataConverter(c converter.PayloadCodec) converter.DataConverter {
 // payload encoded by dc, so that what a failure says (a refusal can quote
 // an activity's title) is encrypted too.
 func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
+	return copyingFailureConverter{temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})}
+}
+
+// copyingFailureConverter reads each failure from a copy. The SDK's
+// default converter decodes the message and stack trace into the failure
+// it is given, and a worker reads a failed local activity's result from
+// the very failure it then sends to the server in the activity's marker:
+// the history would hold the message in plain text beside its encrypted
+// copy.
+type copyingFailureConverter struct {
+	converter.FailureConverter
+}
+
+func (c copyingFailureConverter) FailureToError(f *failurepb.Failure) error {
+	if f == nil {
+		return nil
+	}
+	return c.FailureConverter.FailureToError(proto.Clone(f).(*failurepb.Failure))
 }

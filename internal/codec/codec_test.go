@@ -326,7 +326,13 @@ func TestConvertersSealValuesAndFailures(t *testing.T) {
 	if bytes.Contains(raw, []byte("Capacitaci")) || bytes.Contains(raw, []byte("missing in English")) {
 		t.Fatalf("the failure shows its text: %q", raw)
 	}
+	before := proto.Clone(f)
 	err = fc.FailureToError(f)
+	// Reading a failure leaves it as it was: a worker sends some it has
+	// read on to the server.
+	if !proto.Equal(f, before) || f.GetMessage() != "Encoded failure" {
+		t.Fatalf("reading the failure changed it: message %q", f.GetMessage())
+	}
 	var ae *temporal.ApplicationError
 	if !errors.As(err, &ae) || !strings.Contains(ae.Message(), title) || ae.Type() != "invalid" {
 		t.Fatalf("the failure reads back as %v", err)
