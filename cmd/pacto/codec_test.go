@@ -20,13 +20,20 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/server/temporaltest"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"pacto/internal/app"
 	"pacto/internal/codec"
+	"pacto/internal/pgtest"
+	"pacto/internal/store"
+	"pacto/workflows"
 
 	// The SQLite driver the embedded Temporal server writes with.
 	_ "modernc.org/sqlite"
@@ -391,4 +398,193 @@ func payloadText(t *testing.T, ps []*commonpb.Payload) string {
 		s.Write(p.Data)
 	}
 	return s.String()
+}
+
+// payloadKeys lists, for every payload in the history's events (inputs,
+// results, update answers, failures' encoded attributes, markers), the
+// key that sealed it, or "plain" for a payload stored unencrypted.
+func payloadKeys(t *testing.T, c client.Client, workflowID string) map[string]int {
+	t.Helper()
+	keys := map[string]int{}
+	var visit func(m protoreflect.Message)
+	visit = func(m protoreflect.Message) {
+		if p, ok := m.Interface().(*commonpb.Payload); ok {
+			if string(p.Metadata[converter.MetadataEncoding]) == codec.EncodingEncrypted {
+				keys[string(p.Metadata[codec.MetadataKeyID])]++
+			} else {
+				keys["plain"]++
+			}
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				for i := range v.List().Len() {
+					visit(v.List().Get(i).Message())
+				}
+			case fd.IsMap() && fd.MapValue().Message() != nil:
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool { visit(mv.Message()); return true })
+			case fd.Message() != nil && !fd.IsList() && !fd.IsMap():
+				visit(v.Message())
+			}
+			return true
+		})
+	}
+	it := c.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Search attributes are the server's to read: never encoded.
+		e = proto.Clone(e).(*historypb.HistoryEvent)
+		if a := e.GetWorkflowExecutionStartedEventAttributes(); a != nil {
+			a.SearchAttributes = nil
+		}
+		if a := e.GetUpsertWorkflowSearchAttributesEventAttributes(); a != nil {
+			a.SearchAttributes = nil
+		}
+		visit(e.ProtoReflect())
+	}
+	return keys
+}
+
+// The production processes, as an operator turns the codec on and then
+// rotates its key: an activity proposed while payloads were plain goes on
+// once `pacto serve` restarts with key A, and again once it restarts with
+// A and B, while new payloads are sealed under B; its history then holds
+// payloads of all three eras and every one still reads, through the
+// worker and through the codec endpoint. Without a key the process warns
+// that payloads are stored in plain text.
+func TestServeTurnsTheCodecOnAndRotatesItsKey(t *testing.T) {
+	ctx := context.Background()
+	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(client.Options{
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+	}))
+	if _, err := workflows.RegisterSearchAttributes(ctx, ts.GetDefaultClient(), ts.GetDefaultNamespace()); err != nil {
+		t.Fatal(err)
+	}
+	db := pgtest.NewDatabase(t)
+	httpPort := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	env := []string{
+		"PACTO_DATABASE_URL=" + db, "TEMPORAL_ADDRESS=" + ts.GetFrontendHostPort(),
+		"TEMPORAL_NAMESPACE=" + ts.GetDefaultNamespace(), "PACTO_LOG_LEVEL=info", "PACTO_LOG_FORMAT=text",
+		codec.EnvKeysFile + "=",
+	}
+	if err := start(t, env, "migrate").wait(t, time.Minute); err != nil {
+		t.Fatalf("pacto migrate: %v", err)
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
+	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
+		t.Fatal(err)
+	}
+	var tokens map[string]string
+	b, _ := os.ReadFile(tokensFile)
+	if err := json.Unmarshal(b, &tokens); err != nil {
+		t.Fatal(err)
+	}
+	pa := apiClient{t, base, tokens["pa-coordinator"]}
+	approve := func(who, id string, version int) map[string]any {
+		return apiClient{t, base, tokens[who]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": version, "decision": "approve"}, 200)
+	}
+	propose := func(title string) string {
+		return pa.must("POST", "/v1/activities", map[string]any{
+			"dialogue": "hld-pa-us", "parties": []string{"PA", "US"}, "title": map[string]string{"es": title, "en": title},
+			"milestones": []map[string]any{{"id": "m1", "title": map[string]string{"es": "Informe", "en": "Report"}, "owner": "PA", "due": "P1Y"}},
+		}, 201)["id"].(string)
+	}
+	serve := func(keys ...codec.Key) *proc {
+		t.Helper()
+		var ring []string
+		for _, k := range keys {
+			ring = append(ring, codec.FormatKey(k))
+		}
+		p := start(t, append(env, codec.EnvKeys+"="+strings.Join(ring, ","), codecOriginEnv+"=https://temporal.example.gov"),
+			"serve", "--http", fmt.Sprintf("127.0.0.1:%d", httpPort))
+		waitReady(t, p, base, 2*time.Minute)
+		return p
+	}
+	keyA, keyB := mustKey(t, "2026-01"), mustKey(t, "2026-07")
+
+	// No key: plain, and said so.
+	p := serve()
+	if !strings.Contains(p.out.String(), "plain text") {
+		t.Fatalf("no warning without a key:\n%s", p.out.String())
+	}
+	x := propose("Before the codec")
+	if err := p.kill(t, syscall.SIGTERM, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	// Key A: the plain history goes on.
+	p = serve(keyA)
+	if !strings.Contains(p.out.String(), "encrypting_key=2026-01") {
+		t.Fatalf("the start does not name the encrypting key:\n%s", p.out.String())
+	}
+	approve("pa-approver", x, 1)
+	y := propose("Under key A")
+	if err := p.kill(t, syscall.SIGTERM, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	// A and B, B newest: B encrypts, A still reads.
+	p = serve(keyA, keyB)
+	if out := p.out.String(); !strings.Contains(out, "encrypting_key=2026-07") || strings.Contains(out, strings.TrimPrefix(codec.FormatKey(keyB), "2026-07:")) {
+		t.Fatalf("the start names the wrong key, or shows a secret:\n%s", out)
+	}
+	if v := approve("us-approver", x, 1); v["status"] != "active" {
+		t.Fatalf("the activity from before the codec: %v", v["status"])
+	}
+	approve("pa-approver", y, 1)
+	if v := approve("us-approver", y, 1); v["status"] != "active" {
+		t.Fatalf("the activity from under key A: %v", v["status"])
+	}
+
+	tc := plainClient(t, ts.GetFrontendHostPort(), ts.GetDefaultNamespace())
+	if got := payloadKeys(t, tc, x); got["plain"] == 0 || got["2026-01"] == 0 || got["2026-07"] == 0 {
+		t.Fatalf("the first activity's payloads by key: %v; want plain, 2026-01 and 2026-07", got)
+	}
+	if got := payloadKeys(t, tc, y); got["plain"] != 0 || got["2026-01"] == 0 || got["2026-07"] == 0 {
+		t.Fatalf("the second activity's payloads by key: %v; want 2026-01 and 2026-07 only", got)
+	}
+	_, input := rawHistory(t, tc, y)
+	if string(input[0].Metadata[codec.MetadataKeyID]) != "2026-01" {
+		t.Fatalf("the second activity's input is under %q", input[0].Metadata[codec.MetadataKeyID])
+	}
+	status, dec, body := decodeThrough(t, http.DefaultClient, base+"/codec", input, "Authorization", "Bearer "+tokens["admin"])
+	if status != 200 || !strings.Contains(payloadText(t, dec), "Under key A") {
+		t.Fatalf("decode the input under the older key: %d %s", status, body)
+	}
+	// The Web UI's origin is served; others are not.
+	for origin, want := range map[string]string{"https://temporal.example.gov": "https://temporal.example.gov", "https://other.example.gov": ""} {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/codec/decode", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != want {
+			t.Errorf("preflight from %s: allowed %q, want %q", origin, got, want)
+		}
+	}
+	if err := p.kill(t, syscall.SIGTERM, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustKey(t *testing.T, id string) codec.Key {
+	t.Helper()
+	k, err := codec.NewKey(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
