@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"pacto/internal/codec"
 	"pacto/workflows"
 )
 
@@ -60,7 +61,8 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client, dc converter.Dat
 	}
 	err = sc.GetHandle(ctx, workflows.DigestScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			if digestActionVersion(in.Description.Schedule.Action, dc) >= workflows.DigestVersion {
+			v := digestActionVersion(in.Description.Schedule.Action, dc)
+			if v > workflows.DigestVersion || (v == workflows.DigestVersion && encodedAsNow(in.Description.Schedule.Action, dc)) {
 				// As new as this build's, or newer: a worker of an older
 				// build, still running, does not turn it back.
 				return nil, temporal.ErrSkipScheduleUpdate
@@ -93,6 +95,26 @@ func digestActionVersion(a client.ScheduleAction, dc converter.DataConverter) in
 		return 0
 	}
 	return in.Version
+}
+
+// encodedAsNow reports whether the schedule's arguments (of an action
+// digestActionVersion could read) are encoded as dc encodes today: with
+// the same encoding and, when encrypted, under the same key. Arguments
+// stored in plain text before the codec was turned on, or sealed under a
+// key since rotated, are rewritten, so that the schedule does not keep
+// needing a key about to be retired.
+func encodedAsNow(a client.ScheduleAction, dc converter.DataConverter) bool {
+	stored := a.(*client.ScheduleWorkflowAction).Args[0].(*commonpb.Payload)
+	fresh, err := dc.ToPayload(workflows.DigestInput{Version: workflows.DigestVersion})
+	if err != nil {
+		return true // nothing better to write
+	}
+	for _, k := range []string{converter.MetadataEncoding, codec.MetadataKeyID} {
+		if string(stored.GetMetadata()[k]) != string(fresh.GetMetadata()[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // keepDigestSchedule ensures the digest schedule, trying again with
