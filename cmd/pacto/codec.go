@@ -58,16 +58,13 @@ func (c codecFlags) origins() ([]string, error) {
 	return o, nil
 }
 
-// devKeysFile holds `pacto dev`'s generated key, in the data dir.
-const devKeysFile = "codec-keys"
-
 // devCodec is the configured codec, or else the data dir's own key, made
 // on the first start and kept.
 func (c codecFlags) devCodec(dir string) (cx *codec.Codec, where string, created bool, err error) {
 	if cx, err = c.load(); err != nil || cx != nil {
 		return cx, "the configured keys", false, err
 	}
-	path := filepath.Join(dir, devKeysFile)
+	path := filepath.Join(dir, codec.DevKeysFile)
 	cx, created, err = codec.LoadOrCreate(path)
 	return cx, path, created, err
 }

@@ -233,7 +233,7 @@ func TestDevEncryptsPayloadsInTemporal(t *testing.T) {
 	dev := start(t, env, args...)
 	waitReady(t, dev, base, 3*time.Minute)
 	tokens := readTokens(t, dir)
-	keyFile := filepath.Join(dir, devKeysFile)
+	keyFile := filepath.Join(dir, codec.DevKeysFile)
 	fi, err := os.Stat(keyFile)
 	if err != nil {
 		t.Fatal(err)

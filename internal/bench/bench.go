@@ -170,7 +170,7 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	cleanups = append(cleanups, func() { _ = e.ts.Stop(context.Background()) })
 	// Payloads are encrypted, as in `pacto dev` and production, so the
 	// figures include the codec's cost.
-	cx, _, err := codec.LoadOrCreate(filepath.Join(dir, "codec-keys"))
+	cx, _, err := codec.LoadOrCreate(filepath.Join(dir, codec.DevKeysFile))
 	if err != nil {
 		return fail(err)
 	}

@@ -120,6 +120,10 @@ func fromText(text string) (*Codec, error) {
 	return New(keys)
 }
 
+// DevKeysFile is the name of the key file LoadOrCreate keeps in a
+// development data directory.
+const DevKeysFile = "codec-keys"
+
 // LoadOrCreate builds the codec from the key file at path, first writing
 // one there (mode 0600) with a fresh random key if there is none. It
 // reports whether it created the file. For `pacto dev` and the benchmark:
