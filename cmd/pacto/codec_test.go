@@ -338,6 +338,23 @@ func TestDevEncryptsPayloadsInTemporal(t *testing.T) {
 		t.Fatalf("the UI's codec settings: %+v, %v", settings.Codec, err)
 	}
 
+	// In a browser, the Web UI's page of the run shows the title once the
+	// admin has signed in to the console, and not before.
+	d, err := tc.DescribeWorkflowExecution(context.Background(), id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID, uiBase := d.GetWorkflowExecutionInfo().GetExecution().GetRunId(), "http://127.0.0.1:"+fmt.Sprint(uiPort)
+	if uiShows(t, base, uiBase, id, runID, "", secretTitleES, 5*time.Second) {
+		t.Fatal("the Web UI shows the title to a browser nobody signed in to")
+	}
+	if uiShows(t, base, uiBase, id, runID, "pa-coordinator", secretTitleES, 5*time.Second) {
+		t.Fatal("the Web UI shows the title to a coordinator")
+	}
+	if !uiShows(t, base, uiBase, id, runID, "admin", secretTitleES, 30*time.Second) {
+		t.Fatal("the Web UI does not show the title to the admin signed in to the console")
+	}
+
 	startPlainWorkflow(t, tc)
 	if err := dev.kill(t, syscall.SIGTERM, 60*time.Second); err != nil {
 		t.Fatalf("SIGTERM: %v", err)
