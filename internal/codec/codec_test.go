@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -340,5 +341,51 @@ func TestConvertersSealValuesAndFailures(t *testing.T) {
 	var details map[string]string
 	if err := ae.Details(&details); err != nil || details["title"] != title {
 		t.Fatalf("details %v, %v", details, err)
+	}
+}
+
+// Processes starting together on one directory end up with one key, and
+// no file is left beside it.
+func TestLoadOrCreateRaces(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, DevKeysFile)
+	const n = 8
+	ids := make(chan string, n)
+	made := make(chan bool, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			c, created, err := LoadOrCreate(path)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- c.EncryptingKey()
+			made <- created
+		})
+	}
+	wg.Wait()
+	close(ids)
+	close(made)
+	first, creators := "", 0
+	for id := range ids {
+		if first == "" {
+			first = id
+		}
+		if id != first {
+			t.Fatalf("keys %s and %s from one directory", first, id)
+		}
+	}
+	for c := range made {
+		if c {
+			creators++
+		}
+	}
+	if creators != 1 {
+		t.Fatalf("%d processes say they made the key", creators)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("the directory holds %d entries: %v", len(entries), entries)
 	}
 }

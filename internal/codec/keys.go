@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -151,27 +152,28 @@ func LoadOrCreate(path string) (c *Codec, created bool, err error) {
 
 // writeNew writes content to a new file at path, mode 0600, and reports
 // whether it did: a file another process wrote first is left as it is.
+// The file appears whole or not at all (written aside, then linked), so a
+// process killed half way leaves no empty key file behind.
 func writeNew(path, content string) (bool, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return false, nil
-	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*") // mode 0600
 	if err != nil {
 		return false, fmt.Errorf("payload codec: create key file: %w", err)
 	}
-	if _, err := f.WriteString(content); err != nil {
-		f.Close()
-		os.Remove(path)
+	defer os.Remove(f.Name())
+	_, err = f.WriteString(content)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return false, fmt.Errorf("payload codec: write key file: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return false, fmt.Errorf("payload codec: write key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(path)
-		return false, fmt.Errorf("payload codec: write key file: %w", err)
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("payload codec: create key file: %w", err)
 	}
 	return true, nil
 }
