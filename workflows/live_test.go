@@ -31,6 +31,7 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"pacto/activities"
+	"pacto/internal/codec"
 	"pacto/internal/lifecycle"
 	"pacto/internal/store"
 )
@@ -52,9 +53,18 @@ func quietLogger() sdklog.Logger {
 // state in runs before version 2, a state hash from version 2) and the
 // run's final state or continue-as-new input, so a change that alters
 // only the state fails replay too.
-func replay(id string, h *historypb.History) error {
-	c := &capture{updates: map[string]*commonpb.Payloads{}}
-	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{Interceptors: []interceptor.WorkerInterceptor{c}})
+func replay(id string, h *historypb.History) error { return replayWith(id, h, nil) }
+
+// replayWith replays a history written through the payload codec pc (nil:
+// none), decoding it as a worker with that codec does.
+func replayWith(id string, h *historypb.History, pc converter.PayloadCodec) error {
+	c := &capture{updates: map[string]*commonpb.Payloads{}, codec: pc}
+	opts := worker.WorkflowReplayerOptions{Interceptors: []interceptor.WorkerInterceptor{c}}
+	if pc != nil {
+		opts.DataConverter = codec.DataConverter(pc)
+		opts.FailureConverter = codec.FailureConverter(opts.DataConverter)
+	}
+	r, err := worker.NewWorkflowReplayerWithOptions(opts)
 	if err != nil {
 		return err
 	}
@@ -74,6 +84,9 @@ type capture struct {
 	updates map[string]*commonpb.Payloads
 	result  *commonpb.Payloads
 	errs    []error
+	// codec, when set, decodes the recorded answers, and a replayed
+	// continue-as-new input, before they are compared.
+	codec converter.PayloadCodec
 }
 
 func (c *capture) InterceptWorkflow(_ workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
@@ -134,6 +147,16 @@ func (c *capture) compare(h *historypb.History) error {
 		return err
 	}
 	same := func(what string, recorded, replayed *commonpb.Payloads) error {
+		if c.codec != nil {
+			// A continue-as-new input is replayed encoded too.
+			for _, p := range []**commonpb.Payloads{&recorded, &replayed} {
+				plain, err := c.codec.Decode((*p).GetPayloads())
+				if err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				*p = &commonpb.Payloads{Payloads: plain}
+			}
+		}
 		a, b := payloadData(recorded), payloadData(replayed)
 		if !bytes.Equal(a, b) {
 			return fmt.Errorf("%s differs on replay:\nrecorded %s\nreplayed %s", what, a, b)
@@ -209,6 +232,8 @@ type live struct {
 	c      client.Client
 	rec    *recorder
 	sender *sender
+	// codec is the payload codec of the client and worker; nil for none.
+	codec converter.PayloadCodec
 }
 
 // sender is the live test's Deliver and MarkDeliveryFailed: "flaky" fails
@@ -251,10 +276,18 @@ func (s *sender) MarkDeliveryFailed(_ context.Context, id, reason string) error 
 	return nil
 }
 
-func startLive(t *testing.T) *live {
+func startLive(t *testing.T) *live { return startLiveWith(t, nil) }
+
+// startLiveWith starts the live harness with its client and worker
+// encoding every payload and failure through pc (nil: none).
+func startLiveWith(t *testing.T, pc converter.PayloadCodec) *live {
 	t.Helper()
-	ts := temporaltest.NewServer(temporaltest.WithT(t),
-		temporaltest.WithBaseClientOptions(client.Options{Logger: quietLogger()}))
+	opts := client.Options{Logger: quietLogger()}
+	if pc != nil {
+		opts.DataConverter = codec.DataConverter(pc)
+		opts.FailureConverter = codec.FailureConverter(opts.DataConverter)
+	}
+	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseClientOptions(opts))
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -271,7 +304,7 @@ func startLive(t *testing.T) *live {
 		r.RegisterActivityWithOptions(snd.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 		registerReviewer(r)
 	})
-	return &live{t: t, ts: ts, c: c, rec: rec, sender: snd}
+	return &live{t: t, ts: ts, c: c, rec: rec, sender: snd, codec: pc}
 }
 
 func (l *live) start(actor lifecycle.Principal, p lifecycle.Propose) client.WorkflowRun {
@@ -363,10 +396,11 @@ func (l *live) history(id, runID string) *historypb.History {
 // writes it to testdata under its workflow ID.
 func (l *live) replayAndKeep(id string, h *historypb.History) {
 	l.t.Helper()
-	if err := replay(id, h); err != nil {
+	if err := replayWith(id, h, l.codec); err != nil {
 		l.t.Fatalf("replay %s: %v", id, err)
 	}
-	if !*recordHistories {
+	if !*recordHistories || l.codec != nil {
+		// The recordings stay plain: replay reads them without a codec.
 		return
 	}
 	b, err := temporalproto.CustomJSONMarshalOptions{Indent: " "}.Marshal(h)
@@ -671,7 +705,7 @@ func (l *live) continueAsNew(t *testing.T) {
 		if len(h.Events) >= MaxHistoryEvents {
 			t.Errorf("run %d has %d events; the bound is %d", runs, len(h.Events), MaxHistoryEvents)
 		}
-		if err := replay(id, h); err != nil {
+		if err := replayWith(id, h, l.codec); err != nil {
 			t.Fatalf("replay run %d: %v", runs, err)
 		}
 		runID = h.Events[len(h.Events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()

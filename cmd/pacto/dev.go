@@ -39,8 +39,13 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
 	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
 	mail := f.mail()
+	cf := f.codec(true)
 	f.note(oidcHelp)
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	origins, err := cf.origins()
+	if err != nil {
 		return err
 	}
 	// The dev sign-in page stays; configured providers are offered beside it.
@@ -83,6 +88,17 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	step("data dir %s", dir)
+	// Payloads are encrypted here as in production, under a key of the
+	// data dir's own unless keys are configured.
+	cx, keysAt, keyMade, err := cf.devCodec(dir)
+	if err != nil {
+		return err
+	}
+	if keyMade {
+		step("payload key %s made, kept in %s (Temporal's data here is unreadable without it)", cx.EncryptingKey(), keysAt)
+	} else {
+		step("payload key %s, from %s", cx.EncryptingKey(), keysAt)
+	}
 
 	// Listen first, so a busy port fails before anything starts.
 	ln, err := listen(*httpAddr)
@@ -114,14 +130,22 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	defer st.Close()
 	step("database migrated")
 
-	tsrv, err := devserver.Start(ctx, devserver.Options{DataDir: filepath.Join(dir, "temporal"), FrontendPort: tport, UIPort: uport, Logger: log})
+	base := "http://" + ln.Addr().String()
+	// The Web UI's pages decode payloads through the API, as the admin
+	// signed in to the console.
+	tsrv, err := devserver.Start(ctx, devserver.Options{DataDir: filepath.Join(dir, "temporal"), FrontendPort: tport, UIPort: uport, Logger: log,
+		UICodecEndpoint: base + "/codec"})
 	if err != nil {
 		return fmt.Errorf("start Temporal: %w", err)
 	}
 	defer stopWithin(log, "Temporal", tsrv.Stop)
 	step("Temporal on %s, namespace %s", tsrv.FrontendAddress(), tsrv.Namespace())
 
-	tc, err := app.DialTemporal(app.TemporalConfig{Address: tsrv.FrontendAddress(), Namespace: tsrv.Namespace()}, log)
+	if ui := tsrv.UIAddress(); ui != "" {
+		origins = append(origins, "http://"+ui)
+	}
+	tcfg := app.TemporalConfig{Address: tsrv.FrontendAddress(), Namespace: tsrv.Namespace(), Codec: cx}
+	tc, err := app.DialTemporal(tcfg, log)
 	if err != nil {
 		return err
 	}
@@ -162,6 +186,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	g, gctx := errgroup.WithContext(ctx)
 	deliveryCfg.Logger = log
 	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log})
+	deliveryCfg.DataConverter = tcfg.DataConverter()
 	w := app.NewWorker(tc, st, deliveryCfg)
 	if err := w.Start(); err != nil {
 		return err
@@ -173,18 +198,17 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	if signin.PublicURL == "" {
 		signin.PublicURL = "http://" + ln.Addr().String()
 	}
-	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, signin)
+	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, signin, codecEndpoint{codec: cx, origins: origins})
 	if err != nil {
 		return err
 	}
 	g.Go(func() error { return app.ServeHTTP(gctx, ln, h, log) })
 
-	base := "http://" + ln.Addr().String()
 	step("ready in %s", time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(out, "\n  Console    %s/   (sign in as any demo principal)\n", base)
 	fmt.Fprintf(out, "  API        %s/v1   (reference: %s/docs)\n", base, base)
 	if ui := tsrv.UIAddress(); ui != "" {
-		fmt.Fprintf(out, "  Temporal   http://%s   (Web UI)\n", ui)
+		fmt.Fprintf(out, "  Temporal   http://%s   (Web UI; payloads decode for the admin signed in to the console)\n", ui)
 	}
 	fmt.Fprintf(out, "  Temporal   %s   (frontend, namespace %s)\n  PostgreSQL %s\n  Tokens     %s\n\nPress Ctrl-C to stop.\n",
 		tsrv.FrontendAddress(), tsrv.Namespace(), redact(dbURL), tokensFile)

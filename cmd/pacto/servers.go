@@ -12,24 +12,29 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"golang.org/x/sync/errgroup"
 
 	"pacto/internal/api"
 	"pacto/internal/app"
+	"pacto/internal/codec"
 	"pacto/internal/console"
 	"pacto/internal/store"
 	"pacto/workflows"
 )
 
 // process is what the server commands share: a logger, the store and a
-// Temporal client, closed together.
+// Temporal client, closed together, and the payload codec (nil: none).
 type process struct {
 	log      *slog.Logger
 	store    *store.Store
 	temporal client.Client
+	codec    *codec.Codec
+	// dc is the Temporal client's data converter.
+	dc converter.DataConverter
 }
 
-func openProcess(ctx context.Context, s serverFlags) (*process, error) {
+func openProcess(ctx context.Context, s serverFlags, cf codecFlags) (*process, error) {
 	if err := required("database-url", *s.databaseURL); err != nil {
 		return nil, err
 	}
@@ -37,16 +42,22 @@ func openProcess(ctx context.Context, s serverFlags) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	cx, err := cf.load()
+	if err != nil {
+		return nil, err
+	}
+	logCodec(log, cx)
 	st, err := store.OpenLazy(ctx, *s.databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	tc, err := app.DialTemporal(app.TemporalConfig{Address: *s.temporalAddress, Namespace: *s.temporalNamespace}, log)
+	cfg := app.TemporalConfig{Address: *s.temporalAddress, Namespace: *s.temporalNamespace, Codec: payloadCodec(cx)}
+	tc, err := app.DialTemporal(cfg, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	return &process{log: log, store: st, temporal: tc}, nil
+	return &process{log: log, store: st, temporal: tc, codec: cx, dc: cfg.DataConverter()}, nil
 }
 
 func (p *process) close() {
@@ -85,10 +96,15 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		httpAddr = nil
 	}
 	mail := f.mail()
+	cf := f.codec(withAPI)
 	if withAPI {
 		f.note(oidcHelp)
 	}
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	origins, err := cf.origins()
+	if err != nil {
 		return err
 	}
 	deliveryCfg, err := mail.delivery(nil)
@@ -108,7 +124,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		}
 		signin.SecureCookies = strings.HasPrefix(deliveryCfg.BaseURL, "https://")
 	}
-	p, err := openProcess(ctx, s)
+	p, err := openProcess(ctx, s, cf)
 	if err != nil {
 		return err
 	}
@@ -117,6 +133,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	if withWorker {
 		deliveryCfg.Logger = p.log
 		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
+		deliveryCfg.DataConverter = p.dc
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
 		// Start before saying so: it connects, and fails within seconds
 		// when Temporal is out of reach, which ends the process.
@@ -133,12 +150,19 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		if err != nil {
 			return err
 		}
-		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, signin)
+		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, signin,
+			codecEndpoint{codec: p.codec, origins: origins})
 		if err != nil {
 			return err
 		}
 		g.Go(func() error { return app.ServeHTTP(ctx, ln, h, p.log) })
 		p.log.Info("http api listening", "addr", ln.Addr().String())
+		switch {
+		case p.codec != nil && len(origins) > 0:
+			p.log.Info("codec endpoint serves the Temporal Web UI", "path", "/codec", "origins", strings.Join(origins, ","))
+		case p.codec == nil && len(origins) > 0:
+			p.log.Warn("no codec endpoint: " + codecOriginEnv + " is set but no payload codec key is")
+		}
 		for _, idp := range signin.Providers {
 			p.log.Info("console sign-in through an identity provider", "party", idp.Party, "issuer", idp.Issuer, "match_email", idp.MatchEmail)
 		}
@@ -170,6 +194,7 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	create := f.boolean("create-namespace", "PACTO_CREATE_NAMESPACE", false, "register the namespace if it does not exist (self-hosted clusters; on Temporal Cloud create it in the console)")
 	retentionFlag := f.str("retention", "PACTO_RETENTION", "90d", "how long a namespace created with --create-namespace keeps closed workflows' histories: days (90d) or a Go duration (2160h), at least 1d")
 	waitFlag := f.str("wait", "PACTO_SETUP_WAIT", "60s", "how long to wait for the namespace and its search attributes to become usable")
+	cf := f.codec(false)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -187,8 +212,12 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	if wait <= 0 {
 		return fmt.Errorf("--wait %q must be positive: %w", *waitFlag, errUsage)
 	}
+	cx, err := cf.load()
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tc, err := app.DialTemporal(app.TemporalConfig{Address: *address, Namespace: *namespace}, log)
+	tc, err := app.DialTemporal(app.TemporalConfig{Address: *address, Namespace: *namespace, Codec: payloadCodec(cx)}, log)
 	if err != nil {
 		return err
 	}
@@ -241,10 +270,18 @@ func namespaceOrDefault(flagValue string) string {
 	return client.DefaultNamespace
 }
 
-// httpHandler is the API with the web console at its root. signin says
-// how people sign in to the console (DevSignIn, Providers, PublicURL) and
-// whether its cookies are for HTTPS.
-func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, signin console.Options) (http.Handler, error) {
+// codecEndpoint is what /codec serves: the processes' codec (nil: no
+// endpoint) to the pages of the Web UI origins.
+type codecEndpoint struct {
+	codec   *codec.Codec
+	origins []string
+}
+
+// httpHandler is the API with the web console at its root, and the codec
+// endpoint when there is a codec. signin says how people sign in to the
+// console (DevSignIn, Providers, PublicURL) and whether its cookies are
+// for HTTPS.
+func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, signin console.Options, ce codecEndpoint) (http.Handler, error) {
 	srv := api.New(st, tc, api.Options{Logger: log, Deliveries: deliveries})
 	signin.API, signin.Store, signin.Log = srv, st, log
 	con, err := console.New(signin)
@@ -252,5 +289,9 @@ func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	srv.Mount(con.Handler())
+	if ce.codec != nil {
+		// The Web UI's pages come with the console's session cookie.
+		srv.ServeCodec(api.CodecEndpoint{Codec: ce.codec, Origins: ce.origins, Session: con.SessionPrincipal})
+	}
 	return srv.Handler(), nil
 }

@@ -51,7 +51,9 @@ type Server struct {
 	// allowed lists each route pattern's methods, filled by Handler.
 	allowed map[string][]string
 	// console serves the web console at the root, beside /v1 (see Mount).
-	console   http.Handler
+	console http.Handler
+	// codec, when set, is served under /codec (see ServeCodec).
+	codec     *CodecEndpoint
 	registry  *prometheus.Registry
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
@@ -168,6 +170,9 @@ func (s *Server) Handler() http.Handler {
 	if s.console != nil {
 		// The console has every path but the API's, /docs and the probes.
 		r.Handle("/*", s.console)
+	}
+	if s.codec != nil {
+		r.Route("/codec", s.codecRoutes)
 	}
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.authenticate, textQuery)

@@ -19,10 +19,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"pacto/activities"
+	"pacto/internal/codec"
 	"pacto/internal/delivery"
 	"pacto/internal/store"
 	"pacto/workflows"
@@ -34,6 +36,10 @@ import (
 type TemporalConfig struct {
 	Address   string
 	Namespace string
+	// Codec, when set, encodes every payload the client and its workers
+	// send, failures' messages included (see internal/codec); nil stores
+	// them in plain text.
+	Codec converter.PayloadCodec
 }
 
 // DialTemporal connects to Temporal, lazily: the process starts even if
@@ -53,11 +59,24 @@ func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
 		opts.HostPort = client.DefaultHostPort
 	}
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal"))
+	if dc := cfg.DataConverter(); dc != nil {
+		opts.DataConverter = dc
+		opts.FailureConverter = codec.FailureConverter(dc)
+	}
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
 	}
 	return c, nil
+}
+
+// DataConverter is the data converter of the clients DialTemporal makes
+// with cfg: nil (the SDK's default) without a codec.
+func (cfg TemporalConfig) DataConverter() converter.DataConverter {
+	if cfg.Codec == nil {
+		return nil
+	}
+	return codec.DataConverter(cfg.Codec)
 }
 
 // Delivery configures how the worker sends the outbox.
@@ -74,6 +93,10 @@ type Delivery struct {
 	// Proposer makes the proposals that adopted meeting minutes agreed
 	// (the API's own Propose); nil leaves them for people to propose.
 	Proposer activities.Proposer
+	// DataConverter is the one the client was made with (see
+	// TemporalConfig.Codec): the worker reads the digest schedule's
+	// arguments with it. nil is the SDK's default.
+	DataConverter converter.DataConverter
 }
 
 // NewWorker returns a worker for Pacto's task queue with the activity,
@@ -95,7 +118,7 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	dig := &activities.Digesting{Store: st}
 	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 	RegisterReviewActivities(w, st, d.Proposer)
-	return &Worker{worker: w, client: c, log: log, emailOff: d.Mailer == nil, metrics: metrics,
+	return &Worker{worker: w, client: c, log: log, emailOff: d.Mailer == nil, metrics: metrics, dc: d.DataConverter,
 		relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
 }
 
@@ -133,6 +156,7 @@ type Worker struct {
 	log      *slog.Logger
 	emailOff bool
 	metrics  *WorkerMetrics
+	dc       converter.DataConverter
 	relay    *Relay
 	stop     context.CancelFunc
 	done     sync.WaitGroup
@@ -155,7 +179,7 @@ func (w *Worker) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
 	w.done.Go(func() { w.relay.Run(ctx) })
-	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.log) })
+	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.dc, w.log) })
 	return nil
 }
 

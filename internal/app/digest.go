@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
+	"pacto/internal/codec"
 	"pacto/workflows"
 )
 
@@ -38,7 +39,12 @@ func digestAction() *client.ScheduleWorkflowAction {
 // older build, brings it up to this one's. Any number of workers may call
 // it at once; a missed hour (the server was down) is caught up within the
 // hour, and a run still going when the next is due makes that one skip.
-func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
+// dc is the data converter c was made with (nil: the SDK's default), to
+// read the schedule's arguments.
+func EnsureDigestSchedule(ctx context.Context, c client.Client, dc converter.DataConverter) error {
+	if dc == nil {
+		dc = converter.GetDefaultDataConverter()
+	}
 	sc := c.ScheduleClient()
 	_, err := sc.Create(ctx, client.ScheduleOptions{
 		ID:            workflows.DigestScheduleID,
@@ -55,7 +61,8 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
 	}
 	err = sc.GetHandle(ctx, workflows.DigestScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			if digestActionVersion(in.Description.Schedule.Action) >= workflows.DigestVersion {
+			v := digestActionVersion(in.Description.Schedule.Action, dc)
+			if v > workflows.DigestVersion || (v == workflows.DigestVersion && encodedAsNow(in.Description.Schedule.Action, dc)) {
 				// As new as this build's, or newer: a worker of an older
 				// build, still running, does not turn it back.
 				return nil, temporal.ErrSkipScheduleUpdate
@@ -72,8 +79,9 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client) error {
 }
 
 // digestActionVersion is the DigestInput.Version a schedule's action
-// starts runs with; 0 if it starts something else.
-func digestActionVersion(a client.ScheduleAction) int {
+// starts runs with; 0 if it starts something else. The schedule's
+// arguments come back as stored, encoded by dc.
+func digestActionVersion(a client.ScheduleAction, dc converter.DataConverter) int {
 	wa, ok := a.(*client.ScheduleWorkflowAction)
 	if !ok || wa.Workflow != workflows.DigestWorkflowName || wa.TaskQueue != workflows.TaskQueue || len(wa.Args) != 1 {
 		return 0
@@ -83,18 +91,38 @@ func digestActionVersion(a client.ScheduleAction) int {
 		return 0
 	}
 	var in workflows.DigestInput
-	if err := converter.GetDefaultDataConverter().FromPayload(p, &in); err != nil {
+	if err := dc.FromPayload(p, &in); err != nil {
 		return 0
 	}
 	return in.Version
 }
 
+// encodedAsNow reports whether the schedule's arguments (of an action
+// digestActionVersion could read) are encoded as dc encodes today: with
+// the same encoding and, when encrypted, under the same key. Arguments
+// stored in plain text before the codec was turned on, or sealed under a
+// key since rotated, are rewritten, so that the schedule does not keep
+// needing a key about to be retired.
+func encodedAsNow(a client.ScheduleAction, dc converter.DataConverter) bool {
+	stored := a.(*client.ScheduleWorkflowAction).Args[0].(*commonpb.Payload)
+	fresh, err := dc.ToPayload(workflows.DigestInput{Version: workflows.DigestVersion})
+	if err != nil {
+		return true // nothing better to write
+	}
+	for _, k := range []string{converter.MetadataEncoding, codec.MetadataKeyID} {
+		if string(stored.GetMetadata()[k]) != string(fresh.GetMetadata()[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 // keepDigestSchedule ensures the digest schedule, trying again with
 // backoff while Temporal cannot be reached, until it succeeds or ctx ends.
-func keepDigestSchedule(ctx context.Context, c client.Client, log *slog.Logger) {
+func keepDigestSchedule(ctx context.Context, c client.Client, dc converter.DataConverter, log *slog.Logger) {
 	pause := time.Second
 	for {
-		err := EnsureDigestSchedule(ctx, c)
+		err := EnsureDigestSchedule(ctx, c, dc)
 		if err == nil || ctx.Err() != nil {
 			return
 		}

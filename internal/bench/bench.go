@@ -27,6 +27,7 @@ import (
 
 	"pacto/internal/api"
 	"pacto/internal/app"
+	"pacto/internal/codec"
 	"pacto/internal/console"
 	"pacto/internal/delivery"
 	"pacto/internal/devserver"
@@ -167,7 +168,14 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 		return fail(err)
 	}
 	cleanups = append(cleanups, func() { _ = e.ts.Stop(context.Background()) })
-	if e.tc, err = app.DialTemporal(app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace()}, log); err != nil {
+	// Payloads are encrypted, as in `pacto dev` and production, so the
+	// figures include the codec's cost.
+	cx, _, err := codec.LoadOrCreate(filepath.Join(dir, codec.DevKeysFile))
+	if err != nil {
+		return fail(err)
+	}
+	tcfg := app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace(), Codec: cx}
+	if e.tc, err = app.DialTemporal(tcfg, log); err != nil {
 		return fail(err)
 	}
 	cleanups = append(cleanups, e.tc.Close)
@@ -184,7 +192,7 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log})
+	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log, DataConverter: tcfg.DataConverter()})
 	if err := e.worker.Start(); err != nil {
 		return fail(err)
 	}

@@ -84,6 +84,10 @@ type Options struct {
 	// UIPort serves the Temporal Web UI; 0 serves none, AnyPort picks a
 	// free port (see UIAddress).
 	UIPort int
+	// UICodecEndpoint, when set, is the remote payload codec the UI's
+	// pages decode payloads through (the URL before /decode). The pages
+	// send it the browser's cookies for its site, and no token.
+	UICodecEndpoint string
 	// Namespace is registered on start if missing; DefaultNamespace when
 	// empty.
 	Namespace string
@@ -295,6 +299,7 @@ type resolved struct {
 	localIP      string // where this process reaches the frontend
 	frontendPort int
 	uiPort       int
+	uiCodec      string
 	namespace    string
 	retention    time.Duration
 	logger       *slog.Logger
@@ -307,6 +312,7 @@ func resolve(opts Options) (resolved, error) {
 		ip:           opts.IP,
 		frontendPort: opts.FrontendPort,
 		uiPort:       opts.UIPort,
+		uiCodec:      opts.UICodecEndpoint,
 		namespace:    opts.Namespace,
 		retention:    opts.Retention,
 		logger:       opts.Logger,

@@ -47,6 +47,9 @@ func startUI(ctx context.Context, o resolved, p ports) (*uiServer, error) {
 		// and every write from the UI would fail its CSRF check.
 		CORS:     uiconfig.CORS{CookieInsecure: true},
 		HideLogs: true,
+		// With credentials: the codec endpoint knows the person by the
+		// console's session cookie.
+		Codec: uiconfig.Codec{Endpoint: o.uiCodec, IncludeCredentials: o.uiCodec != ""},
 	}
 	var srv *uiserver.Server
 	if err := guard("build UI server", func() error {
