@@ -48,7 +48,7 @@ const cancelRequestPages = 5
 // request to cancel it.
 func (i *Inspecting) CancelRequest(ctx context.Context, in CancelRequestInput) (CancelRequest, error) {
 	req := &workflowservice.GetWorkflowExecutionHistoryReverseRequest{
-		Namespace:       activity.GetInfo(ctx).WorkflowNamespace,
+		Namespace:       activity.GetInfo(ctx).Namespace,
 		Execution:       &commonpb.WorkflowExecution{WorkflowId: in.WorkflowID, RunId: in.RunID},
 		MaximumPageSize: 100,
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -95,12 +96,18 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{worker: w, client: c, log: log, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+	return &Worker{worker: w, client: c, log: log, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log},
+		Reconciler: &Reconciler{Store: st, Client: c, Log: log, Metrics: NewReconcileMetrics()}}
 }
 
 // Worker is one worker process's share of the work: the Temporal worker,
-// the outbox relay, and seeing that the daily digests' schedule exists.
+// the outbox relay, seeing that the daily digests' schedule exists, and
+// its turns at reconciling the read model with Temporal.
 type Worker struct {
+	// Reconciler is set up with the defaults; change its Every before
+	// Start to reconcile more or less often (or not at all).
+	Reconciler *Reconciler
+
 	worker   worker.Worker
 	client   client.Client
 	log      *slog.Logger
@@ -120,7 +127,14 @@ func (w *Worker) Start() error {
 	w.stop = cancel
 	w.done.Go(func() { w.relay.Run(ctx) })
 	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.log) })
+	w.done.Go(func() { w.Reconciler.Run(ctx) })
 	return nil
+}
+
+// Collectors are the worker's own Prometheus metrics, for the process
+// that serves them to register.
+func (w *Worker) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{w.Reconciler.Metrics}
 }
 
 // Stop stops the relay, then the Temporal worker (letting running
