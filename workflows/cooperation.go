@@ -93,6 +93,11 @@ type Input struct {
 	Propose    *lifecycle.Propose  `json:"propose,omitempty"`
 	State      *lifecycle.State    `json:"state,omitempty"`
 	Unrecorded []lifecycle.Event   `json:"unrecorded,omitempty"`
+	// Restart, given with State and an admin as Actor, starts the
+	// activity's workflow again from the read model's last snapshot after
+	// its run was lost (see Restarted): the run records the restart before
+	// anything else.
+	Restart *lifecycle.Restart `json:"restart,omitempty"`
 	// Version is the behaviour the run was started under, kept for the
 	// run's life so its history replays the way it ran (see InputVersion).
 	Version int `json:"version,omitempty"`
@@ -121,6 +126,13 @@ const InputVersion = lifecycle.CurrentRules
 func Proposal(actor lifecycle.Principal, p lifecycle.Propose) Input {
 	p.Rules = InputVersion
 	return Input{Actor: actor, Propose: &p, Version: InputVersion}
+}
+
+// Restarted is the input that starts a lost activity's workflow again
+// from st, its last recorded state, by admin actor for reason. Like a
+// run continuing as new, the restarted run takes the current version.
+func Restarted(actor lifecycle.Principal, st lifecycle.State, reason string) Input {
+	return Input{Actor: actor, State: &st, Restart: &lifecycle.Restart{Reason: reason}, Version: InputVersion}
 }
 
 // UpdateResult answers an accepted command (runs of version 2 on): where
@@ -177,6 +189,9 @@ type runner struct {
 	blocked     bool
 	retry       bool
 	draining    bool
+	// cancelling is set while the run records a cancellation asked of
+	// Temporal (see cancelled); commands are refused meanwhile.
+	cancelling bool
 }
 
 // Cooperation is the workflow of one cooperation activity; its ID is the
@@ -191,6 +206,13 @@ func Cooperation(ctx workflow.Context, in Input) (lifecycle.State, error) {
 			// (Older runs never carried the field; their states replay
 			// byte for byte without it.)
 			r.state.Rules = in.Version
+		}
+		if in.Restart != nil {
+			events, err := lifecycle.Decide(r.state, *in.Restart, in.Actor, workflow.Now(ctx))
+			if err != nil {
+				return lifecycle.State{}, appError(err)
+			}
+			r.apply(events)
 		}
 	case in.Propose != nil:
 		if id := workflow.GetInfo(ctx).WorkflowExecution.ID; in.Propose.ActivityID != id {
@@ -222,7 +244,71 @@ func Cooperation(ctx workflow.Context, in Input) (lifecycle.State, error) {
 			}
 		})
 	}
-	return r.run(ctx)
+	st, err := r.run(ctx)
+	if err != nil && errors.Is(ctx.Err(), workflow.ErrCanceled) {
+		return r.cancelled(ctx, err)
+	}
+	return st, err
+}
+
+// cancelInTemporalChange versions the handling of a cancellation asked of
+// Temporal. GetVersion is called only once a run is asked to cancel, so
+// only such runs carry its marker (and its search attribute upsert);
+// runs asked before the change replay as they ran, ending at once with
+// nothing recorded.
+const cancelInTemporalChange = "cancel-in-temporal"
+
+// cancelRequestOptions bound the reading of who asked to cancel: if it
+// cannot be read soon, the cancellation is recorded without it.
+var cancelRequestOptions = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second, MaximumAttempts: 4,
+	},
+}
+
+// cancelled ends a run that an operator asked Temporal to cancel (the Web
+// UI, the CLI, an SDK client), after recording it as the activity's
+// cancellation: the audit event by the Temporal actor with who asked and
+// why, the read model's status, and the notifications, like any change.
+// Whatever the run had not recorded yet is recorded with it. The work
+// goes on in a disconnected context, since the run's own is cancelled,
+// and the run then closes as cancelled in Temporal.
+func (r *runner) cancelled(ctx workflow.Context, cause error) (lifecycle.State, error) {
+	if workflow.GetVersion(ctx, cancelInTemporalChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return r.state, cause
+	}
+	r.cancelling = true
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	log := workflow.GetLogger(ctx)
+	run := workflow.GetInfo(ctx).WorkflowExecution
+	var req activities.CancelRequest
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, cancelRequestOptions), activities.CancelRequestName,
+		activities.CancelRequestInput{WorkflowID: run.ID, RunID: run.RunID}).Get(ctx, &req)
+	if err != nil {
+		log.Warn("could not read who asked Temporal to cancel the activity; recording the cancellation without it", "activity", r.state.ID, "error", err)
+	}
+	events, err := lifecycle.Decide(r.state, lifecycle.CancelInTemporal{Identity: req.Identity, Reason: req.Reason},
+		lifecycle.Principal{ID: lifecycle.TemporalActor}, workflow.Now(ctx))
+	if err != nil {
+		log.Error("the cancellation asked of Temporal could not be decided", "activity", r.state.ID, "error", err)
+	} else if len(events) > 0 {
+		r.apply(events)
+	}
+	// A run blocked on a refused change tries once more: the refusal is
+	// kept for admins (record_failures), and the reconciler reports the
+	// activity if its read model still says it is open.
+	r.blocked = false
+	for len(r.unrecorded) > 0 && !r.blocked {
+		if err := r.flush(ctx); err != nil {
+			return r.state, err
+		}
+	}
+	if r.blocked {
+		log.Error("the read model refused the cancellation asked of Temporal; the activity is reported as diverged", "activity", r.state.ID)
+	}
+	return r.state, temporal.NewCanceledError()
 }
 
 // Register registers the activity workflow under its name and its legacy
@@ -299,6 +385,9 @@ func handle[C lifecycle.Command](ctx workflow.Context, r *runner, name string) e
 		},
 		workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, req Request[C]) error {
+				if r.cancelling {
+					return appError(&lifecycle.Error{Kind: lifecycle.KindInvalidTransition, Message: "the activity is being cancelled in Temporal"})
+				}
 				if r.version >= 2 {
 					switch {
 					case r.blocked:
@@ -481,6 +570,12 @@ func (r *runner) flush(ctx workflow.Context) error {
 		switch {
 		case err == nil:
 			r.recordedSeq = in.Snapshot.Seq
+		case temporal.IsCanceledError(err):
+			// The run was asked to cancel while recording: keep the
+			// events for the cancellation to record (Record is
+			// idempotent on seq, should this attempt have gone through).
+			r.unrecorded = append(in.Events, r.unrecorded...)
+			return fmt.Errorf("record activity %s up to seq %d: %w", r.state.ID, in.Snapshot.Seq, err)
 		case r.version >= 2 && errors.As(err, &ae) && ae.Type() == activities.ErrRecordRefused:
 			// Keep the events to record later; the activity takes no
 			// more commands until they are (see ErrRecordBlocked).

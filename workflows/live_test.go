@@ -302,6 +302,8 @@ func startLiveWith(t *testing.T, pc converter.PayloadCodec) *live {
 		r.RegisterActivityWithOptions(snd.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 		r.RegisterActivityWithOptions(snd.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 		r.RegisterActivityWithOptions(snd.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
+		insp := &activities.Inspecting{Client: c}
+		r.RegisterActivityWithOptions(insp.CancelRequest, activity.RegisterOptions{Name: activities.CancelRequestName})
 		registerReviewer(r)
 	})
 	return &live{t: t, ts: ts, c: c, rec: rec, sender: snd, codec: pc}
@@ -449,6 +451,7 @@ func TestLiveServer(t *testing.T) {
 	t.Run("review-schedule", l.reviewSchedule)
 	t.Run("languages", l.languages)
 	t.Run("assign-languages", l.assignLanguages)
+	t.Run("cancelled-in-temporal", l.cancelledInTemporal)
 }
 
 // delivery sends a batch through the Delivery workflow on the server: each
@@ -674,6 +677,53 @@ func (l *live) assignLanguages(t *testing.T) {
 	l.replayAndKeep(id, h)
 }
 
+// cancelledInTemporal cancels an active activity's run from outside, as
+// the Web UI's "Request Cancellation" or `temporal workflow cancel` does:
+// the run records the cancellation, by Temporal with the client's
+// identity and reason, and closes as cancelled. Its history, with the
+// version marker of the change, is kept for replay.
+func (l *live) cancelledInTemporal(t *testing.T) {
+	l.t = t
+	p := proposal("live-cancelled-in-temporal")
+	run := l.start(paCoord, p)
+	id := p.ActivityID
+	must(l, id, UpdateDecide, paApprover, approve(1))
+	must(l, id, UpdateDecide, usApprover, approve(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := l.c.CancelWorkflowWithOptions(ctx, client.CancelWorkflowOptions{WorkflowID: id, Reason: "opened twice by mistake"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); !temporal.IsCanceledError(err) {
+		t.Fatalf("the run ended with %v; want it cancelled", err)
+	}
+	var got *lifecycle.Event
+	for _, e := range l.rec.events() {
+		if e.Type == lifecycle.EventCancelled && e.Actor == lifecycle.TemporalActor {
+			got = &e
+		}
+	}
+	if got == nil || got.Comment != "opened twice by mistake" || got.Temporal == nil || got.Temporal.Identity == "" {
+		t.Fatalf("recorded cancellation %+v; want one by Temporal with the client's identity and the reason", got)
+	}
+	desc, err := l.c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {
+		t.Fatalf("the run is %s in Temporal; want canceled", st)
+	}
+	var status string
+	if err := converter.GetDefaultDataConverter().FromPayload(desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[StatusKey.GetName()], &status); err != nil || status != string(lifecycle.StatusCancelled) {
+		t.Fatalf("search attribute %s is %q (%v); want cancelled", StatusKey.GetName(), status, err)
+	}
+	h := l.history(id, run.GetRunID())
+	if countEvents(h, enumspb.EVENT_TYPE_MARKER_RECORDED) == 0 {
+		t.Fatal("no version marker in the history of the cancelled run")
+	}
+	l.replayAndKeep(id, h)
+}
+
 // continueAsNew drives enough steps through one activity to make it
 // continue as new twice, then checks every run's history length against
 // the bound and replays each run.
@@ -776,8 +826,9 @@ func TestReplayFailsWhenTheStateDiffers(t *testing.T) {
 }
 
 // The recorded histories keep a run of every version the workflow has
-// had, so each keeps being replayed; and a version-2 run that was moved
-// to languages, the change version 3 brought to older runs.
+// had, so each keeps being replayed; a version-2 run that was moved to
+// languages, the change version 3 brought to older runs; and a run asked
+// to cancel in Temporal from before and after that was handled.
 func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(historiesDir, "*.json"))
 	if err != nil {
@@ -785,6 +836,9 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 	}
 	versions := map[int][]string{}
 	moved := false
+	// Runs asked to cancel in Temporal, by the version of their handling
+	// of it (-1: before the change, no marker).
+	cancelled := map[int][]string{}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -803,12 +857,25 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 			t.Fatalf("decode the input of %s: %v", f, err)
 		}
 		versions[in.Version] = append(versions[in.Version], filepath.Base(f))
+		asked, handling := false, -1
 		for _, e := range h.Events {
 			if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil &&
 				a.GetAcceptedRequest().GetInput().GetName() == UpdateAssignLanguages && in.Version < 3 {
 				moved = true
 			}
+			if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED {
+				asked = true
+			}
+			if change, v, ok := versionMarker(t, f, e); ok && change == cancelInTemporalChange {
+				handling = v
+			}
 		}
+		if asked {
+			cancelled[handling] = append(cancelled[handling], filepath.Base(f))
+		}
+	}
+	if len(cancelled[-1]) == 0 || len(cancelled[1]) == 0 {
+		t.Errorf("want a recorded history of a run asked to cancel in Temporal before the %q change and one after it; have %v", cancelInTemporalChange, cancelled)
 	}
 	for v := 0; v <= InputVersion; v++ {
 		if len(versions[v]) == 0 {
@@ -818,6 +885,23 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 	if !moved {
 		t.Error("no recorded history of a run before version 3 taking assign_languages")
 	}
+}
+
+// versionMarker decodes e if it is a workflow.GetVersion marker.
+func versionMarker(t *testing.T, file string, e *historypb.HistoryEvent) (change string, version int, ok bool) {
+	t.Helper()
+	a := e.GetMarkerRecordedEventAttributes()
+	if a == nil || a.GetMarkerName() != "Version" {
+		return "", 0, false
+	}
+	dc := converter.GetDefaultDataConverter()
+	if err := dc.FromPayloads(a.GetDetails()["change-id"], &change); err != nil {
+		t.Fatalf("%s: decode a version marker: %v", file, err)
+	}
+	if err := dc.FromPayloads(a.GetDetails()["version"], &version); err != nil {
+		t.Fatalf("%s: decode a version marker: %v", file, err)
+	}
+	return change, version, true
 }
 
 // The recorded histories keep a Review run of each version: one from
@@ -843,19 +927,8 @@ func TestRecordedReviewHistoriesCoverBothVersions(t *testing.T) {
 		}
 		version, claims := -1, false
 		for _, e := range h.Events {
-			if a := e.GetMarkerRecordedEventAttributes(); a != nil && a.GetMarkerName() == "Version" {
-				var change string
-				var v int
-				dc := converter.GetDefaultDataConverter()
-				if err := dc.FromPayloads(a.GetDetails()["change-id"], &change); err != nil {
-					t.Fatalf("%s: decode a version marker: %v", f, err)
-				}
-				if err := dc.FromPayloads(a.GetDetails()["version"], &v); err != nil {
-					t.Fatalf("%s: decode a version marker: %v", f, err)
-				}
-				if change == cycleChange {
-					version = v
-				}
+			if change, v, ok := versionMarker(t, f, e); ok && change == cycleChange {
+				version = v
 			}
 			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == activities.ClaimMeetingName {
 				claims = true

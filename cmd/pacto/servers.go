@@ -97,6 +97,11 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	}
 	mail := f.mail()
 	cf := f.codec(withAPI)
+	var reconcileEvery *string
+	if withWorker {
+		reconcileEvery = f.str("reconcile-every", "PACTO_RECONCILE_EVERY", app.ReconcileEvery.String(),
+			"how often, across all workers, to compare the open activities with their workflows in Temporal (0 turns it off)")
+	}
 	if withAPI {
 		f.note(oidcHelp)
 	}
@@ -106,6 +111,12 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	origins, err := cf.origins()
 	if err != nil {
 		return err
+	}
+	var every time.Duration
+	if withWorker {
+		if every, err = reconcileInterval(*reconcileEvery); err != nil {
+			return err
+		}
 	}
 	deliveryCfg, err := mail.delivery(nil)
 	if err != nil {
@@ -135,6 +146,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
 		deliveryCfg.DataConverter = p.dc
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
+		w.Reconciler.Every = every
 		// Start before saying so: it connects, and fails within seconds
 		// when Temporal is out of reach, which ends the process.
 		if err := w.Start(); err != nil {
@@ -170,6 +182,20 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	err = g.Wait()
 	p.log.Info("stopped", "command", name)
 	return err
+}
+
+// reconcileInterval reads --reconcile-every: a duration, 0 for off.
+func reconcileInterval(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil || d < 0:
+		return 0, fmt.Errorf("--reconcile-every %q: give a duration such as 5m, or 0 to turn it off: %w", v, errUsage)
+	case d == 0:
+		return -1, nil
+	case d < 10*time.Second:
+		return 0, fmt.Errorf("--reconcile-every %s: at least 10s, since each pass lists every running workflow: %w", v, errUsage)
+	}
+	return d, nil
 }
 
 func runMigrate(ctx context.Context, args []string, out io.Writer) error {

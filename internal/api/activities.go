@@ -540,11 +540,17 @@ func (s *Server) updateError(ctx context.Context, id string, err error) error {
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		// The workflow has ended: the activity is in a final state.
-		if st, serr := s.store.Activity(ctx, id); serr == nil {
-			return fail(probTransition, fmt.Sprintf("the activity is %s and takes no more commands", st.Status))
+		// The workflow has ended: the activity is in a final state, or
+		// its workflow was ended in Temporal before it was.
+		st, serr := s.store.Activity(ctx, id)
+		switch {
+		case serr != nil:
+			return errNoActivity
+		case !st.Status.Terminal():
+			return fail(probTransition, fmt.Sprintf("the activity is %s, but its workflow no longer runs in Temporal: "+
+				"it takes no commands until an administrator restarts it (see /v1/admin/diverged)", st.Status))
 		}
-		return errNoActivity
+		return fail(probTransition, fmt.Sprintf("the activity is %s and takes no more commands", st.Status))
 	}
 	return fmt.Errorf("update activity %s: %w", id, err)
 }

@@ -225,8 +225,9 @@ func ValidatePrincipal(p *store.Principal) error {
 	if !principalIDPattern.MatchString(p.ID) {
 		return failField(probInvalid, "id", "id must be 1 to 100 letters, digits, '_', '.', '@' or '-', starting with a letter or digit")
 	}
-	if p.ID == lifecycle.ClockActor || p.ID == lifecycle.SystemActor {
-		// The audit log names the clock and Pacto itself by these.
+	if p.ID == lifecycle.ClockActor || p.ID == lifecycle.SystemActor || p.ID == lifecycle.TemporalActor {
+		// The audit log names the clock, Pacto itself and operators
+		// acting in Temporal by these.
 		return failField(probInvalid, "id", fmt.Sprintf("id %q is reserved for Pacto's own changes", p.ID))
 	}
 	if err := checkName("name", p.Name); err != nil {

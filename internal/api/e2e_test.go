@@ -40,6 +40,7 @@ type stack struct {
 	st      *store.Store
 	tc      client.Client
 	srv     *Server
+	worker  *app.Worker
 	tokens  map[string]string
 	checker *responseChecker
 }
@@ -88,13 +89,15 @@ func buildStack(t *testing.T, d app.Delivery, withAttributes bool) *stack {
 		d.Proposer = srv
 	}
 	w := app.NewWorker(tc, st, d)
+	// Tests reconcile with explicit passes, not on the worker's clock.
+	w.Reconciler.Every = -1
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
-	s := &stack{t: t, base: hs.URL, st: st, tc: tc, srv: srv, tokens: map[string]string{}, checker: newResponseChecker(t)}
+	s := &stack{t: t, base: hs.URL, st: st, tc: tc, srv: srv, worker: w, tokens: map[string]string{}, checker: newResponseChecker(t)}
 
 	for _, p := range seedParties {
 		if _, err := st.CreateParty(ctx, p); err != nil {
@@ -289,6 +292,8 @@ func TestAPI(t *testing.T) {
 		{"legacy-languages", (*stack).legacyLanguages},
 		{"calendar", (*stack).calendar},
 		{"meetings", (*stack).meetings},
+		{"cancelled-in-temporal", (*stack).cancelledInTemporal},
+		{"diverged", (*stack).diverged},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

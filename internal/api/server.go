@@ -98,7 +98,7 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 	}, []string{"route", "method"})
 	if st != nil {
-		s.registry.MustRegister(newBehindCollector(st))
+		s.registry.MustRegister(newBehindCollector(st), newDivergedCollector(st))
 	}
 	s.registry.MustRegister(s.requests, s.durations,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -233,6 +233,8 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/deliveries/{did}/retry", s.handle(s.retryDelivery))
 			r.Get("/record-failures", s.handle(s.listRecordFailures))
 			r.Post("/record-failures/{id}/retry", s.handle(s.retryRecord))
+			r.Get("/diverged", s.handle(s.listDiverged))
+			r.Post("/activities/{id}/restart", s.handle(s.restartActivity))
 		})
 	})
 	// The methods of each route, for the Allow header of a 405.

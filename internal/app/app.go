@@ -115,11 +115,14 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL, Log: log, Failed: metrics.DeliveriesFailed}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
+	insp := &activities.Inspecting{Client: c}
+	w.RegisterActivityWithOptions(insp.CancelRequest, activity.RegisterOptions{Name: activities.CancelRequestName})
 	dig := &activities.Digesting{Store: st}
 	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 	RegisterReviewActivities(w, st, d.Proposer)
 	return &Worker{worker: w, client: c, log: log, emailOff: d.Mailer == nil, metrics: metrics, dc: d.DataConverter,
-		relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+		relay:      &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log},
+		Reconciler: &Reconciler{Store: st, Client: c, Log: log, Metrics: NewReconcileMetrics()}}
 }
 
 // WorkerMetrics are a worker's own Prometheus metrics, on a registry the
@@ -149,8 +152,13 @@ func NewWorkerMetrics() *WorkerMetrics {
 func (w *Worker) Metrics() *WorkerMetrics { return w.metrics }
 
 // Worker is one worker process's share of the work: the Temporal worker,
-// the outbox relay, and seeing that the daily digests' schedule exists.
+// the outbox relay, seeing that the daily digests' schedule exists, and
+// its turns at reconciling the read model with Temporal.
 type Worker struct {
+	// Reconciler is set up with the defaults; change its Every before
+	// Start to reconcile more or less often (or not at all).
+	Reconciler *Reconciler
+
 	worker   worker.Worker
 	client   client.Client
 	log      *slog.Logger
@@ -180,7 +188,14 @@ func (w *Worker) Start() error {
 	w.stop = cancel
 	w.done.Go(func() { w.relay.Run(ctx) })
 	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.dc, w.log) })
+	w.done.Go(func() { w.Reconciler.Run(ctx) })
 	return nil
+}
+
+// Collectors are the worker's own Prometheus metrics, for the process
+// that serves them to register.
+func (w *Worker) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{w.Reconciler.Metrics}
 }
 
 // Stop stops the relay, then the Temporal worker (letting running

@@ -97,7 +97,7 @@ func TestCatalogsNameEveryValue(t *testing.T) {
 		"event": {"proposed", "amended", "approved", "changes_requested", "declined", "activated", "approval_reminder", "expired",
 			"progress_reported", "milestone_completed", "completed", "extension_requested", "extension_decided", "extension_approved",
 			"extension_declined", "milestone_due_soon", "milestone_overdue", "milestone_escalated", "suspended", "resumed", "cancelled", "languages_assigned",
-			"meeting_drafted", "statement_made", "statement_reminder", "meeting_moved", "meeting_cancelled", "report_frozen",
+			"workflow_lost", "restarted", "meeting_drafted", "statement_made", "statement_reminder", "meeting_moved", "meeting_cancelled", "report_frozen",
 			"minutes_recorded", "minutes_signed", "minutes_adopted"},
 		"flash": {"decided_approve", "decided_request_changes", "decided_decline", "reported", "completed", "extension_requested",
 			"extension_approve", "extension_decline", "suspend", "resume", "cancel", "proposed", "amended", "read", "saved",

@@ -157,6 +157,9 @@ type view struct {
 	ActivityID string
 	Title      string // the activity's title, or a meeting's dialogue's name
 	Actor      string // the actor's name (or ID); empty when the clock caused the event
+	// InTemporal is set when an operator acted in Temporal itself (the
+	// Temporal actor): no person of Pacto's to name.
+	InTemporal bool
 	Party      string // the party's name (or code)
 	Version    int
 	Milestone  string // the milestone's title (or ID)
@@ -246,7 +249,11 @@ func noticeView(set templateSet, n store.NotificationContent, r Recipient, lang 
 	if len(n.PartyNames) == len(n.Parties) && len(n.Parties) > 0 {
 		v.Parties = oneLine(strings.Join(n.PartyNames, ", "))
 	}
-	if n.Actor != lifecycle.ClockActor {
+	switch n.Actor {
+	case lifecycle.ClockActor:
+	case lifecycle.TemporalActor:
+		v.InTemporal = true
+	default:
 		// People are named as people read them: "Ana Pérez (Panamá)",
 		// not "PA (pa-coordinator)".
 		v.Actor = oneLine(cmp.Or(n.ActorName, n.Actor))

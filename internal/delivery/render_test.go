@@ -23,6 +23,7 @@ var allEventTypes = []lifecycle.EventType{
 	lifecycle.EventExtensionDecided, lifecycle.EventExtensionApproved, lifecycle.EventExtensionDeclined,
 	lifecycle.EventMilestoneDueSoon, lifecycle.EventMilestoneOverdue, lifecycle.EventMilestoneEscalated,
 	lifecycle.EventSuspended, lifecycle.EventResumed, lifecycle.EventCancelled,
+	lifecycle.EventLanguagesAssigned, lifecycle.EventWorkflowLost, lifecycle.EventRestarted,
 	lifecycle.EventMeetingDrafted, lifecycle.EventStatementMade, lifecycle.EventStatementReminder,
 	lifecycle.EventMeetingMoved, lifecycle.EventMeetingCancelled, lifecycle.EventReportFrozen,
 	lifecycle.EventMinutesRecorded, lifecycle.EventMinutesSigned, lifecycle.EventMinutesAdopted,
@@ -425,6 +426,33 @@ func TestRenderContentWithoutLanguages(t *testing.T) {
 		}
 		if m.Subject != c.subject || !strings.Contains(m.Text, c.say) || !strings.Contains(m.HTML, c.say) {
 			t.Errorf("%q: subject %q, want %q; body should say %q:\n%s", c.r.Language, m.Subject, c.subject, c.say, m.Text)
+		}
+	}
+}
+
+// A cancellation an operator made in Temporal names no person: the mail
+// says it was made there, outside Pacto, with the reason given.
+func TestRenderCancelledInTemporal(t *testing.T) {
+	n := sample(lifecycle.EventCancelled)
+	n.Actor, n.Party, n.Comment = lifecycle.TemporalActor, "", "Opened twice by mistake"
+	for _, c := range []struct {
+		r    Recipient
+		want []string
+	}{
+		{usRecipient, []string{"An operator has cancelled the activity “Joint customs training” in Temporal, the system that runs it, outside Pacto. No further reminders will be sent.", "Opened twice by mistake"}},
+		{paRecipient, []string{"Un operador ha cancelado la actividad «Joint customs training» en Temporal, el sistema que la ejecuta, fuera de Pacto. No se enviarán más recordatorios.", "Opened twice by mistake"}},
+	} {
+		m, err := Render(n, c.r, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(m.Text, want) || !strings.Contains(m.HTML, want) {
+				t.Errorf("%s mail lacks %q:\n%s", c.r.Language, want, m.Text)
+			}
+		}
+		if strings.Contains(m.Text, "temporal ha") || strings.Contains(m.Text, "temporal has") {
+			t.Errorf("%s mail names the Temporal actor as a person:\n%s", c.r.Language, m.Text)
 		}
 	}
 }

@@ -113,6 +113,10 @@ func Apply(s State, e Event) State {
 		s.close(StatusCancelled, e)
 	case EventLanguagesAssigned:
 		s.assignLanguages(e.Readers, e.Languages)
+	case EventWorkflowLost, EventRestarted:
+		// Facts about the workflow, not the activity: its status, texts
+		// and clock stay as they were, so a restarted run goes on from
+		// where the lost one had recorded.
 	}
 	switch e.Type {
 	case EventExtensionApproved, EventExtensionDeclined, EventMilestoneCompleted:

@@ -30,7 +30,8 @@ func EncodedSize(v any) int {
 
 // checkBudget refuses a command whose events would carry the activity past
 // its byte budgets. Approvers' decisions on a proposal and suspending,
-// resuming or cancelling are never refused for size: the state keeps only
+// resuming or cancelling (in Pacto or in Temporal), and what Pacto notes of
+// the workflow itself, are never refused for size: the state keeps only
 // summaries of their comments, and a proposal's content leaves room for
 // them (contentReserve), as for what the clock adds without asking.
 func (d *decider) checkBudget(cmd Command) error {
@@ -38,7 +39,7 @@ func (d *decider) checkBudget(cmd Command) error {
 		return nil
 	}
 	switch cmd.(type) {
-	case Tick, DecideProposal, Suspend, Resume, Cancel, AssignLanguages:
+	case Tick, DecideProposal, Suspend, Resume, Cancel, AssignLanguages, CancelInTemporal, NoteWorkflowLost, Restart:
 		return nil
 	}
 	limit := StateBudget

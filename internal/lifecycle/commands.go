@@ -113,6 +113,36 @@ type AssignLanguages struct {
 	Languages []string `json:"languages"`
 }
 
+// CancelInTemporal records that an operator asked Temporal to cancel the
+// activity's workflow (the Web UI's "Request Cancellation", `temporal
+// workflow cancel`, an SDK client): the activity ends as cancelled, as
+// if an approver had cancelled it. Only the workflow sends it, as
+// TemporalActor, with what Temporal recorded of the request; no role or
+// reason is required, since the operator is not a principal of Pacto's.
+// It changes nothing in an activity that has ended already.
+type CancelInTemporal struct {
+	// Identity is who Temporal says asked (the client's identity).
+	Identity string `json:"identity,omitempty"`
+	// Reason is the reason given with the request, if any.
+	Reason string `json:"reason,omitempty"`
+}
+
+// NoteWorkflowLost records that the activity's workflow is no longer
+// running although the activity has not ended: it was terminated, failed,
+// timed out, or is gone from Temporal altogether. Only Pacto's reconciler
+// sends it, as SystemActor, outside any workflow; the activity keeps its
+// status, and an administrator can restart it (Restart).
+type NoteWorkflowLost struct {
+	Run TemporalRun `json:"run"`
+}
+
+// Restart records that an administrator started the activity's workflow
+// again from the read model's last snapshot, after it was lost. Only an
+// admin may, with a reason, and only for an activity that has not ended.
+type Restart struct {
+	Reason string `json:"reason"`
+}
+
 // Tick is the clock looking at the activity; it sends due reminders,
 // escalations and expiries.
 type Tick struct{}
@@ -152,3 +182,12 @@ func (Tick) CommandName() string { return "tick" }
 
 // CommandName implements Command.
 func (AssignLanguages) CommandName() string { return "assign_languages" }
+
+// CommandName implements Command.
+func (CancelInTemporal) CommandName() string { return "cancel_in_temporal" }
+
+// CommandName implements Command.
+func (NoteWorkflowLost) CommandName() string { return "note_workflow_lost" }
+
+// CommandName implements Command.
+func (Restart) CommandName() string { return "restart" }

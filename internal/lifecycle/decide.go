@@ -41,6 +41,12 @@ func Decide(s State, cmd Command, actor Principal, now time.Time) ([]Event, erro
 		err = d.cancel(c)
 	case AssignLanguages:
 		err = d.assignLanguages(c)
+	case CancelInTemporal:
+		err = d.cancelInTemporal(c)
+	case NoteWorkflowLost:
+		err = d.noteWorkflowLost(c)
+	case Restart:
+		err = d.restart(c)
 	case Tick:
 		d.tick()
 	case nil:
@@ -564,6 +570,68 @@ func (d *decider) assignLanguages(c AssignLanguages) error {
 		readers[i] = Party{Code: p.Code, Language: p.Language}
 	}
 	d.emit(Event{Type: EventLanguagesAssigned, Languages: langs, Readers: readers})
+	return nil
+}
+
+// cancelInTemporal ends the activity as cancelled when an operator asked
+// Temporal to cancel its workflow. What Temporal recorded of the request
+// comes from outside any form, so it is made storable rather than refused:
+// the cancellation happened, and the activity must say so.
+func (d *decider) cancelInTemporal(c CancelInTemporal) error {
+	if d.actor.ID != TemporalActor {
+		return forbidden("only the activity's workflow records a cancellation made in Temporal")
+	}
+	if err := d.requireExisting(); err != nil {
+		return err
+	}
+	if d.s.Status.Terminal() {
+		return nil // it had ended already: nothing to cancel
+	}
+	run := TemporalRun{Identity: outsideText(c.Identity, maxIdentity), Reason: outsideText(c.Reason, maxComment)}
+	d.emit(Event{Type: EventCancelled, Comment: run.Reason, Temporal: &run})
+	return nil
+}
+
+// noteWorkflowLost records that the activity's workflow stopped running
+// while the activity had not ended.
+func (d *decider) noteWorkflowLost(c NoteWorkflowLost) error {
+	if d.actor.ID != SystemActor {
+		return forbidden("only Pacto itself notes that an activity's workflow was lost")
+	}
+	if err := d.requireExisting(); err != nil {
+		return err
+	}
+	if d.s.Status.Terminal() {
+		return badTransition("the activity is %s: its workflow was meant to end", d.s.Status)
+	}
+	if c.Run.Status == "" {
+		return invalid("run.status", "is required")
+	}
+	run := TemporalRun{
+		RunID:    outsideText(c.Run.RunID, maxIdentity),
+		Status:   outsideText(c.Run.Status, maxRunStatus),
+		Identity: outsideText(c.Run.Identity, maxIdentity),
+		Reason:   outsideText(c.Run.Reason, maxComment),
+	}
+	d.emit(Event{Type: EventWorkflowLost, Temporal: &run})
+	return nil
+}
+
+// restart records an administrator starting the activity's workflow again.
+func (d *decider) restart(c Restart) error {
+	if err := d.requireExisting(); err != nil {
+		return err
+	}
+	if !d.actor.Has(RoleAdmin) {
+		return forbidden("only an admin may restart an activity's workflow")
+	}
+	if d.s.Status.Terminal() {
+		return badTransition("cannot restart an activity that is %s", d.s.Status)
+	}
+	if err := checkText("reason", c.Reason, maxComment, true); err != nil {
+		return err
+	}
+	d.emit(Event{Type: EventRestarted, Party: d.actor.Party, Comment: c.Reason})
 	return nil
 }
 

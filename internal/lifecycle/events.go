@@ -33,6 +33,13 @@ const (
 	EventResumed            EventType = "resumed"
 	EventCancelled          EventType = "cancelled"
 	EventLanguagesAssigned  EventType = "languages_assigned"
+	// EventWorkflowLost: the activity's workflow stopped running without
+	// the activity ending (Temporal says how, in Temporal); recorded by
+	// Pacto's reconciler, not by the workflow.
+	EventWorkflowLost EventType = "workflow_lost"
+	// EventRestarted: an administrator started the activity's workflow
+	// again from its last recorded state.
+	EventRestarted EventType = "restarted"
 )
 
 // The events of a dialogue meeting's cycle, recorded in the meeting's own
@@ -92,6 +99,10 @@ type Event struct {
 	// from languages_assigned.
 	Languages []string `json:"languages,omitempty"`
 	Readers   []Party  `json:"readers,omitempty"`
+	// Temporal is what Temporal said of the activity's workflow: who asked
+	// it to cancel the run (cancelled by TemporalActor), or how the run
+	// ended without recording it (workflow_lost).
+	Temporal *TemporalRun `json:"temporal,omitempty"`
 
 	// Meeting events: the meeting's number, the SHA-256 (hex) of the
 	// report an event is about, and the activity a statement is on or
@@ -107,6 +118,32 @@ type Event struct {
 func MeetingChain(dialogue string, meeting int) string {
 	return fmt.Sprintf("dialogue/%s/meeting/%d", dialogue, meeting)
 }
+
+// TemporalRun is what Temporal says of an activity's workflow run.
+type TemporalRun struct {
+	RunID string `json:"run_id,omitempty"`
+	// Status is how the run stands, in Temporal's words in snake case:
+	// running, completed, failed, canceled, terminated, continued_as_new,
+	// timed_out; or not_found when Temporal has no such workflow (its
+	// history is gone, or its namespace).
+	Status string `json:"status,omitempty"`
+	// Identity is the client that acted on the run (asked to cancel or
+	// terminated it), as Temporal recorded it.
+	Identity string `json:"identity,omitempty"`
+	// Reason is the reason given with that request, or the failure that
+	// ended the run.
+	Reason string `json:"reason,omitempty"`
+}
+
+// The statuses of TemporalRun.Status that Pacto names itself.
+const (
+	RunTerminated = "terminated"
+	RunFailed     = "failed"
+	RunTimedOut   = "timed_out"
+	RunCanceled   = "canceled"
+	RunCompleted  = "completed"
+	RunNotFound   = "not_found"
+)
 
 // Proposal is the fixed frame of an activity, set once when proposed.
 type Proposal struct {

@@ -40,8 +40,16 @@ func (p Principal) Has(r Role) bool { return slices.Contains(p.Roles, r) }
 const ClockActor = "clock"
 
 // SystemActor is the actor recorded on changes Pacto makes of itself,
-// such as moving an activity to languages.
+// such as moving an activity to languages or noting that its workflow was
+// lost.
 const SystemActor = "system"
+
+// TemporalActor is the actor recorded when an operator acted on an
+// activity's workflow in Temporal itself (the Web UI, the CLI or an SDK
+// client) rather than through Pacto: the identity Temporal gave for the
+// request travels in the event (Event.Temporal), since it names no
+// principal of Pacto's.
+const TemporalActor = "temporal"
 
 // Party is a party of a dialogue with the zone its calendar dates live in.
 // Language is the tag of the language its people read and approve in

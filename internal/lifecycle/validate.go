@@ -31,6 +31,10 @@ const (
 	maxUnit          = 32
 	maxPolicyWindow  = 2 * 366 * 24 * time.Hour
 	maxReminderCount = 20
+	// maxIdentity and maxRunStatus bound what Temporal says of a run
+	// (a client's identity, a run ID, a status) as the audit keeps it.
+	maxIdentity  = 200
+	maxRunStatus = 32
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
@@ -65,6 +69,21 @@ func CheckText(v string) error {
 		}
 	}
 	return nil
+}
+
+// outsideText makes text that comes from outside any form (what Temporal
+// recorded of a request) storable, as CheckText wants it, and at most max
+// runes: invalid bytes and refused characters become U+FFFD, and a longer
+// text is cut, marked.
+func outsideText(v string, max int) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	v = strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
+			return '\uFFFD'
+		}
+		return r
+	}, v)
+	return summarise(strings.TrimSpace(v), max)
 }
 
 // checkText validates a free-text field: text that can be stored (see

@@ -35,28 +35,36 @@ func (s *Store) Record(ctx context.Context, snap lifecycle.State, events []lifec
 		if err := q.LockActivity(ctx, snap.ID); err != nil {
 			return fmt.Errorf("lock activity %s: %w", snap.ID, err)
 		}
-		appended, err := appendAudit(ctx, q, snap.ID, events)
-		if err != nil {
-			return err
-		}
-		if err := upsertActivity(ctx, q, snap); err != nil {
-			return err
-		}
-		names := &displayNames{q: q, snap: snap, events: appended}
-		if err := insertNotifications(ctx, q, snap, appended, names); err != nil {
-			return err
-		}
-		if err := enqueueDeliveries(ctx, q, snap, appended, names); err != nil {
-			return err
-		}
-		if err := q.ClearRecordFailure(ctx, db.ClearRecordFailureParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
-			return fmt.Errorf("clear record failure of %s: %w", snap.ID, err)
-		}
-		if err := q.NotifyRecorded(ctx, snap.ID); err != nil {
-			return fmt.Errorf("announce record of %s: %w", snap.ID, err)
-		}
-		return nil
+		return record(ctx, q, snap, events)
 	})
+}
+
+// record is Record's work inside its transaction, the activity locked.
+func record(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) error {
+	appended, err := appendAudit(ctx, q, snap.ID, events)
+	if err != nil {
+		return err
+	}
+	if err := upsertActivity(ctx, q, snap); err != nil {
+		return err
+	}
+	names := &displayNames{q: q, snap: snap, events: appended}
+	if err := insertNotifications(ctx, q, snap, appended, names); err != nil {
+		return err
+	}
+	if err := enqueueDeliveries(ctx, q, snap, appended, names); err != nil {
+		return err
+	}
+	if err := q.ClearRecordFailure(ctx, db.ClearRecordFailureParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
+		return fmt.Errorf("clear record failure of %s: %w", snap.ID, err)
+	}
+	if err := q.ResolveDivergence(ctx, db.ResolveDivergenceParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
+		return fmt.Errorf("resolve divergence of %s: %w", snap.ID, err)
+	}
+	if err := q.NotifyRecorded(ctx, snap.ID); err != nil {
+		return fmt.Errorf("announce record of %s: %w", snap.ID, err)
+	}
+	return nil
 }
 
 // appendAudit appends the events past the last one stored and returns them.

@@ -102,6 +102,19 @@ type DialogueParty struct {
 	PartyCode  string
 }
 
+type DivergedActivity struct {
+	ActivityID     string
+	Seq            int64
+	Status         string
+	TemporalStatus string
+	RunID          string
+	Identity       string
+	Reason         string
+	DetectedAt     time.Time
+	ResolvedAt     *time.Time
+	ResolvedSeq    *int64
+}
+
 type Extension struct {
 	ActivityID  string
 	ID          string
@@ -210,6 +223,11 @@ type PrincipalIdentity struct {
 	Subject     string
 	PrincipalID string
 	CreatedAt   time.Time
+}
+
+type ReconcilerPass struct {
+	ID        int32
+	StartedAt time.Time
 }
 
 type RecordFailure struct {
