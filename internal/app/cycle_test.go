@@ -160,7 +160,7 @@ type reviewRun struct {
 func newReviewRun(t *testing.T, st *store.Store, p activities.Proposer, id string, start, scheduled time.Time) *reviewRun {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := testEnvironment(&suite)
 	workflows.Register(env)
 	RegisterReviewActivities(env, st, p)
 	env.SetStartTime(start)

@@ -78,7 +78,7 @@ func recordActivity(t *testing.T, st *store.Store, id string, day int, es, en st
 func runDigest(t *testing.T, st *store.Store, scheduled time.Time) store.DigestRun {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := testEnvironment(&suite)
 	workflows.Register(env)
 	dig := &activities.Digesting{Store: st}
 	env.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})

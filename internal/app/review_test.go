@@ -47,7 +47,7 @@ func TestReviewDraftsTakesStatementsAndFreezes(t *testing.T) {
 	draftAt := meetingAt.Add(-30 * time.Minute)
 
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := testEnvironment(&suite)
 	workflows.Register(env)
 	RegisterReviewActivities(env, st, nil)
 	env.SetStartTime(draftAt.Add(-time.Minute))
@@ -275,7 +275,7 @@ func TestReviewKeepsAReportThatDiffersFromTheLog(t *testing.T) {
 	}
 	meetingAt := time.Date(2027, 4, 20, 15, 0, 0, 0, time.UTC)
 	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
+	env := testEnvironment(&suite)
 	workflows.Register(env)
 	RegisterReviewActivities(env, st, nil)
 	env.SetStartTime(meetingAt.Add(-time.Hour))
