@@ -41,6 +41,8 @@ type Delivering struct {
 	BaseURL string
 	HTTP    *http.Client
 	Now     func() time.Time
+	// Metrics counts deliveries sent and failed; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Deliver sends one delivery. A delivery already sent is not sent again,
@@ -67,7 +69,11 @@ func (d *Delivering) Deliver(ctx context.Context, id string) error {
 	var giveUp *temporal.ApplicationError
 	switch {
 	case err == nil:
-		return d.Store.MarkDeliverySent(ctx, id)
+		if err := d.Store.MarkDeliverySent(ctx, id); err != nil {
+			return err
+		}
+		d.Metrics.deliverySent(job.Channel)
+		return nil
 	case errors.As(err, &giveUp):
 		return err
 	case delivery.Permanent(err):
@@ -126,5 +132,9 @@ func (d *Delivering) send(ctx context.Context, job store.DeliveryJob) error {
 
 // MarkDeliveryFailed records that a delivery gave up, with the last error.
 func (d *Delivering) MarkDeliveryFailed(ctx context.Context, id, reason string) error {
-	return d.Store.MarkDeliveryFailed(ctx, id, reason)
+	if err := d.Store.MarkDeliveryFailed(ctx, id, reason); err != nil {
+		return err
+	}
+	d.Metrics.deliveryFailed(id)
+	return nil
 }
