@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -18,6 +20,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -33,6 +36,12 @@ import (
 type TemporalConfig struct {
 	Address   string
 	Namespace string
+	// Metrics receives the SDK's metrics (see telemetry.TemporalMetrics);
+	// nil drops them.
+	Metrics client.MetricsHandler
+	// Interceptors wrap the client's calls and, for those that are also
+	// worker interceptors, the workers made from it (tracing).
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // DialTemporal connects to Temporal, lazily: the process starts even if
@@ -52,6 +61,10 @@ func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
 		opts.HostPort = client.DefaultHostPort
 	}
 	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal"))
+	if cfg.Metrics != nil {
+		opts.MetricsHandler = cfg.Metrics
+	}
+	opts.Interceptors = append(opts.Interceptors, cfg.Interceptors...)
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -73,17 +86,32 @@ type Delivery struct {
 	// Proposer makes the proposals that adopted meeting minutes agreed
 	// (the API's own Propose); nil leaves them for people to propose.
 	Proposer activities.Proposer
+	// TaskQueue is where the worker polls and starts its workflows and
+	// schedules; empty means workflows.TaskQueue.
+	TaskQueue string
+	// Metrics counts what the activities do (see NewWorkerMetrics); nil
+	// counts nothing.
+	Metrics *activities.Metrics
+}
+
+// taskQueue is d's task queue, the default if unset.
+func (d Delivery) taskQueue() string {
+	if d.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return d.TaskQueue
 }
 
 // NewWorker returns a worker for Pacto's task queue with the activity,
 // delivery and digest workflows and their activities, writing to st, and
 // the relay that sets the outbox's deliveries under way.
 func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	queue := d.taskQueue()
+	w := worker.New(c, queue, worker.Options{})
 	workflows.Register(w)
-	rec := &activities.Recording{Store: st}
+	rec := &activities.Recording{Store: st, Metrics: d.Metrics}
 	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
-	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL}
+	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL, Metrics: d.Metrics}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	dig := &activities.Digesting{Store: st}
@@ -93,16 +121,20 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{worker: w, client: c, log: log, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log}}
+	return &Worker{worker: w, client: c, log: log, queue: queue, relay: &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy, TaskQueue: queue}, Log: log}}
 }
 
 // Worker is one worker process's share of the work: the Temporal worker,
 // the outbox relay, and seeing that the daily digests' schedule exists.
 type Worker struct {
-	worker   worker.Worker
-	client   client.Client
-	log      *slog.Logger
-	relay    *Relay
+	worker worker.Worker
+	client client.Client
+	log    *slog.Logger
+	relay  *Relay
+	queue  string
+	// polling is set once the Temporal worker has started and cleared when
+	// it stops: the worker's /readyz.
+	polling  atomic.Bool
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	stopOnce sync.Once
@@ -117,7 +149,8 @@ func (w *Worker) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
 	w.done.Go(func() { w.relay.Run(ctx) })
-	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.log) })
+	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.queue, w.log) })
+	w.polling.Store(true)
 	return nil
 }
 
@@ -125,6 +158,7 @@ func (w *Worker) Start() error {
 // activities finish). Calling it again does nothing.
 func (w *Worker) Stop() {
 	w.stopOnce.Do(func() {
+		w.polling.Store(false)
 		if w.stop != nil {
 			w.stop()
 			w.done.Wait()
@@ -137,6 +171,9 @@ func (w *Worker) Stop() {
 type Starter struct {
 	Client client.Client
 	Policy workflows.DeliveryInput
+	// TaskQueue is where delivery workflows run; empty means
+	// workflows.TaskQueue.
+	TaskQueue string
 }
 
 // StartBatch starts the workflow that sends a batch of deliveries. Its ID
@@ -163,7 +200,7 @@ func (s Starter) input(id string) workflows.DeliveryInput {
 
 func (s Starter) start(ctx context.Context, workflowID string, in workflows.DeliveryInput) error {
 	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflowID, TaskQueue: workflows.TaskQueue,
+		ID: workflowID, TaskQueue: cmp.Or(s.TaskQueue, workflows.TaskQueue),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DeliveryWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
