@@ -19,6 +19,7 @@ import (
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
+	"pacto/internal/telemetry"
 )
 
 // runDev runs everything in one process on the embedded default: a
@@ -33,6 +34,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	uiPort := f.str("ui-port", "PACTO_UI_PORT", "8233", "port of the Temporal Web UI on 127.0.0.1 (0 turns it off)")
 	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
 	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
+	taskQueue := f.taskQueue()
 	mail := f.mail()
 	f.note(oidcHelp)
 	if err := f.parse(args); err != nil {
@@ -53,6 +55,10 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("--log-level %q: use debug, info, warn or error: %w", *logLevel, errUsage)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := required("task-queue", *taskQueue); err != nil {
+		return err
+	}
+	queue := strings.TrimSpace(*taskQueue)
 	tport, err := port("temporal-port", *temporalPort)
 	if err != nil {
 		return err
@@ -116,7 +122,15 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	defer stopWithin(log, "Temporal", tsrv.Stop)
 	step("Temporal on %s, namespace %s", tsrv.FrontendAddress(), tsrv.Namespace())
 
-	tc, err := app.DialTemporal(app.TemporalConfig{Address: tsrv.FrontendAddress(), Namespace: tsrv.Namespace()}, log)
+	// One registry: the API's /metrics serves the SDK's, the worker's and
+	// the API's metrics.
+	tracing, err := telemetry.FromEnv(ctx, "pacto-dev")
+	if err != nil {
+		return err
+	}
+	defer stopWithin(log, "tracing", tracing.Shutdown)
+	registry := telemetry.NewRegistry()
+	tc, err := dialTemporal(app.TemporalConfig{Address: tsrv.FrontendAddress(), Namespace: tsrv.Namespace()}, registry, tracing, log)
 	if err != nil {
 		return err
 	}
@@ -156,7 +170,11 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	deliveryCfg.Logger = log
-	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log})
+	deliveryCfg.TaskQueue = queue
+	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log, TaskQueue: queue})
+	if deliveryCfg.Metrics, err = app.NewWorkerMetrics(registry, st); err != nil {
+		return err
+	}
 	w := app.NewWorker(tc, st, deliveryCfg)
 	g.Go(func() error { return app.RunWorker(gctx, w) })
 	step("worker started")
@@ -164,7 +182,8 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	if signin.PublicURL == "" {
 		signin.PublicURL = "http://" + ln.Addr().String()
 	}
-	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, signin)
+	h, err := httpHandler(st, tc, api.Options{Logger: log, TaskQueue: queue, Registry: registry,
+		Deliveries: app.Starter{Client: tc, TaskQueue: queue}}, signin, tracing)
 	if err != nil {
 		return err
 	}

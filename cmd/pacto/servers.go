@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	"golang.org/x/sync/errgroup"
 
@@ -17,40 +18,72 @@ import (
 	"pacto/internal/app"
 	"pacto/internal/console"
 	"pacto/internal/store"
+	"pacto/internal/telemetry"
 	"pacto/workflows"
 )
 
-// process is what the server commands share: a logger, the store and a
-// Temporal client, closed together.
+// process is what the server commands share: a logger, the store, a
+// Temporal client, the registry /metrics serves (the SDK's metrics and
+// Pacto's) and tracing, closed together.
 type process struct {
 	log      *slog.Logger
 	store    *store.Store
 	temporal client.Client
+	registry *prometheus.Registry
+	tracing  *telemetry.Tracing
+	queue    string
 }
 
-func openProcess(ctx context.Context, s serverFlags) (*process, error) {
+func openProcess(ctx context.Context, name string, s serverFlags) (*process, error) {
 	if err := required("database-url", *s.databaseURL); err != nil {
+		return nil, err
+	}
+	if err := required("task-queue", *s.taskQueue); err != nil {
 		return nil, err
 	}
 	log, err := s.logger()
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.OpenLazy(ctx, *s.databaseURL)
-	if err != nil {
+	p := &process{log: log, registry: telemetry.NewRegistry(), queue: strings.TrimSpace(*s.taskQueue)}
+	if p.tracing, err = telemetry.FromEnv(ctx, "pacto-"+name); err != nil {
 		return nil, err
 	}
-	tc, err := app.DialTemporal(app.TemporalConfig{Address: *s.temporalAddress, Namespace: *s.temporalNamespace}, log)
-	if err != nil {
-		st.Close()
+	if p.store, err = store.OpenLazy(ctx, *s.databaseURL); err != nil {
+		p.close()
 		return nil, err
 	}
-	return &process{log: log, store: st, temporal: tc}, nil
+	if p.temporal, err = dialTemporal(app.TemporalConfig{Address: *s.temporalAddress, Namespace: *s.temporalNamespace}, p.registry, p.tracing, log); err != nil {
+		p.close()
+		return nil, err
+	}
+	if p.tracing.Enabled() {
+		log.Info("tracing on: spans are exported over OTLP")
+	}
+	return p, nil
+}
+
+// dialTemporal connects to Temporal with the SDK's metrics going to reg
+// and, when tracing is on, the SDK's tracing interceptor.
+func dialTemporal(cfg app.TemporalConfig, reg prometheus.Registerer, tracing *telemetry.Tracing, log *slog.Logger) (client.Client, error) {
+	var err error
+	if cfg.Metrics, err = telemetry.TemporalMetrics(reg, log); err != nil {
+		return nil, err
+	}
+	if cfg.Interceptors, err = tracing.TemporalInterceptors(); err != nil {
+		return nil, err
+	}
+	return app.DialTemporal(cfg, log)
 }
 
 func (p *process) close() {
-	p.temporal.Close()
-	p.store.Close()
+	if p.temporal != nil {
+		p.temporal.Close()
+	}
+	if p.store != nil {
+		p.store.Close()
+	}
+	stopWithin(p.log, "tracing", p.tracing.Shutdown)
 }
 
 func listen(addr string) (net.Listener, error) {
@@ -83,6 +116,10 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	if !withAPI {
 		httpAddr = nil
 	}
+	var metricsAddr *string
+	if withWorker {
+		metricsAddr = f.str("metrics-addr", "PACTO_METRICS_ADDR", "", "address of the worker's /healthz, /readyz and /metrics, e.g. 127.0.0.1:9464 (empty: off)")
+	}
 	mail := f.mail()
 	if withAPI {
 		f.note(oidcHelp)
@@ -107,25 +144,49 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		}
 		signin.SecureCookies = strings.HasPrefix(deliveryCfg.BaseURL, "https://")
 	}
-	p, err := openProcess(ctx, s)
+	p, err := openProcess(ctx, name, s)
 	if err != nil {
 		return err
 	}
 	defer p.close()
+	var probes net.Listener
+	if metricsAddr != nil && *metricsAddr != "" {
+		if probes, err = listen(*metricsAddr); err != nil {
+			return err
+		}
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	if withWorker {
 		deliveryCfg.Logger = p.log
-		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
+		deliveryCfg.TaskQueue = p.queue
+		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log, TaskQueue: p.queue})
+		if deliveryCfg.Metrics, err = app.NewWorkerMetrics(p.registry, p.store); err != nil {
+			return err
+		}
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
-		g.Go(func() error { return app.RunWorker(ctx, w) })
-		p.log.Info("worker started", "task_queue", workflows.TaskQueue)
+		// The probes outlive the worker's drain, saying it no longer polls.
+		probeCtx, stopProbes := context.WithCancel(context.WithoutCancel(ctx))
+		g.Go(func() error {
+			defer stopProbes()
+			return app.RunWorker(ctx, w)
+		})
+		p.log.Info("worker started", "task_queue", p.queue)
+		if probes != nil {
+			g.Go(func() error {
+				return app.ServeProbes(probeCtx, probes, app.Probes{Worker: w, Store: p.store, Gatherer: p.registry}, p.log)
+			})
+			p.log.Info("worker probes and metrics listening", "addr", probes.Addr().String())
+		} else {
+			stopProbes()
+		}
 	}
 	if withAPI {
 		ln, err := listen(*httpAddr)
 		if err != nil {
 			return err
 		}
-		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, signin)
+		h, err := httpHandler(p.store, p.temporal, api.Options{Logger: p.log, TaskQueue: p.queue, Registry: p.registry,
+			Deliveries: app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy, TaskQueue: p.queue}}, signin, p.tracing)
 		if err != nil {
 			return err
 		}
@@ -179,16 +240,16 @@ func runSetup(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// httpHandler is the API with the web console at its root. signin says
-// how people sign in to the console (DevSignIn, Providers, PublicURL) and
-// whether its cookies are for HTTPS.
-func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, signin console.Options) (http.Handler, error) {
-	srv := api.New(st, tc, api.Options{Logger: log, Deliveries: deliveries})
-	signin.API, signin.Store, signin.Log = srv, st, log
+// httpHandler is the API with the web console at its root, traced when
+// tracing is on. signin says how people sign in to the console
+// (DevSignIn, Providers, PublicURL) and whether its cookies are for HTTPS.
+func httpHandler(st *store.Store, tc client.Client, opts api.Options, signin console.Options, tracing *telemetry.Tracing) (http.Handler, error) {
+	srv := api.New(st, tc, opts)
+	signin.API, signin.Store, signin.Log = srv, st, opts.Logger
 	con, err := console.New(signin)
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	srv.Mount(con.Handler())
-	return srv.Handler(), nil
+	return tracing.HTTPHandler(srv.Handler()), nil
 }
