@@ -32,6 +32,7 @@ import (
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
+	"pacto/internal/telemetry"
 )
 
 // Config sizes a run.
@@ -167,7 +168,14 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 		return fail(err)
 	}
 	cleanups = append(cleanups, func() { _ = e.ts.Stop(context.Background()) })
-	if e.tc, err = app.DialTemporal(app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace()}, log); err != nil {
+	// Measured as deployed: the SDK's metrics and the worker's own go to
+	// the registry the API's /metrics serves.
+	registry := telemetry.NewRegistry()
+	sdkMetrics, err := telemetry.TemporalMetrics(registry, log)
+	if err != nil {
+		return fail(err)
+	}
+	if e.tc, err = app.DialTemporal(app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace(), Metrics: sdkMetrics}, log); err != nil {
 		return fail(err)
 	}
 	cleanups = append(cleanups, e.tc.Close)
@@ -184,7 +192,11 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log})
+	workerMetrics, err := app.NewWorkerMetrics(registry, e.st)
+	if err != nil {
+		return fail(err)
+	}
+	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log, Metrics: workerMetrics})
 	if err := e.worker.Start(); err != nil {
 		return fail(err)
 	}
@@ -199,7 +211,7 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	srv := api.New(e.st, e.tc, api.Options{Logger: log})
+	srv := api.New(e.st, e.tc, api.Options{Logger: log, Registry: registry})
 	con, err := console.New(console.Options{API: srv, Store: e.st, Log: log, DevSignIn: true})
 	if err != nil {
 		ln.Close()
