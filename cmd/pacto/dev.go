@@ -37,6 +37,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	taskQueue := f.taskQueue()
 	mail := f.mail()
 	f.note(oidcHelp)
+	f.note(tracingHelp)
 	if err := f.parse(args); err != nil {
 		return err
 	}

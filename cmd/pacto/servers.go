@@ -63,19 +63,6 @@ func openProcess(ctx context.Context, name string, s serverFlags) (*process, err
 	return p, nil
 }
 
-// dialTemporal connects to Temporal with the SDK's metrics going to reg
-// and, when tracing is on, the SDK's tracing interceptor.
-func dialTemporal(cfg app.TemporalConfig, reg prometheus.Registerer, tracing *telemetry.Tracing, log *slog.Logger) (client.Client, error) {
-	var err error
-	if cfg.Metrics, err = telemetry.TemporalMetrics(reg, log); err != nil {
-		return nil, err
-	}
-	if cfg.Interceptors, err = tracing.TemporalInterceptors(); err != nil {
-		return nil, err
-	}
-	return app.DialTemporal(cfg, log)
-}
-
 func (p *process) close() {
 	if p.temporal != nil {
 		p.temporal.Close()
@@ -124,6 +111,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	if withAPI {
 		f.note(oidcHelp)
 	}
+	f.note(tracingHelp)
 	if err := f.parse(args); err != nil {
 		return err
 	}
