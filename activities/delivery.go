@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/temporal"
 
 	"pacto/internal/delivery"
@@ -46,9 +45,8 @@ type Delivering struct {
 	// Log gets a line for each delivery marked failed; nil means slog's
 	// default.
 	Log *slog.Logger
-	// Failed counts the deliveries marked failed, by channel; nil counts
-	// nothing.
-	Failed *prometheus.CounterVec
+	// Metrics counts deliveries sent and failed; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Deliver sends one delivery. A delivery already sent is not sent again,
@@ -75,7 +73,11 @@ func (d *Delivering) Deliver(ctx context.Context, id string) error {
 	var giveUp *temporal.ApplicationError
 	switch {
 	case err == nil:
-		return d.Store.MarkDeliverySent(ctx, id)
+		if err := d.Store.MarkDeliverySent(ctx, id); err != nil {
+			return err
+		}
+		d.Metrics.deliverySent(job.Channel)
+		return nil
 	case errors.As(err, &giveUp):
 		return err
 	case delivery.Permanent(err):
@@ -149,9 +151,7 @@ func (d *Delivering) MarkDeliveryFailed(ctx context.Context, id, reason string) 
 	case job.Status != "pending":
 		return nil
 	}
-	if d.Failed != nil {
-		d.Failed.WithLabelValues(channel).Inc()
-	}
+	d.Metrics.deliveryFailed(channel)
 	log := d.Log
 	if log == nil {
 		log = slog.Default()

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -27,6 +28,11 @@ const ErrRecordRefused = "record_refused"
 // Record never waits on them.
 type Recording struct {
 	Store RecordStore
+	// Metrics counts failures and reminders; nil counts nothing.
+	Metrics *Metrics
+	// Now is the clock reminders' lateness is measured by; time.Now by
+	// default.
+	Now func() time.Time
 }
 
 // Record implements Recorder. A refusal that retrying cannot cure is
@@ -36,7 +42,16 @@ type Recording struct {
 // (RecordInput.Refusable), and otherwise keeps retrying as before.
 func (r *Recording) Record(ctx context.Context, in RecordInput) error {
 	err := r.Store.Record(ctx, in.Snapshot, in.Events)
-	if err == nil || !store.Permanent(err) {
+	if err == nil {
+		now := time.Now
+		if r.Now != nil {
+			now = r.Now
+		}
+		r.Metrics.recorded(in, now())
+		return nil
+	}
+	r.Metrics.recordFailed(store.Permanent(err))
+	if !store.Permanent(err) {
 		return err
 	}
 	activity.GetLogger(ctx).Error("the read model refused a change of an activity; it is behind until an administrator acts",

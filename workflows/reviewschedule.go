@@ -34,8 +34,18 @@ const reviewCatchup = 24 * time.Hour
 // still to come after now (in.DraftBefore ahead of each of in.Meetings,
 // the calendar's whole list). The runs all get the whole list and each
 // finds its meeting from the time it was started for. With no draft time
-// ahead, the schedule is removed.
+// ahead, the schedule is removed. The runs go to TaskQueue; see
+// SetReviewScheduleOn for another queue.
 func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now time.Time) error {
+	return SetReviewScheduleOn(ctx, c, TaskQueue, in, now)
+}
+
+// SetReviewScheduleOn is SetReviewSchedule with the runs on queue (empty:
+// TaskQueue).
+func SetReviewScheduleOn(ctx context.Context, c client.Client, queue string, in ReviewInput, now time.Time) error {
+	if queue == "" {
+		queue = TaskQueue
+	}
 	in.Version, in.Meeting = ReviewVersion, 0
 	dialogue, policy := in.Dialogue, in.Defaults()
 	var ahead []review.Meeting
@@ -51,7 +61,7 @@ func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now
 		case m.At.After(now):
 			// Its draft time has passed (the calendar came late, or the
 			// meeting was moved closer): its run starts now.
-			if err := startReview(ctx, c, in, m, draft); err != nil {
+			if err := startReview(ctx, c, queue, in, m, draft); err != nil {
 				return err
 			}
 		}
@@ -71,7 +81,7 @@ func SetReviewSchedule(ctx context.Context, c client.Client, in ReviewInput, now
 		ID:        "review-" + dialogue, // the schedule adds the time: see ReviewRunID
 		Workflow:  ReviewWorkflowName,
 		Args:      []any{in},
-		TaskQueue: TaskQueue,
+		TaskQueue: queue,
 	}
 	_, err := sc.Create(ctx, client.ScheduleOptions{
 		ID: id, Spec: spec, Action: action,
@@ -109,11 +119,11 @@ func ReviewRunID(dialogue string, draft time.Time) string {
 
 // startReview starts the Review run of meeting m, unless it was started
 // already.
-func startReview(ctx context.Context, c client.Client, in ReviewInput, m review.Meeting, draft time.Time) error {
+func startReview(ctx context.Context, c client.Client, queue string, in ReviewInput, m review.Meeting, draft time.Time) error {
 	in.Meeting = m.Number
 	id := ReviewRunID(in.Dialogue, draft)
 	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: TaskQueue,
+		ID: id, TaskQueue: queue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, ReviewWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

@@ -21,6 +21,7 @@ import (
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
+	"pacto/internal/telemetry"
 )
 
 // devSummary is the usage line of `pacto dev`.
@@ -38,9 +39,11 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	uiPort := f.str("ui-port", "PACTO_UI_PORT", "8233", "port of the Temporal Web UI on 127.0.0.1 (0 turns it off)")
 	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
 	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
+	taskQueue := f.taskQueue()
 	mail := f.mail()
 	cf := f.codec(true)
 	f.note(oidcHelp)
+	f.note(tracingHelp)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -63,6 +66,10 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("--log-level %q: use debug, info, warn or error: %w", *logLevel, errUsage)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := required("task-queue", *taskQueue); err != nil {
+		return err
+	}
+	queue := strings.TrimSpace(*taskQueue)
 	tport, err := port("temporal-port", *temporalPort)
 	if err != nil {
 		return err
@@ -144,8 +151,16 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	if ui := tsrv.UIAddress(); ui != "" {
 		origins = append(origins, "http://"+ui)
 	}
+	// One registry: the API's /metrics serves the SDK's, the worker's and
+	// the API's metrics.
+	tracing, err := telemetry.FromEnv(ctx, "pacto-dev")
+	if err != nil {
+		return err
+	}
+	defer stopWithin(log, "tracing", tracing.Shutdown)
+	registry := telemetry.NewRegistry()
 	tcfg := app.TemporalConfig{Address: tsrv.FrontendAddress(), Namespace: tsrv.Namespace(), Codec: cx}
-	tc, err := app.DialTemporal(tcfg, log)
+	tc, err := dialTemporal(tcfg, registry, tracing, log)
 	if err != nil {
 		return err
 	}
@@ -185,9 +200,16 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	deliveryCfg.Logger = log
-	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log})
+	deliveryCfg.TaskQueue = queue
+	deliveryCfg.Proposer = api.New(st, tc, api.Options{Logger: log, TaskQueue: queue})
 	deliveryCfg.DataConverter = tcfg.DataConverter()
+	if deliveryCfg.Metrics, err = app.NewWorkerMetrics(registry, st); err != nil {
+		return err
+	}
 	w := app.NewWorker(tc, st, deliveryCfg)
+	if err := registerAll(registry, w.Collectors()); err != nil {
+		return err
+	}
 	if err := w.Start(); err != nil {
 		return err
 	}
@@ -198,7 +220,8 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	if signin.PublicURL == "" {
 		signin.PublicURL = "http://" + ln.Addr().String()
 	}
-	h, err := httpHandler(st, tc, log, app.Starter{Client: tc}, signin, codecEndpoint{codec: cx, origins: origins})
+	h, err := httpHandler(st, tc, api.Options{Logger: log, TaskQueue: queue, Registry: registry,
+		Deliveries: app.Starter{Client: tc, TaskQueue: queue}}, signin, tracing, codecEndpoint{codec: cx, origins: origins})
 	if err != nil {
 		return err
 	}
@@ -216,16 +239,6 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	err = g.Wait()
 	step("stopping")
 	return err
-}
-
-// stopWithin stops a part with a bound, logging rather than failing: the
-// process is on its way out.
-func stopWithin(log *slog.Logger, what string, stop func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := stop(ctx); err != nil {
-		log.Warn("stop "+what, "err", err)
-	}
 }
 
 func port(name, v string) (int, error) {

@@ -10,6 +10,7 @@ import (
 
 	"pacto/internal/app"
 	"pacto/internal/delivery"
+	"pacto/workflows"
 )
 
 // flags is a flag set whose every flag has an environment variable: the
@@ -66,6 +67,7 @@ type serverFlags struct {
 	temporalNamespace *string
 	logLevel          *string
 	logFormat         *string
+	taskQueue         *string
 }
 
 func (f *flags) database() *string {
@@ -83,7 +85,14 @@ func (f *flags) server() serverFlags {
 	s.temporalAddress, s.temporalNamespace = f.temporal()
 	s.logLevel = f.str("log-level", "PACTO_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	s.logFormat = f.str("log-format", "PACTO_LOG_FORMAT", "json", "log format: json or text")
+	s.taskQueue = f.taskQueue()
 	return s
+}
+
+// taskQueue is the Temporal task queue flag: the API starts workflows on
+// it and workers poll it, so every process of a deployment must agree.
+func (f *flags) taskQueue() *string {
+	return f.str("task-queue", "PACTO_TASK_QUEUE", workflows.TaskQueue, "Temporal task queue the API starts workflows on and workers poll")
 }
 
 func (s serverFlags) logger() (*slog.Logger, error) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/sync/errgroup"
@@ -20,22 +21,30 @@ import (
 	"pacto/internal/codec"
 	"pacto/internal/console"
 	"pacto/internal/store"
-	"pacto/workflows"
+	"pacto/internal/telemetry"
 )
 
-// process is what the server commands share: a logger, the store and a
-// Temporal client, closed together, and the payload codec (nil: none).
+// process is what the server commands share: a logger, the store, a
+// Temporal client, the registry /metrics serves (the SDK's metrics and
+// Pacto's) and tracing, closed together, and the payload codec (nil:
+// none).
 type process struct {
 	log      *slog.Logger
 	store    *store.Store
 	temporal client.Client
+	registry *prometheus.Registry
+	tracing  *telemetry.Tracing
+	queue    string
 	codec    *codec.Codec
 	// dc is the Temporal client's data converter.
 	dc converter.DataConverter
 }
 
-func openProcess(ctx context.Context, s serverFlags, cf codecFlags) (*process, error) {
+func openProcess(ctx context.Context, name string, s serverFlags, cf codecFlags) (*process, error) {
 	if err := required("database-url", *s.databaseURL); err != nil {
+		return nil, err
+	}
+	if err := required("task-queue", *s.taskQueue); err != nil {
 		return nil, err
 	}
 	log, err := s.logger()
@@ -47,22 +56,34 @@ func openProcess(ctx context.Context, s serverFlags, cf codecFlags) (*process, e
 		return nil, err
 	}
 	logCodec(log, cx)
-	st, err := store.OpenLazy(ctx, *s.databaseURL)
-	if err != nil {
+	p := &process{log: log, registry: telemetry.NewRegistry(), queue: strings.TrimSpace(*s.taskQueue), codec: cx}
+	if p.tracing, err = telemetry.FromEnv(ctx, "pacto-"+name); err != nil {
+		return nil, err
+	}
+	if p.store, err = store.OpenLazy(ctx, *s.databaseURL); err != nil {
+		p.close()
 		return nil, err
 	}
 	cfg := app.TemporalConfig{Address: *s.temporalAddress, Namespace: *s.temporalNamespace, Codec: payloadCodec(cx)}
-	tc, err := app.DialTemporal(cfg, log)
-	if err != nil {
-		st.Close()
+	p.dc = cfg.DataConverter()
+	if p.temporal, err = dialTemporal(cfg, p.registry, p.tracing, log); err != nil {
+		p.close()
 		return nil, err
 	}
-	return &process{log: log, store: st, temporal: tc, codec: cx, dc: cfg.DataConverter()}, nil
+	if p.tracing.Enabled() {
+		log.Info("tracing on: spans are exported over OTLP")
+	}
+	return p, nil
 }
 
 func (p *process) close() {
-	p.temporal.Close()
-	p.store.Close()
+	if p.temporal != nil {
+		p.temporal.Close()
+	}
+	if p.store != nil {
+		p.store.Close()
+	}
+	stopWithin(p.log, "tracing", p.tracing.Shutdown)
 }
 
 func listen(addr string) (net.Listener, error) {
@@ -95,6 +116,10 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	if !withAPI {
 		httpAddr = nil
 	}
+	var metricsAddr *string
+	if withWorker {
+		metricsAddr = f.str("metrics-addr", "PACTO_METRICS_ADDR", "", "address of the worker's /healthz, /readyz and /metrics, e.g. 127.0.0.1:9464 (empty: off)")
+	}
 	mail := f.mail()
 	cf := f.codec(withAPI)
 	var reconcileEvery *string
@@ -105,6 +130,7 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	if withAPI {
 		f.note(oidcHelp)
 	}
+	f.note(tracingHelp)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -135,18 +161,31 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 		}
 		signin.SecureCookies = strings.HasPrefix(deliveryCfg.BaseURL, "https://")
 	}
-	p, err := openProcess(ctx, s, cf)
+	p, err := openProcess(ctx, name, s, cf)
 	if err != nil {
 		return err
 	}
 	defer p.close()
+	var probes net.Listener
+	if metricsAddr != nil && *metricsAddr != "" {
+		if probes, err = listen(*metricsAddr); err != nil {
+			return err
+		}
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	if withWorker {
 		deliveryCfg.Logger = p.log
-		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log})
+		deliveryCfg.TaskQueue = p.queue
+		deliveryCfg.Proposer = api.New(p.store, p.temporal, api.Options{Logger: p.log, TaskQueue: p.queue})
 		deliveryCfg.DataConverter = p.dc
+		if deliveryCfg.Metrics, err = app.NewWorkerMetrics(p.registry, p.store); err != nil {
+			return err
+		}
 		w := app.NewWorker(p.temporal, p.store, deliveryCfg)
 		w.Reconciler.Every = every
+		if err := registerAll(p.registry, w.Collectors()); err != nil {
+			return err
+		}
 		// Start before saying so: it connects, and fails within seconds
 		// when Temporal is out of reach, which ends the process.
 		if err := w.Start(); err != nil {
@@ -154,15 +193,30 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 				temporalTarget(*s.temporalAddress), namespaceOrDefault(*s.temporalNamespace), err)
 		}
 		defer w.Stop()
-		g.Go(func() error { w.Run(ctx); return nil })
-		p.log.Info("worker started", "task_queue", workflows.TaskQueue)
+		// The probes outlive the worker's drain, saying it no longer polls.
+		probeCtx, stopProbes := context.WithCancel(context.WithoutCancel(ctx))
+		g.Go(func() error {
+			defer stopProbes()
+			w.Run(ctx)
+			return nil
+		})
+		p.log.Info("worker started", "task_queue", p.queue)
+		if probes != nil {
+			g.Go(func() error {
+				return app.ServeProbes(probeCtx, probes, app.Probes{Worker: w, Store: p.store, Gatherer: p.registry}, p.log)
+			})
+			p.log.Info("worker probes and metrics listening", "addr", probes.Addr().String())
+		} else {
+			stopProbes()
+		}
 	}
 	if withAPI {
 		ln, err := listen(*httpAddr)
 		if err != nil {
 			return err
 		}
-		h, err := httpHandler(p.store, p.temporal, p.log, app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy}, signin,
+		h, err := httpHandler(p.store, p.temporal, api.Options{Logger: p.log, TaskQueue: p.queue, Registry: p.registry,
+			Deliveries: app.Starter{Client: p.temporal, Policy: deliveryCfg.Policy, TaskQueue: p.queue}}, signin, p.tracing,
 			codecEndpoint{codec: p.codec, origins: origins})
 		if err != nil {
 			return err
@@ -304,12 +358,12 @@ type codecEndpoint struct {
 }
 
 // httpHandler is the API with the web console at its root, and the codec
-// endpoint when there is a codec. signin says how people sign in to the
-// console (DevSignIn, Providers, PublicURL) and whether its cookies are
-// for HTTPS.
-func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries app.Starter, signin console.Options, ce codecEndpoint) (http.Handler, error) {
-	srv := api.New(st, tc, api.Options{Logger: log, Deliveries: deliveries})
-	signin.API, signin.Store, signin.Log = srv, st, log
+// endpoint when there is a codec, traced when tracing is on. signin says
+// how people sign in to the console (DevSignIn, Providers, PublicURL) and
+// whether its cookies are for HTTPS.
+func httpHandler(st *store.Store, tc client.Client, opts api.Options, signin console.Options, tracing *telemetry.Tracing, ce codecEndpoint) (http.Handler, error) {
+	srv := api.New(st, tc, opts)
+	signin.API, signin.Store, signin.Log = srv, st, opts.Logger
 	con, err := console.New(signin)
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
@@ -319,5 +373,25 @@ func httpHandler(st *store.Store, tc client.Client, log *slog.Logger, deliveries
 		// The Web UI's pages come with the console's session cookie.
 		srv.ServeCodec(api.CodecEndpoint{Codec: ce.codec, Origins: ce.origins, Session: con.SessionPrincipal})
 	}
-	return srv.Handler(), nil
+	return tracing.HTTPHandler(srv.Handler()), nil
+}
+
+// registerAll registers each collector on reg.
+func registerAll(reg prometheus.Registerer, cs []prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// stopWithin stops a part with a bound, logging rather than failing: the
+// process is on its way out.
+func stopWithin(log *slog.Logger, what string, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Warn("stop "+what, "err", err)
+	}
 }

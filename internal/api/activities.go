@@ -287,8 +287,9 @@ func (s *Server) Propose(ctx context.Context, p store.Principal, req ProposeRequ
 	for _, e := range events {
 		proposed = lifecycle.Apply(proposed, e)
 	}
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
-		TypedSearchAttributes: workflows.StartSearchAttributes(proposed)},
+	summary, details := workflowSummary(proposed)
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue,
+		TypedSearchAttributes: workflows.StartSearchAttributes(proposed), StaticSummary: summary, StaticDetails: details},
 		workflows.WorkflowName, workflows.Proposal(p.Actor(), cmd))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {

@@ -268,7 +268,7 @@ func (s *Server) setCalendar(ctx context.Context, p store.Principal, id string, 
 			policy.Started = append(policy.Started, r.Meeting)
 		}
 	}
-	if err := workflows.SetReviewSchedule(ctx, s.temporal, policy, s.now()); err != nil {
+	if err := workflows.SetReviewScheduleOn(ctx, s.temporal, s.taskQueue, policy, s.now()); err != nil {
 		return Calendar{}, err
 	}
 	note := "resumed by " + p.ID

@@ -99,7 +99,7 @@ func TestDigestThroughTheSchedule(t *testing.T) {
 		{workflows.DigestVersion, workflows.DigestVersion}, {0, workflows.DigestVersion}, {workflows.DigestVersion + 1, workflows.DigestVersion + 1},
 	} {
 		setVersion(c.stored)
-		if err := app.EnsureDigestSchedule(ctx, s.tc, nil); err != nil {
+		if err := app.EnsureDigestSchedule(ctx, s.tc, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 		if got := digestScheduleVersion(t, handle); got != c.after {

@@ -107,8 +107,9 @@ func (s *Server) Restart(ctx context.Context, p store.Principal, id, reason stri
 				return fail(probTransition, "the activity's workflow is running; there is nothing to restart")
 			}
 		}
+		summary, details := workflowSummary(st)
 		_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: id, TaskQueue: workflows.TaskQueue,
+			ID: id, TaskQueue: s.taskQueue, StaticSummary: summary, StaticDetails: details,
 			// The closed run's ID may be used again; a running one's not.
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,

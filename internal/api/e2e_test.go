@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
@@ -62,11 +63,29 @@ var seedRoles = []string{"coordinator", "approver", "observer"}
 func newStack(t *testing.T) *stack { return newStackWith(t, app.Delivery{}) }
 
 // newStackWith starts the stack with the worker's delivery configured.
-func newStackWith(t *testing.T, d app.Delivery) *stack { return buildStack(t, d, true) }
+func newStackWith(t *testing.T, d app.Delivery) *stack {
+	t.Helper()
+	return newStackOn(t, d, stackOptions{})
+}
 
-// buildStack starts the stack; withAttributes registers Pacto's search
-// attributes on the namespace, as `pacto setup` does.
-func buildStack(t *testing.T, d app.Delivery, withAttributes bool) *stack {
+// stackOptions change how the stack is put together.
+type stackOptions struct {
+	// dial makes the stack's Temporal client; nil takes the server's
+	// default client.
+	dial func(ts *temporaltest.TestServer) client.Client
+	// registry is the process's registry, given to the API; the worker's
+	// metrics are registered on it too.
+	registry *prometheus.Registry
+	// wrap wraps the API's handler.
+	wrap func(http.Handler) http.Handler
+	// noAttributes leaves Pacto's search attributes unregistered, as
+	// before `pacto setup`.
+	noAttributes bool
+}
+
+// newStackOn starts the stack with the worker's delivery configured (its
+// TaskQueue is the API's too) and put together as o says.
+func newStackOn(t *testing.T, d app.Delivery, o stackOptions) *stack {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, pgtest.NewDatabase(t))
@@ -77,16 +96,25 @@ func buildStack(t *testing.T, d app.Delivery, withAttributes bool) *stack {
 	ts := temporaltest.NewServer(temporaltest.WithT(t),
 		temporaltest.WithBaseClientOptions(client.Options{Logger: sdklog.NewStructuredLogger(quietLogger())}))
 	tc := ts.GetDefaultClient()
-	if withAttributes {
+	if o.dial != nil {
+		tc = o.dial(ts)
+	}
+	if !o.noAttributes {
 		if _, err := workflows.RegisterSearchAttributes(ctx, tc, ts.GetDefaultNamespace()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := New(st, tc, Options{Logger: quietLogger(), Deliveries: app.Starter{Client: tc, Policy: d.Policy}})
+	srv := New(st, tc, Options{Logger: quietLogger(), TaskQueue: d.TaskQueue, Registry: o.registry,
+		Deliveries: app.Starter{Client: tc, Policy: d.Policy, TaskQueue: d.TaskQueue}})
 	// The worker makes the proposals adopted minutes agree through the
 	// API's own checks, as a deployment's does.
 	if d.Proposer == nil {
 		d.Proposer = srv
+	}
+	if o.registry != nil {
+		if d.Metrics, err = app.NewWorkerMetrics(o.registry, st); err != nil {
+			t.Fatal(err)
+		}
 	}
 	w := app.NewWorker(tc, st, d)
 	// Tests reconcile with explicit passes, not on the worker's clock.
@@ -95,7 +123,11 @@ func buildStack(t *testing.T, d app.Delivery, withAttributes bool) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	hs := httptest.NewServer(srv.Handler())
+	var h http.Handler = srv.Handler()
+	if o.wrap != nil {
+		h = o.wrap(h)
+	}
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 	s := &stack{t: t, base: hs.URL, st: st, tc: tc, srv: srv, worker: w, tokens: map[string]string{}, checker: newResponseChecker(t)}
 

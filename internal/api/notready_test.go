@@ -39,7 +39,7 @@ func TestUnmappedSearchAttributeIsUnavailable(t *testing.T) {
 // Against a real server whose namespace lacks the attributes, a proposal
 // is answered 503 with Retry-After.
 func TestProposalOnANamespaceWithoutAttributes(t *testing.T) {
-	s := buildStack(t, app.Delivery{}, false)
+	s := newStackOn(t, app.Delivery{}, stackOptions{noAttributes: true})
 	r := s.call("pa-coordinator", "POST", "/v1/activities", proposal())
 	want(t, r, http.StatusServiceUnavailable, probUnavailable.slug)
 	if r.header.Get("Retry-After") == "" {

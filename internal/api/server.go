@@ -4,6 +4,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,10 +25,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"pacto/internal/store"
+	"pacto/workflows"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -57,6 +61,8 @@ type Server struct {
 	registry  *prometheus.Registry
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
+	// taskQueue is where the API starts workflows and schedules.
+	taskQueue string
 }
 
 // Options configure a Server; zero values take sensible defaults.
@@ -71,12 +77,20 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Deliveries restarts failed deliveries for the admin API.
 	Deliveries DeliveryRetrier
+	// TaskQueue is where activity workflows and the meetings' schedules
+	// are started; workflows.TaskQueue by default. Workers must poll it.
+	TaskQueue string
+	// Registry is the process's Prometheus registry, served on /metrics
+	// with the API's own metrics added; it must already hold the Go and
+	// process collectors (telemetry.NewRegistry). Nil: a registry of the
+	// API's own.
+	Registry *prometheus.Registry
 }
 
 // New returns a Server over a store and a Temporal client.
 func New(st *store.Store, tc client.Client, opts Options) *Server {
 	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout, deliveries: opts.Deliveries,
-		inflight: map[string]*updateSlots{}}
+		inflight: map[string]*updateSlots{}, taskQueue: cmp.Or(opts.TaskQueue, workflows.TaskQueue), registry: opts.Registry}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -89,7 +103,10 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 	if s.timeout == 0 {
 		s.timeout = 30 * time.Second
 	}
-	s.registry = prometheus.NewRegistry()
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pacto_http_requests_total", Help: "HTTP requests by route, method and status code.",
 	}, []string{"route", "method", "code"})
@@ -100,8 +117,7 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 	if st != nil {
 		s.registry.MustRegister(newBehindCollector(st), newDivergedCollector(st))
 	}
-	s.registry.MustRegister(s.requests, s.durations,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.requests, s.durations)
 	return s
 }
 
@@ -364,6 +380,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		elapsed := time.Since(start)
 		method := methodLabel(r.Method)
+		// The request's span, when traced, is named by its route.
+		if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+			span.SetName(method + " " + route)
+			span.SetAttributes(attribute.String("http.route", route))
+		}
 		s.requests.WithLabelValues(route, method, fmt.Sprint(rec.status)).Inc()
 		s.durations.WithLabelValues(route, method).Observe(elapsed.Seconds())
 		s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", clip(r.URL.Path), "route", route,

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -40,6 +43,12 @@ type TemporalConfig struct {
 	// send, failures' messages included (see internal/codec); nil stores
 	// them in plain text.
 	Codec converter.PayloadCodec
+	// Metrics receives the SDK's metrics (see telemetry.TemporalMetrics);
+	// nil drops them.
+	Metrics client.MetricsHandler
+	// Interceptors wrap the client's calls and, for those that are also
+	// worker interceptors, the workers made from it (tracing).
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // DialTemporal connects to Temporal, lazily: the process starts even if
@@ -63,6 +72,10 @@ func DialTemporal(cfg TemporalConfig, log *slog.Logger) (client.Client, error) {
 		opts.DataConverter = dc
 		opts.FailureConverter = codec.FailureConverter(dc)
 	}
+	if cfg.Metrics != nil {
+		opts.MetricsHandler = cfg.Metrics
+	}
+	opts.Interceptors = append(opts.Interceptors, cfg.Interceptors...)
 	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
@@ -97,22 +110,36 @@ type Delivery struct {
 	// TemporalConfig.Codec): the worker reads the digest schedule's
 	// arguments with it. nil is the SDK's default.
 	DataConverter converter.DataConverter
+	// TaskQueue is where the worker polls and starts its workflows and
+	// schedules; empty means workflows.TaskQueue.
+	TaskQueue string
+	// Metrics counts what the activities do (see NewWorkerMetrics); nil
+	// counts nothing.
+	Metrics *activities.Metrics
+}
+
+// taskQueue is d's task queue, the default if unset.
+func (d Delivery) taskQueue() string {
+	if d.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return d.TaskQueue
 }
 
 // NewWorker returns a worker for Pacto's task queue with the activity,
 // delivery and digest workflows and their activities, writing to st, and
 // the relay that sets the outbox's deliveries under way.
 func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	queue := d.taskQueue()
+	w := worker.New(c, queue, worker.Options{})
 	workflows.Register(w)
-	rec := &activities.Recording{Store: st}
+	rec := &activities.Recording{Store: st, Metrics: d.Metrics}
 	w.RegisterActivityWithOptions(rec.Record, activity.RegisterOptions{Name: activities.RecordName})
 	log := d.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	metrics := NewWorkerMetrics()
-	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL, Log: log, Failed: metrics.DeliveriesFailed}
+	del := &activities.Delivering{Store: st, Mailer: d.Mailer, From: d.From, BaseURL: d.BaseURL, Log: log, Metrics: d.Metrics}
 	w.RegisterActivityWithOptions(del.Deliver, activity.RegisterOptions{Name: activities.DeliverName})
 	w.RegisterActivityWithOptions(del.MarkDeliveryFailed, activity.RegisterOptions{Name: activities.MarkFailedName})
 	insp := &activities.Inspecting{Client: c}
@@ -120,36 +147,10 @@ func NewWorker(c client.Client, st *store.Store, d Delivery) *Worker {
 	dig := &activities.Digesting{Store: st}
 	w.RegisterActivityWithOptions(dig.QueueDigests, activity.RegisterOptions{Name: activities.QueueDigestsName})
 	RegisterReviewActivities(w, st, d.Proposer)
-	return &Worker{worker: w, client: c, log: log, emailOff: d.Mailer == nil, metrics: metrics, dc: d.DataConverter,
-		relay:      &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy}, Log: log},
+	return &Worker{worker: w, client: c, log: log, emailOff: d.Mailer == nil, dc: d.DataConverter, queue: queue,
+		relay:      &Relay{Store: st, Starter: Starter{Client: c, Policy: d.Policy, TaskQueue: queue}, Log: log},
 		Reconciler: &Reconciler{Store: st, Client: c, Log: log, Metrics: NewReconcileMetrics()}}
 }
-
-// WorkerMetrics are a worker's own Prometheus metrics, on a registry the
-// worker owns, for a metrics listener to serve.
-type WorkerMetrics struct {
-	Registry *prometheus.Registry
-	// DeliveriesFailed counts the deliveries marked failed (their attempts
-	// ran out, or their error cannot be retried), by channel: email,
-	// digest or webhook.
-	DeliveriesFailed *prometheus.CounterVec
-}
-
-// NewWorkerMetrics makes a worker's metrics on a registry of their own.
-func NewWorkerMetrics() *WorkerMetrics {
-	m := &WorkerMetrics{
-		Registry: prometheus.NewRegistry(),
-		DeliveriesFailed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pacto_deliveries_failed_total",
-			Help: "Deliveries marked failed (attempts ran out or the error cannot be retried), by channel.",
-		}, []string{"channel"}),
-	}
-	m.Registry.MustRegister(m.DeliveriesFailed)
-	return m
-}
-
-// Metrics returns the worker's own metrics.
-func (w *Worker) Metrics() *WorkerMetrics { return w.metrics }
 
 // Worker is one worker process's share of the work: the Temporal worker,
 // the outbox relay, seeing that the daily digests' schedule exists, and
@@ -163,9 +164,12 @@ type Worker struct {
 	client   client.Client
 	log      *slog.Logger
 	emailOff bool
-	metrics  *WorkerMetrics
 	dc       converter.DataConverter
 	relay    *Relay
+	queue    string
+	// polling is set once the Temporal worker has started and cleared when
+	// it stops: the worker's /readyz.
+	polling  atomic.Bool
 	stop     context.CancelFunc
 	done     sync.WaitGroup
 	stopOnce sync.Once
@@ -187,8 +191,9 @@ func (w *Worker) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	w.stop = cancel
 	w.done.Go(func() { w.relay.Run(ctx) })
-	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.dc, w.log) })
+	w.done.Go(func() { keepDigestSchedule(ctx, w.client, w.dc, w.queue, w.log) })
 	w.done.Go(func() { w.Reconciler.Run(ctx) })
+	w.polling.Store(true)
 	return nil
 }
 
@@ -202,6 +207,7 @@ func (w *Worker) Collectors() []prometheus.Collector {
 // activities finish). Calling it again does nothing.
 func (w *Worker) Stop() {
 	w.stopOnce.Do(func() {
+		w.polling.Store(false)
 		if w.stop != nil {
 			w.stop()
 			w.done.Wait()
@@ -214,6 +220,9 @@ func (w *Worker) Stop() {
 type Starter struct {
 	Client client.Client
 	Policy workflows.DeliveryInput
+	// TaskQueue is where delivery workflows run; empty means
+	// workflows.TaskQueue.
+	TaskQueue string
 }
 
 // StartBatch starts the workflow that sends a batch of deliveries. Its ID
@@ -240,23 +249,13 @@ func (s Starter) input(id string) workflows.DeliveryInput {
 
 func (s Starter) start(ctx context.Context, workflowID string, in workflows.DeliveryInput) error {
 	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflowID, TaskQueue: workflows.TaskQueue,
+		ID: workflowID, TaskQueue: cmp.Or(s.TaskQueue, workflows.TaskQueue),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DeliveryWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start %s: %w", workflowID, err)
 	}
-	return nil
-}
-
-// RunWorker starts w and runs it until ctx is done, then stops it
-// (letting running activities finish).
-func RunWorker(ctx context.Context, w *Worker) error {
-	if err := w.Start(); err != nil {
-		return err
-	}
-	w.Run(ctx)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,34 +23,37 @@ import (
 // which for zones a half hour off UTC is half an hour after it.
 var digestSpec = client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Hour}}}
 
-// digestAction is what the schedule starts: this build's digest workflow.
-func digestAction() *client.ScheduleWorkflowAction {
+// digestAction is what the schedule starts: this build's digest workflow,
+// on queue.
+func digestAction(queue string) *client.ScheduleWorkflowAction {
 	return &client.ScheduleWorkflowAction{
 		ID:        workflows.DigestScheduleID,
 		Workflow:  workflows.DigestWorkflowName,
 		Args:      []any{workflows.DigestInput{Version: workflows.DigestVersion}},
-		TaskQueue: workflows.TaskQueue,
+		TaskQueue: queue,
 		// A run that cannot finish gives way to the next hour's.
 		WorkflowExecutionTimeout: 55 * time.Minute,
 	}
 }
 
 // EnsureDigestSchedule creates the Temporal schedule that starts the
-// digest workflow every hour, or, if it exists with the action of an
-// older build, brings it up to this one's. Any number of workers may call
-// it at once; a missed hour (the server was down) is caught up within the
-// hour, and a run still going when the next is due makes that one skip.
-// dc is the data converter c was made with (nil: the SDK's default), to
-// read the schedule's arguments.
-func EnsureDigestSchedule(ctx context.Context, c client.Client, dc converter.DataConverter) error {
+// digest workflow every hour on queue (empty: workflows.TaskQueue), or,
+// if it exists with the action of an older build or another queue, brings
+// it up to this one's. Any number of workers may call it at once; a
+// missed hour (the server was down) is caught up within the hour, and a
+// run still going when the next is due makes that one skip. dc is the
+// data converter c was made with (nil: the SDK's default), to read the
+// schedule's arguments.
+func EnsureDigestSchedule(ctx context.Context, c client.Client, dc converter.DataConverter, queue string) error {
 	if dc == nil {
 		dc = converter.GetDefaultDataConverter()
 	}
+	queue = cmp.Or(queue, workflows.TaskQueue)
 	sc := c.ScheduleClient()
 	_, err := sc.Create(ctx, client.ScheduleOptions{
 		ID:            workflows.DigestScheduleID,
 		Spec:          digestSpec,
-		Action:        digestAction(),
+		Action:        digestAction(queue),
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow: time.Hour,
 	})
@@ -61,14 +65,14 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client, dc converter.Dat
 	}
 	err = sc.GetHandle(ctx, workflows.DigestScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
-			v := digestActionVersion(in.Description.Schedule.Action, dc)
+			v := digestActionVersion(in.Description.Schedule.Action, dc, queue)
 			if v > workflows.DigestVersion || (v == workflows.DigestVersion && encodedAsNow(in.Description.Schedule.Action, dc)) {
 				// As new as this build's, or newer: a worker of an older
 				// build, still running, does not turn it back.
 				return nil, temporal.ErrSkipScheduleUpdate
 			}
 			s := in.Description.Schedule
-			s.Action, s.Spec = digestAction(), &digestSpec
+			s.Action, s.Spec = digestAction(queue), &digestSpec
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		},
 	})
@@ -79,11 +83,11 @@ func EnsureDigestSchedule(ctx context.Context, c client.Client, dc converter.Dat
 }
 
 // digestActionVersion is the DigestInput.Version a schedule's action
-// starts runs with; 0 if it starts something else. The schedule's
-// arguments come back as stored, encoded by dc.
-func digestActionVersion(a client.ScheduleAction, dc converter.DataConverter) int {
+// starts runs on queue with; 0 if it starts something else. The
+// schedule's arguments come back as stored, encoded by dc.
+func digestActionVersion(a client.ScheduleAction, dc converter.DataConverter, queue string) int {
 	wa, ok := a.(*client.ScheduleWorkflowAction)
-	if !ok || wa.Workflow != workflows.DigestWorkflowName || wa.TaskQueue != workflows.TaskQueue || len(wa.Args) != 1 {
+	if !ok || wa.Workflow != workflows.DigestWorkflowName || wa.TaskQueue != queue || len(wa.Args) != 1 {
 		return 0
 	}
 	p, ok := wa.Args[0].(*commonpb.Payload)
@@ -119,10 +123,10 @@ func encodedAsNow(a client.ScheduleAction, dc converter.DataConverter) bool {
 
 // keepDigestSchedule ensures the digest schedule, trying again with
 // backoff while Temporal cannot be reached, until it succeeds or ctx ends.
-func keepDigestSchedule(ctx context.Context, c client.Client, dc converter.DataConverter, log *slog.Logger) {
+func keepDigestSchedule(ctx context.Context, c client.Client, dc converter.DataConverter, queue string, log *slog.Logger) {
 	pause := time.Second
 	for {
-		err := EnsureDigestSchedule(ctx, c, dc)
+		err := EnsureDigestSchedule(ctx, c, dc, queue)
 		if err == nil || ctx.Err() != nil {
 			return
 		}

@@ -56,11 +56,11 @@ func TestDigestScheduleFollowsTheCodecKey(t *testing.T) {
 		if dc == nil {
 			dc = converter.GetDefaultDataConverter()
 		}
-		return string(p.Metadata[codec.MetadataKeyID]), digestActionVersion(d.Schedule.Action, dc), d.Info.LastUpdateAt
+		return string(p.Metadata[codec.MetadataKeyID]), digestActionVersion(d.Schedule.Action, dc, workflows.TaskQueue), d.Info.LastUpdateAt
 	}
 	ensure := func(c client.Client, cfg TemporalConfig) {
 		t.Helper()
-		if err := EnsureDigestSchedule(ctx, c, cfg.DataConverter()); err != nil {
+		if err := EnsureDigestSchedule(ctx, c, cfg.DataConverter(), ""); err != nil {
 			t.Fatal(err)
 		}
 	}

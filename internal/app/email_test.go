@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
@@ -45,7 +46,12 @@ func TestWorkerWithoutEmailWarnsLogsAndCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &levels{}
-	w := NewWorker(ts.GetDefaultClient(), st, Delivery{Logger: slog.New(logs)})
+	reg := prometheus.NewRegistry()
+	metrics, err := NewWorkerMetrics(reg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorker(ts.GetDefaultClient(), st, Delivery{Logger: slog.New(logs), Metrics: metrics})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +73,10 @@ func TestWorkerWithoutEmailWarnsLogsAndCounts(t *testing.T) {
 	}
 	// The count follows the mark, in the same activity.
 	deadline = time.Now().Add(10 * time.Second)
-	for failedCount(t, w, "email") < float64(queued) && time.Now().Before(deadline) {
+	for failedCount(t, reg, "email") < float64(queued) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if got := failedCount(t, w, "email"); got != float64(queued) {
+	if got := failedCount(t, reg, "email"); got != float64(queued) {
 		t.Fatalf("pacto_deliveries_failed_total{channel=\"email\"} = %v, want %d", got, queued)
 	}
 
@@ -88,9 +94,9 @@ func TestWorkerWithoutEmailWarnsLogsAndCounts(t *testing.T) {
 
 // failedCount reads pacto_deliveries_failed_total for a channel from the
 // worker's registry, as a scrape would.
-func failedCount(t *testing.T, w *Worker, channel string) float64 {
+func failedCount(t *testing.T, reg *prometheus.Registry, channel string) float64 {
 	t.Helper()
-	families, err := w.Metrics().Registry.Gather()
+	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

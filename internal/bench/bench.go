@@ -33,6 +33,7 @@ import (
 	"pacto/internal/devserver"
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
+	"pacto/internal/telemetry"
 )
 
 // Config sizes a run.
@@ -174,7 +175,14 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	tcfg := app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace(), Codec: cx}
+	// Measured as deployed: the SDK's metrics and the worker's own go to
+	// the registry the API's /metrics serves.
+	registry := telemetry.NewRegistry()
+	sdkMetrics, err := telemetry.TemporalMetrics(registry, log)
+	if err != nil {
+		return fail(err)
+	}
+	tcfg := app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace(), Codec: cx, Metrics: sdkMetrics}
 	if e.tc, err = app.DialTemporal(tcfg, log); err != nil {
 		return fail(err)
 	}
@@ -192,7 +200,12 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log, DataConverter: tcfg.DataConverter()})
+	workerMetrics, err := app.NewWorkerMetrics(registry, e.st)
+	if err != nil {
+		return fail(err)
+	}
+	e.worker = app.NewWorker(e.tc, e.st, app.Delivery{Mailer: mailer, From: "pacto@bench.example", Logger: log,
+		DataConverter: tcfg.DataConverter(), Metrics: workerMetrics})
 	// The read model's bulk copies have no workflows: the reconciler
 	// would note each one lost, in the middle of the measurements.
 	e.worker.Reconciler.Every = -1
@@ -210,7 +223,7 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	srv := api.New(e.st, e.tc, api.Options{Logger: log})
+	srv := api.New(e.st, e.tc, api.Options{Logger: log, Registry: registry})
 	con, err := console.New(console.Options{API: srv, Store: e.st, Log: log, DevSignIn: true})
 	if err != nil {
 		ln.Close()
