@@ -29,10 +29,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"pacto/internal/app"
 	"pacto/internal/codec"
 	"pacto/internal/pgtest"
-	"pacto/internal/store"
 	"pacto/workflows"
 
 	// The SQLite driver the embedded Temporal server writes with.
@@ -489,23 +487,7 @@ func TestServeTurnsTheCodecOnAndRotatesItsKey(t *testing.T) {
 		"TEMPORAL_NAMESPACE=" + ts.GetDefaultNamespace(), "PACTO_LOG_LEVEL=info", "PACTO_LOG_FORMAT=text",
 		codec.EnvKeysFile + "=",
 	}
-	if err := start(t, env, "migrate").wait(t, time.Minute); err != nil {
-		t.Fatalf("pacto migrate: %v", err)
-	}
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
-	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	b, _ := os.ReadFile(tokensFile)
-	if err := json.Unmarshal(b, &tokens); err != nil {
-		t.Fatal(err)
-	}
+	tokens := migrateAndSeed(t, env, db)
 	pa := apiClient{t, base, tokens["pa-coordinator"]}
 	approve := func(who, id string, version int) map[string]any {
 		return apiClient{t, base, tokens[who]}.must("POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": version, "decision": "approve"}, 200)

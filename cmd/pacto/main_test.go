@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"pacto/internal/app"
 	"pacto/internal/console"
 	"pacto/internal/pgtest"
 	"pacto/internal/store"
@@ -291,4 +294,32 @@ func TestOIDCProvidersFromTheEnvironment(t *testing.T) {
 	if !strings.Contains(help.String(), "PACTO_OIDC_<PARTY>_CLIENT_SECRET_FILE") {
 		t.Errorf("api --help does not tell of the providers:\n%s", help.String())
 	}
+}
+
+// migrateAndSeed runs `pacto migrate` with env, seeds the demo dialogue
+// and principals into db, and returns their tokens by principal.
+func migrateAndSeed(t *testing.T, env []string, db string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	if err := start(t, env, "migrate").wait(t, time.Minute); err != nil {
+		t.Fatalf("pacto migrate: %v", err)
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
+	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
+		t.Fatal(err)
+	}
+	var tokens map[string]string
+	b, err := os.ReadFile(tokensFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &tokens); err != nil {
+		t.Fatal(err)
+	}
+	return tokens
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,7 +17,6 @@ import (
 
 	"pacto/internal/app"
 	"pacto/internal/pgtest"
-	"pacto/internal/store"
 	"pacto/workflows"
 )
 
@@ -45,23 +41,7 @@ func TestWorkerListenerAndTaskQueueFlags(t *testing.T) {
 		"PACTO_DATABASE_URL=" + db, "TEMPORAL_ADDRESS=" + ts.GetFrontendHostPort(),
 		"TEMPORAL_NAMESPACE=" + ts.GetDefaultNamespace(), "PACTO_LOG_LEVEL=warn",
 	}
-	if err := start(t, env, "migrate").wait(t, time.Minute); err != nil {
-		t.Fatalf("pacto migrate: %v", err)
-	}
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
-	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	b, _ := os.ReadFile(tokensFile)
-	if err := json.Unmarshal(b, &tokens); err != nil {
-		t.Fatal(err)
-	}
+	tokens := migrateAndSeed(t, env, db)
 
 	metricsBase := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	worker := start(t, env, "worker", "--task-queue", "other", "--metrics-addr", strings.TrimPrefix(metricsBase, "http://"))

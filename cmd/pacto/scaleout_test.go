@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -17,9 +16,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/temporaltest"
 
-	"pacto/internal/app"
 	"pacto/internal/pgtest"
-	"pacto/internal/store"
 	"pacto/workflows"
 )
 
@@ -44,23 +41,7 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 		"PACTO_DATABASE_URL=" + db, "TEMPORAL_ADDRESS=" + ts.GetFrontendHostPort(),
 		"TEMPORAL_NAMESPACE=" + ts.GetDefaultNamespace(), "PACTO_LOG_LEVEL=warn",
 	}
-	if err := start(t, env, "migrate").wait(t, time.Minute); err != nil {
-		t.Fatalf("pacto migrate: %v", err)
-	}
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
-	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	b, _ := os.ReadFile(tokensFile)
-	if err := json.Unmarshal(b, &tokens); err != nil {
-		t.Fatal(err)
-	}
+	tokens := migrateAndSeed(t, env, db)
 
 	w1 := start(t, env, "worker")
 	start(t, env, "worker")

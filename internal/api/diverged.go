@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/prometheus/client_golang/prometheus"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -25,29 +23,14 @@ type DivergedList struct {
 }
 
 func (s *Server) listDiverged(w http.ResponseWriter, r *http.Request) error {
-	limit, err := limitParam(r.URL.Query().Get("limit"))
-	if err != nil {
-		return err
-	}
-	ds, err := s.Diverged(r.Context(), principalOf(r), limit)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, DivergedList{Diverged: ds})
+	return serveAdminList(w, r, s.Diverged, func(ds []store.Divergence) any { return DivergedList{Diverged: ds} })
 }
 
 // Diverged is GET /v1/admin/diverged: the activities the reconciler found
 // with their workflow lost and not yet restarted, oldest first, at most
 // limit (0: the default page); for admin p.
 func (s *Server) Diverged(ctx context.Context, p store.Principal, limit int) ([]store.Divergence, error) {
-	if err := adminOnly(p); err != nil {
-		return nil, err
-	}
-	limit, err := pageLimit(limit)
-	if err != nil {
-		return nil, err
-	}
-	return s.store.Divergences(ctx, limit)
+	return adminList(ctx, p, limit, s.store.Divergences)
 }
 
 func (s *Server) restartActivity(w http.ResponseWriter, r *http.Request) error {
@@ -136,40 +119,4 @@ func (s *Server) Restart(ctx context.Context, p store.Principal, id, reason stri
 		}
 	}
 	return s.queryUntilAnswered(ctx, id)
-}
-
-// divergedCollector reports, at each scrape, how many activities have
-// their workflow lost and not yet restarted, from the store, so that
-// every process's /metrics tells the same.
-type divergedCollector struct {
-	store *store.Store
-	desc  *prometheus.Desc
-	errs  *prometheus.Desc
-}
-
-func newDivergedCollector(st *store.Store) *divergedCollector {
-	return &divergedCollector{
-		store: st,
-		desc: prometheus.NewDesc("pacto_diverged_activities",
-			"Activities open in the read model whose workflow no longer runs in Temporal and has not been restarted (see /v1/admin/diverged).", nil, nil),
-		errs: prometheus.NewDesc("pacto_diverged_activities_scrape_error",
-			"1 if the count of diverged activities could not be read at this scrape.", nil, nil),
-	}
-}
-
-// Describe implements prometheus.Collector.
-func (c *divergedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc; ch <- c.errs }
-
-// Collect implements prometheus.Collector.
-func (c *divergedCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	n, err := c.store.CountDivergences(ctx)
-	failed := 0.0
-	if err != nil {
-		failed = 1
-	} else {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n))
-	}
-	ch <- prometheus.MustNewConstMetric(c.errs, prometheus.GaugeValue, failed)
 }

@@ -115,7 +115,7 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 	}, []string{"route", "method"})
 	if st != nil {
-		s.registry.MustRegister(newBehindCollector(st), newDivergedCollector(st))
+		s.registry.MustRegister(storeGauges(st)...)
 	}
 	s.registry.MustRegister(s.requests, s.durations)
 	return s
