@@ -32,6 +32,11 @@ func (s *stack) unstorableText(t *testing.T) {
 	title := "new\u001btitle"
 	want(t, s.call("pa-coordinator", "PATCH", "/v1/activities/"+a.ID, AmendRequest{Title: lifecycle.Plain(title)}, opts{headers: []string{"If-Match", `"1"`}}), 422, "invalid-input", "title")
 	want(t, s.call("us-approver", "POST", "/v1/activities/"+a.ID+"/cancel", ReasonRequest{Reason: "\u0000"}), 422, "invalid-input", "reason")
+	// A meeting's statements and minutes are checked at the same edge.
+	meeting := "/v1/dialogues/hld-pa-us/meetings/1"
+	want(t, s.call("pa-coordinator", "POST", meeting+"/statements", StatementRequest{Activity: a.ID, Body: "avance\u0000"}), 422, "invalid-input", "body")
+	minutes := []byte(`{"decisions":[{"es":"Acordado\u0000"}],"follow_ups":[],"new_activities":[]}`)
+	want(t, s.call("pa-coordinator", "PUT", meeting+"/minutes", minutes), 422, "invalid-input")
 
 	want(t, s.call("admin", "POST", "/v1/admin/parties", store.Party{Code: "NU", Name: "Nul\u0000land", TimeZone: "America/Panama", Language: "es"}), 422, "invalid-input", "name")
 	want(t, s.call("admin", "POST", "/v1/admin/principals", store.Principal{ID: "nul-user", Party: "PA", Roles: []string{"observer"}, Name: "N\u0000", Language: "es"}), 422, "invalid-input", "name")
