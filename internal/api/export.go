@@ -87,7 +87,10 @@ func (s *Server) Export(w http.ResponseWriter, r *http.Request, p store.Principa
 	}
 	if err == nil || !out.started {
 		if err != nil {
-			h.Del("Content-Disposition")
+			// Nothing was sent: the caller answers with its own.
+			for _, k := range []string{"Content-Type", "Content-Disposition", "Cache-Control"} {
+				h.Del(k)
+			}
 		}
 		return err
 	}
