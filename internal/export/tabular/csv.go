@@ -13,10 +13,10 @@ import (
 // its accents in a legacy code page.
 const bom = "\ufeff"
 
-// CSVTime is how a CSV writes a time, in the reader's zone (the header
+// csvTime is how a CSV writes a time, in the reader's zone (the header
 // names it): ISO 8601 date and 24-hour time, which every spreadsheet
 // program reads as a date whatever its locale.
-const CSVTime = "2006-01-02 15:04"
+const csvTime = "2006-01-02 15:04"
 
 // WriteCSV writes the activities of src to w as CSV (RFC 4180: CRLF line
 // ends, fields quoted where they need to be), UTF-8, a header row first.
@@ -77,7 +77,7 @@ func csvField(k kind, c cell, o Options) string {
 	case kindNumber:
 		return strconv.FormatFloat(c.num, 'f', -1, 64)
 	case kindTime:
-		return c.at.In(o.zone()).Format(CSVTime)
+		return c.at.In(o.zone()).Format(csvTime)
 	}
 	return guard(c.text)
 }

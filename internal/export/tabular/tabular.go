@@ -43,11 +43,11 @@ func (o Options) zone() *time.Location {
 }
 
 // words is the language of headers and cell words: es or en.
-func (o Options) words() string { return Language(o.Lang) }
+func (o Options) words() string { return language(o.Lang) }
 
-// Language is the language, es or en, an export is worded in for a reader
+// language is the language, es or en, an export is worded in for a reader
 // of tag.
-func Language(tag string) string {
+func language(tag string) string {
 	if primary, _, _ := strings.Cut(strings.ToLower(tag), "-"); primary == "es" {
 		return "es"
 	}

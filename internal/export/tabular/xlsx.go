@@ -9,10 +9,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// XLSXTimeFormat is the number format of time cells in lang (es or en):
+// xlsxTimeFormat is the number format of time cells in lang (es or en):
 // the short date and 12-hour time each locale reads (es-PA MM/dd/y, en-US
 // M/d/y); the spreadsheet program says AM/PM in its own language.
-func XLSXTimeFormat(lang string) string {
+func xlsxTimeFormat(lang string) string {
 	if lang == "es" {
 		return "mm/dd/yyyy h:mm AM/PM"
 	}
@@ -41,7 +41,7 @@ func WriteXLSX(ctx context.Context, w io.Writer, src *Source, o Options) (err er
 	if err != nil {
 		return fmt.Errorf("export: header style: %w", err)
 	}
-	timeFormat := XLSXTimeFormat(o.words())
+	timeFormat := xlsxTimeFormat(o.words())
 	when, err := f.NewStyle(&excelize.Style{CustomNumFmt: &timeFormat})
 	if err != nil {
 		return fmt.Errorf("export: date style: %w", err)
