@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"principal": {"create, list or disable principals, and link their sign-in identities (create | list | link | identities | disable)", runPrincipal},
 	"token":     {"create, list or revoke API tokens (create | list | revoke)", runToken},
 	"report":    {"write a dialogue meeting's progress report (frozen, draft or compiled now) as JSON, CSV, HTML or PDF", runReport},
+	"export":    {"write activities, one row per milestone, as CSV or an Excel workbook (csv | xlsx)", runExport},
 	"admin":     {"list activities whose workflow was lost in Temporal, and restart one (diverged | restart)", runAdmin},
 }
 

@@ -738,49 +738,12 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) error {
 
 // List is GET /v1/activities for principal p with query parameters q.
 func (s *Server) List(ctx context.Context, p store.Principal, q url.Values) (ActivityList, error) {
-	f := store.Filter{
-		Status: q.Get("status"), Party: q.Get("party"), PendingParty: q.Get("pending_party"),
-		Horizon: q.Get("horizon"), Dialogue: q.Get("dialogue"), Text: q.Get("q"), Now: s.now(),
-	}
-	if !hasRole(p, "admin") {
-		f.VisibleTo = p.Party
-		if f.VisibleTo == "" {
-			return ActivityList{Activities: []ActivityView{}}, nil
-		}
-	}
-	if f.Status != "" && !slices.Contains(statuses, f.Status) {
-		return ActivityList{}, failField(probInvalid, "status", "status must be one of "+strings.Join(statuses, ", "))
-	}
-	if f.Horizon != "" && !slices.Contains(horizons, f.Horizon) {
-		return ActivityList{}, failField(probInvalid, "horizon", "horizon must be one of "+strings.Join(horizons, ", "))
-	}
-	switch q.Get("overdue") {
-	case "", "false":
-	case "true":
-		f.Overdue = true
-	default:
-		return ActivityList{}, failField(probInvalid, "overdue", "overdue must be true or false")
-	}
-	var err error
-	if f.DueBefore, err = timeParam(q.Get("due_before"), "due_before"); err != nil {
+	f, none, err := ListFilter(p, q, s.now())
+	if err != nil {
 		return ActivityList{}, err
 	}
-	if f.DueAfter, err = timeParam(q.Get("due_after"), "due_after"); err != nil {
-		return ActivityList{}, err
-	}
-	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
-		return ActivityList{}, err
-	}
-	if c := q.Get("cursor"); c != "" {
-		f.After = &store.Cursor{}
-		if err := decodeCursor(c, f.After); err != nil {
-			return ActivityList{}, err
-		}
-		// A cursor names an activity; anything else (a NUL, say) was not
-		// made here and must not reach the database.
-		if !idPattern.MatchString(f.After.ID) {
-			return ActivityList{}, failField(probInvalid, "cursor", "cursor is not one this API returned")
-		}
+	if none {
+		return ActivityList{Activities: []ActivityView{}}, nil
 	}
 	states, next, err := s.store.ListActivities(ctx, f)
 	if err != nil {
@@ -799,6 +762,57 @@ func (s *Server) List(ctx context.Context, p store.Principal, q url.Values) (Act
 		out.NextCursor = encodeCursor(next)
 	}
 	return out, nil
+}
+
+// ListFilter reads the filters of GET /v1/activities from q for principal
+// p, as the list, the exports and the command line take them, judged at
+// now. none is true when p may see no activity at all (a principal of no
+// party who is not an admin); the other filters are not read then.
+func ListFilter(p store.Principal, q url.Values, now time.Time) (f store.Filter, none bool, err error) {
+	f = store.Filter{
+		Status: q.Get("status"), Party: q.Get("party"), PendingParty: q.Get("pending_party"),
+		Horizon: q.Get("horizon"), Dialogue: q.Get("dialogue"), Text: q.Get("q"), Now: now,
+	}
+	if !hasRole(p, "admin") {
+		f.VisibleTo = p.Party
+		if f.VisibleTo == "" {
+			return store.Filter{}, true, nil
+		}
+	}
+	if f.Status != "" && !slices.Contains(statuses, f.Status) {
+		return f, false, failField(probInvalid, "status", "status must be one of "+strings.Join(statuses, ", "))
+	}
+	if f.Horizon != "" && !slices.Contains(horizons, f.Horizon) {
+		return f, false, failField(probInvalid, "horizon", "horizon must be one of "+strings.Join(horizons, ", "))
+	}
+	switch q.Get("overdue") {
+	case "", "false":
+	case "true":
+		f.Overdue = true
+	default:
+		return f, false, failField(probInvalid, "overdue", "overdue must be true or false")
+	}
+	if f.DueBefore, err = timeParam(q.Get("due_before"), "due_before"); err != nil {
+		return f, false, err
+	}
+	if f.DueAfter, err = timeParam(q.Get("due_after"), "due_after"); err != nil {
+		return f, false, err
+	}
+	if f.Limit, err = limitParam(q.Get("limit")); err != nil {
+		return f, false, err
+	}
+	if c := q.Get("cursor"); c != "" {
+		f.After = &store.Cursor{}
+		if err := decodeCursor(c, f.After); err != nil {
+			return f, false, err
+		}
+		// A cursor names an activity; anything else (a NUL, say) was not
+		// made here and must not reach the database.
+		if !idPattern.MatchString(f.After.ID) {
+			return f, false, failField(probInvalid, "cursor", "cursor is not one this API returned")
+		}
+	}
+	return f, false, nil
 }
 
 // timeParam reads an RFC 3339 timestamp or a date (midnight UTC).

@@ -326,6 +326,7 @@ func TestAPI(t *testing.T) {
 		{"meetings", (*stack).meetings},
 		{"cancelled-in-temporal", (*stack).cancelledInTemporal},
 		{"diverged", (*stack).diverged},
+		{"export", (*stack).export},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -240,14 +241,15 @@ func TestOpenAPIEnumsMatchTheValidators(t *testing.T) {
 	}
 	sorted := func(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
 	for name, c := range map[string]struct{ doc, code []string }{
-		"Party.language":              {enumAt("Party", "properties", "language"), languages},
-		"PrincipalInput.language":     {enumAt("PrincipalInput", "properties", "language"), languages},
-		"Role":                        {enumAt("Role"), roleNames},
-		"ActivityStatus":              {enumAt("ActivityStatus"), statuses},
-		"Horizon":                     {enumAt("Horizon"), horizons},
-		"listDeliveries status":       {queryEnum("/v1/admin/deliveries", "status"), deliveryStatuses},
-		"Delivery.status":             {enumAt("Delivery", "properties", "status"), deliveryStatuses},
-		"BooleanString (true, false)": {enumAt("BooleanString"), []string{"true", "false"}},
+		"Party.language":                {enumAt("Party", "properties", "language"), languages},
+		"PrincipalInput.language":       {enumAt("PrincipalInput", "properties", "language"), languages},
+		"Role":                          {enumAt("Role"), roleNames},
+		"ActivityStatus":                {enumAt("ActivityStatus"), statuses},
+		"Horizon":                       {enumAt("Horizon"), horizons},
+		"listDeliveries status":         {queryEnum("/v1/admin/deliveries", "status"), deliveryStatuses},
+		"Delivery.status":               {enumAt("Delivery", "properties", "status"), deliveryStatuses},
+		"BooleanString (true, false)":   {enumAt("BooleanString"), []string{"true", "false"}},
+		"exportActivitiesCSV delimiter": {queryEnum("/v1/activities/export.csv", "delimiter"), slices.Collect(maps.Keys(delimiters))},
 	} {
 		if !slices.Equal(c.doc, sorted(c.code)) {
 			t.Errorf("%s: openapi.yaml allows %v, the server %v", name, c.doc, sorted(c.code))

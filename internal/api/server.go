@@ -194,6 +194,8 @@ func (s *Server) Handler() http.Handler {
 		r.Use(s.authenticate, textQuery)
 		r.Post("/activities", s.handle(s.propose))
 		r.Get("/activities", s.handle(s.listActivities))
+		r.Get("/activities/export.csv", s.handle(s.exportCSV))
+		r.Get("/activities/export.xlsx", s.handle(s.exportXLSX))
 		r.Route("/activities/{id}", func(r chi.Router) {
 			r.Get("/", s.handle(s.getActivity))
 			r.Patch("/", s.handle(s.amend))

@@ -677,6 +677,7 @@ func TestBrowserStory(t *testing.T) {
 	// While the minute runs: the other main pages, in both languages.
 	us.open("/activities")
 	us.seesIn("table.list", titleEN, "Active")
+	us.seesIn(".export", "Export CSV", "Export Excel")
 	us.axe("activities")
 	us.shot("activities")
 	pa.submit(`nav a[href="/activities"]`)

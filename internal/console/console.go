@@ -113,6 +113,8 @@ func (c *Console) Handler() http.Handler {
 		r.Get("/", c.myWork)
 		r.Get("/activities", c.activities)
 		r.Get("/activities/new", c.proposeForm)
+		r.Get("/activities/export.csv", c.export("csv"))
+		r.Get("/activities/export.xlsx", c.export("xlsx"))
 		r.Post("/activities/new", c.propose)
 		r.Get("/activities/{id}", c.activity)
 		r.Get("/activities/{id}/edit", c.amendForm)

@@ -18,6 +18,7 @@ func TestBrowserMeetings(t *testing.T) {
 
 	pa := c.signIn(t, s.site, checks, "pa-coordinator", "es-PA,es;q=0.9")
 	pa.open("/dialogues/" + app.DemoDialogue)
+	pa.seesIn(".export", "Exportar CSV", "Exportar Excel")
 	pa.axe("overview")
 	pa.submit(`section[aria-labelledby=o-meetings] a[href="` + meetingURL(2) + `"]`)
 	pa.speaks("es")

@@ -116,6 +116,8 @@ type overviewView struct {
 	// and LastMeeting the one held before them (0 when none was).
 	Meetings    []api.MeetingView
 	LastMeeting int
+	// Export links the dialogue's activities as a download.
+	Export exportLinks
 }
 
 var overviewStatuses = []string{"proposed", "active", "suspended", "completed", "declined", "expired", "cancelled"}
@@ -137,7 +139,8 @@ func (c *Console) dialogueOverview(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	v := overviewView{Dialogue: stats.Dialogue, Parties: map[string]string{}, Terms: terms}
+	v := overviewView{Dialogue: stats.Dialogue, Parties: map[string]string{}, Terms: terms,
+		Export: exportLinksFor(url.Values{"dialogue": {stats.Dialogue.ID}})}
 	if v.Dialogues, err = c.api.DialoguesOf(ctx, p); err != nil {
 		c.fail(w, r, err)
 		return

@@ -111,6 +111,8 @@ type listView struct {
 	Q        url.Values
 	List     api.ActivityList
 	NextLink string
+	// Export links the list's activities, every page, as a download.
+	Export   exportLinks
 	Statuses []string
 	Horizons []string
 	Parties  []store.Party
@@ -136,7 +138,7 @@ func (c *Console) activities(w http.ResponseWriter, r *http.Request) {
 		pg.Problem, pg.Errors = &prob, map[string]string{prob.Field: prob.Detail}
 	}
 	v := listView{Q: q, List: list, Statuses: []string{"proposed", "active", "suspended", "completed", "declined", "expired", "cancelled"},
-		Horizons: []string{"short", "medium", "long"}}
+		Horizons: []string{"short", "medium", "long"}, Export: exportLinksFor(q)}
 	if parties, err := c.store.Parties(r.Context()); err == nil {
 		v.Parties = parties
 	}
