@@ -104,7 +104,13 @@ func (s *syncBuffer) String() string {
 // when the test ends if still running.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(pactoBinary(t), args...)
+	return startBinary(t, pactoBinary(t), env, args...)
+}
+
+// startBinary is start with another build of pacto.
+func startBinary(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
