@@ -424,3 +424,42 @@ func TestBenchQuick(t *testing.T) {
 	}
 	t.Logf("\n%s", text)
 }
+
+// `pacto bench --quick --cluster` runs the same measures on a Temporal
+// cluster whose four services are child processes of pacto, and adds
+// their memory and database growth to the table.
+func TestBenchQuickOnACluster(t *testing.T) {
+	out := filepath.Join(traversableDir(t), "bench.json")
+	p := start(t, nil, "bench", "--quick", "--cluster", "--out", out)
+	if err := p.wait(t, 5*time.Minute); err != nil {
+		t.Fatalf("pacto bench --quick --cluster: %v\n%s", err, p.out.String())
+	}
+	text := p.out.String()
+	for _, want := range []string{"Temporal: cluster (frontend, history, matching and worker processes", "API proposals/s", "reminder lateness",
+		"console activity page at 1000", "Temporal services", "Temporal's PostgreSQL"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the table lacks %q:\n%s", want, text)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Temporal  string `json:"temporal"`
+		Reminders struct {
+			Count int `json:"count"`
+		} `json:"reminder_lateness"`
+		Memory struct {
+			TemporalRSS float64 `json:"temporal_rss_mb"`
+			TemporalPG  float64 `json:"temporal_postgres_mb_per_1000"`
+		} `json:"memory"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Temporal, "cluster") || res.Reminders.Count != 50 || res.Memory.TemporalRSS <= 0 || res.Memory.TemporalPG <= 0 {
+		t.Fatalf("bench JSON: %s", b)
+	}
+	t.Logf("\n%s", text)
+}
