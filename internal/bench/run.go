@@ -190,7 +190,7 @@ func (e *env) temporalDBSizeMB(ctx context.Context) (float64, error) {
 	}
 	var b int64
 	if err := e.st.Pool().QueryRow(ctx, "SELECT pg_database_size($1) + pg_database_size($2)", clusterPersistenceDB, clusterVisibilityDB).Scan(&b); err != nil {
-		return 0, fmt.Errorf("Temporal's database size: %w", err)
+		return 0, fmt.Errorf("size of the Temporal cluster's databases: %w", err)
 	}
 	return float64(b) / (1 << 20), nil
 }

@@ -26,7 +26,7 @@ func ApplySchema(persistence, visibility Database) error {
 		schema string
 	}{{persistence, persistenceSchema}, {visibility, visibilitySchema}} {
 		if err := applySchema(s.db, s.schema); err != nil {
-			return fmt.Errorf("Temporal schema %s on database %s: %w", s.schema, s.db.Name, err)
+			return fmt.Errorf("apply schema %s to database %s: %w", s.schema, s.db.Name, err)
 		}
 	}
 	return nil
