@@ -40,6 +40,8 @@ const (
 	DefaultHistoryShards = 4
 	// DefaultLogLevel passes on only the services' warnings and errors.
 	DefaultLogLevel = "warn"
+	// maxHistoryShards is far more than one machine would ever want.
+	maxHistoryShards = 16384
 	// readyTimeout bounds how long Start waits for every service to join.
 	readyTimeout = 2 * time.Minute
 	// stopGrace is how long Stop lets a service shut down before killing it.
@@ -107,6 +109,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := ApplySchema(persistence, visibility); err != nil {
 		return nil, err
 	}
+	if opts.HistoryShards < 0 || opts.HistoryShards > maxHistoryShards {
+		return nil, fmt.Errorf("HistoryShards %d: want 1 to %d", opts.HistoryShards, maxHistoryShards)
+	}
 	s := spec{Persistence: persistence, Visibility: visibility, HistoryShards: int32(opts.HistoryShards), LogLevel: opts.LogLevel}
 	if s.HistoryShards == 0 {
 		s.HistoryShards = DefaultHistoryShards
@@ -133,10 +138,12 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	for i, svc := range Services {
 		s.Service = svc
 		p, err := startProcess(opts.Command(), s, &lineWriter{prefix: "[" + svc + "] ", out: out, mu: &mu})
+		if p != nil {
+			c.procs = append(c.procs, p) // for Stop, even if it failed
+		}
 		if err != nil {
 			return nil, err
 		}
-		c.procs = append(c.procs, p)
 		if i == 0 {
 			// On a new database every service would write the cluster's
 			// metadata as it starts, and all but the first writer fail:

@@ -43,6 +43,7 @@ func Serve(ctx context.Context, in io.Reader) error {
 	parentGone := make(chan struct{})
 	go func() {
 		// Nothing more is written; this returns when the writer is gone.
+		// If a signal stops the service first, it ends with the process.
 		_, _ = io.Copy(io.Discard, in)
 		close(parentGone)
 	}()
