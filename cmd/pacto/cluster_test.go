@@ -31,6 +31,7 @@ import (
 
 var (
 	nodevOnce sync.Once
+	nodevDir  string
 	nodevPath string
 	nodevErr  error
 )
@@ -40,12 +41,11 @@ var (
 func nodevBinary(t *testing.T) string {
 	t.Helper()
 	nodevOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "pacto-nodev-")
-		if err != nil {
-			nodevErr = err
+		nodevDir, nodevErr = os.MkdirTemp("", "pacto-nodev-")
+		if nodevErr != nil {
 			return
 		}
-		nodevPath = filepath.Join(dir, "pacto")
+		nodevPath = filepath.Join(nodevDir, "pacto")
 		if out, err := exec.Command("go", "build", "-tags", productionTag, "-o", nodevPath, ".").CombinedOutput(); err != nil {
 			nodevErr = fmt.Errorf("go build -tags %s: %v\n%s", productionTag, err, out)
 		}
