@@ -8,22 +8,25 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 
 	"pacto/internal/bench"
 )
 
 // benchSummary is the usage line of `pacto bench`.
-const benchSummary = "measure throughput, latency, reminder lateness and memory on the embedded default"
+const benchSummary = "measure throughput, latency, reminder lateness and memory on the embedded default (or, with --cluster, a Temporal cluster on PostgreSQL)"
 
-// runBench measures Pacto on the embedded default in a fresh temp dir and
-// prints a table, plus JSON to a file.
+// runBench measures Pacto on the embedded default, or on a Temporal
+// cluster whose services run as child processes of this binary, in a fresh
+// temp dir, and prints a table, plus JSON to a file.
 func runBench(ctx context.Context, args []string, out io.Writer) error {
 	f := newFlags("bench", "bench [flags]")
 	quick := f.boolean("quick", "PACTO_BENCH_QUICK", false, "a small run that takes under a minute (for CI)")
 	jsonOut := f.str("out", "PACTO_BENCH_OUT", "bench.json", "file to write the results to as JSON (empty: none)")
 	cpuProfile := f.str("cpuprofile", "PACTO_BENCH_CPUPROFILE", "", "write a CPU profile of the whole run (server, worker, API and load) to this file")
 	memProfile := f.str("memprofile", "PACTO_BENCH_MEMPROFILE", "", "write a heap profile at the end of the run to this file")
+	cluster := f.boolean("cluster", "PACTO_BENCH_CLUSTER", false, "run Temporal as production does instead of the embedded default: the frontend, history, matching and worker services each in its own process, on PostgreSQL for persistence and visibility")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -43,6 +46,13 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		cfg, mode = bench.Quick, "quick"
 	}
 	cfg.Log = out
+	if *cluster {
+		self, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find this binary, to run the Temporal services: %w", err)
+		}
+		cfg.ClusterCommand = func() *exec.Cmd { return exec.Command(self, "temporal-service") }
+	}
 	res, err := bench.Run(ctx, mode, cfg)
 	if err != nil {
 		return err

@@ -104,7 +104,13 @@ func (s *syncBuffer) String() string {
 // when the test ends if still running.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(pactoBinary(t), args...)
+	return startBinary(t, pactoBinary(t), env, args...)
+}
+
+// startBinary is start with another build of pacto.
+func startBinary(t *testing.T, bin string, env []string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
@@ -414,6 +420,45 @@ func TestBenchQuick(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 {
+		t.Fatalf("bench JSON: %s", b)
+	}
+	t.Logf("\n%s", text)
+}
+
+// `pacto bench --quick --cluster` runs the same measures on a Temporal
+// cluster whose four services are child processes of pacto, and adds
+// their memory and database growth to the table.
+func TestBenchQuickOnACluster(t *testing.T) {
+	out := filepath.Join(traversableDir(t), "bench.json")
+	p := start(t, nil, "bench", "--quick", "--cluster", "--out", out)
+	if err := p.wait(t, 5*time.Minute); err != nil {
+		t.Fatalf("pacto bench --quick --cluster: %v\n%s", err, p.out.String())
+	}
+	text := p.out.String()
+	for _, want := range []string{"Temporal: cluster (frontend, history, matching and worker processes", "API proposals/s", "reminder lateness",
+		"console activity page at 1000", "Temporal services", "Temporal's PostgreSQL"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the table lacks %q:\n%s", want, text)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Temporal  string `json:"temporal"`
+		Reminders struct {
+			Count int `json:"count"`
+		} `json:"reminder_lateness"`
+		Memory struct {
+			TemporalRSS float64 `json:"temporal_rss_mb"`
+			TemporalPG  float64 `json:"temporal_postgres_mb_per_1000"`
+		} `json:"memory"`
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Temporal, "cluster") || res.Reminders.Count != 50 || res.Memory.TemporalRSS <= 0 || res.Memory.TemporalPG <= 0 {
 		t.Fatalf("bench JSON: %s", b)
 	}
 	t.Logf("\n%s", text)

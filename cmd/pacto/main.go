@@ -38,6 +38,14 @@ var commands = map[string]command{
 	"admin":     {"list activities whose workflow was lost in Temporal, and restart one (diverged | restart)", runAdmin},
 }
 
+// internalCommands are started only by pacto itself, so usage leaves them
+// out.
+var internalCommands = map[string]command{
+	// One service of the Temporal cluster `pacto bench --cluster` starts
+	// as child processes of itself.
+	"temporal-service": {"run one Temporal service of pacto bench --cluster", runTemporalService},
+}
+
 func usage(w io.Writer) {
 	fmt.Fprint(w, "pacto runs the lifecycle of cooperation activities between parties.\n\nUsage:\n  pacto <command> [flags]\n\nCommands:\n")
 	names := make([]string, 0, len(commands))
@@ -70,6 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, ok := commands[args[0]]
+	if !ok {
+		cmd, ok = internalCommands[args[0]]
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "pacto: unknown command %q\n\n", args[0])
 		usage(stderr)

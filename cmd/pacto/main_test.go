@@ -21,7 +21,14 @@ import (
 
 func TestMain(m *testing.M) {
 	// The CLI applies the migrations itself; the template stays empty.
-	pgtest.Main(m)
+	code := pgtest.Run(m)
+	// The builds of pacto the tests ran, some 200 MB each.
+	for _, dir := range []string{binDir, nodevDir} {
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	os.Exit(code)
 }
 
 // pacto runs the command line in-process and returns its exit code and output.

@@ -27,3 +27,5 @@ var errNoEmbeddedDefault = errors.New("this build has no embedded default; use t
 func runDev(context.Context, []string, io.Writer) error { return errNoEmbeddedDefault }
 
 func runBench(context.Context, []string, io.Writer) error { return errNoEmbeddedDefault }
+
+func runTemporalService(context.Context, []string, io.Writer) error { return errNoEmbeddedDefault }

@@ -33,6 +33,7 @@ func embeddedOnly(pkg string) bool {
 		"pacto/internal/devserver",
 		"pacto/internal/pgcluster",
 		"pacto/internal/bench",
+		"pacto/internal/temporalcluster",
 	} {
 		if pkg == prefix || strings.HasPrefix(pkg, prefix+"/") {
 			return true

@@ -1,6 +1,7 @@
-// Package bench measures Pacto on its embedded default: throughput against
-// the bare Temporal SDK on the same server, request latencies, read-model
-// latencies at scale, reminder lateness and memory. `pacto bench` runs it.
+// Package bench measures Pacto on its embedded default, or on a Temporal
+// cluster shaped as production runs one: throughput against the bare
+// Temporal SDK on the same server, request latencies, read-model latencies
+// at scale, reminder lateness and memory. `pacto bench` runs it.
 package bench
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -34,6 +36,7 @@ import (
 	"pacto/internal/pgcluster"
 	"pacto/internal/store"
 	"pacto/internal/telemetry"
+	"pacto/internal/temporalcluster"
 )
 
 // Config sizes a run.
@@ -50,6 +53,12 @@ type Config struct {
 	ReminderActivities int
 	Window             time.Duration
 	Log                io.Writer
+	// ClusterCommand, when set, runs Temporal as a cluster instead of the
+	// embedded default: its four services each in a process this makes
+	// (see temporalcluster.Options.Command), on PostgreSQL databases of
+	// the run's own PostgreSQL server. The worker, the API and the load
+	// stay in this process, as with the embedded default.
+	ClusterCommand func() *exec.Cmd
 }
 
 // Quick is small enough for CI (seconds); Full is the real measurement.
@@ -60,7 +69,9 @@ var (
 
 // Result is one run's numbers.
 type Result struct {
-	Mode       string             `json:"mode"`
+	Mode string `json:"mode"`
+	// Temporal says which Temporal the run measured.
+	Temporal   string             `json:"temporal"`
 	Throughput []Throughput       `json:"throughput"`
 	Latency    []Latency          `json:"latency"`
 	Reminders  Latency            `json:"reminder_lateness"`
@@ -99,6 +110,10 @@ type Memory struct {
 	WorkerMB           float64 `json:"worker_cache_mb"`
 	WorkerMBPer1000    float64 `json:"worker_cache_mb_per_1000"`
 	PostgresBaselineMB float64 `json:"postgres_baseline_mb"`
+	// On a cluster: its four processes' resident memory together, and
+	// the growth of its two databases per 1,000 open activities.
+	TemporalRSSMB             float64 `json:"temporal_rss_mb,omitempty"`
+	TemporalPostgresMBPer1000 float64 `json:"temporal_postgres_mb_per_1000,omitempty"`
 }
 
 func latency(name string, ds []time.Duration) Latency {
@@ -111,19 +126,22 @@ func latency(name string, ds []time.Duration) Latency {
 	return Latency{Name: name, Count: len(ds), P50: ms(at(0.5)), P99: ms(at(0.99)), Max: ms(ds[len(ds)-1])}
 }
 
-// env is the embedded default, started for one run.
+// env is Pacto on the embedded default or a Temporal cluster, started for
+// one run.
 type env struct {
-	dir    string
-	pg     *pgcluster.Cluster
-	st     *store.Store
-	ts     *devserver.Server
-	tc     client.Client
-	worker *app.Worker
-	noop   worker.Worker
-	base   string
-	tokens map[string]string
-	stop   func()
-	http   *http.Client
+	dir string
+	pg  *pgcluster.Cluster
+	st  *store.Store
+	ts  *devserver.Server
+	// cluster is the Temporal cluster, when the run has one instead of ts.
+	cluster *temporalcluster.Cluster
+	tc      client.Client
+	worker  *app.Worker
+	noop    worker.Worker
+	base    string
+	tokens  map[string]string
+	stop    func()
+	http    *http.Client
 	// measuredRates are the API proposal rates seen so far, to size setups.
 	measuredRates []float64
 	// sessions are the console sign-ins made so far, by principal.
@@ -135,7 +153,14 @@ func noopWorkflow(ctx workflow.Context) error { return nil }
 
 const noopQueue = "pacto-bench-noop"
 
-func start(ctx context.Context, log *slog.Logger) (*env, error) {
+// Names of the cluster's databases and namespace.
+const (
+	clusterPersistenceDB = "temporal"
+	clusterVisibilityDB  = "temporal_visibility"
+	clusterNamespace     = "pacto-bench"
+)
+
+func start(ctx context.Context, log *slog.Logger, cfg Config) (*env, error) {
 	dir, err := os.MkdirTemp("", "pacto-bench-")
 	if err != nil {
 		return nil, err
@@ -165,10 +190,6 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 		return fail(err)
 	}
 	cleanups = append(cleanups, e.st.Close)
-	if e.ts, err = devserver.Start(ctx, devserver.Options{DataDir: filepath.Join(dir, "temporal"), FrontendPort: devserver.AnyPort, Logger: log}); err != nil {
-		return fail(err)
-	}
-	cleanups = append(cleanups, func() { _ = e.ts.Stop(context.Background()) })
 	// Payloads are encrypted, as in `pacto dev` and production, so the
 	// figures include the codec's cost.
 	cx, _, err := codec.LoadOrCreate(filepath.Join(dir, codec.DevKeysFile))
@@ -182,11 +203,37 @@ func start(ctx context.Context, log *slog.Logger) (*env, error) {
 	if err != nil {
 		return fail(err)
 	}
-	tcfg := app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace(), Codec: cx, Metrics: sdkMetrics}
+	var tcfg app.TemporalConfig
+	if cfg.ClusterCommand != nil {
+		for _, db := range []string{clusterPersistenceDB, clusterVisibilityDB} {
+			if err := app.EnsureDatabase(ctx, e.pg.URL("postgres"), db); err != nil {
+				return fail(err)
+			}
+		}
+		if e.cluster, err = temporalcluster.Start(ctx, temporalcluster.Options{
+			PersistenceURL: e.pg.URL(clusterPersistenceDB), VisibilityURL: e.pg.URL(clusterVisibilityDB), Command: cfg.ClusterCommand,
+		}); err != nil {
+			return fail(err)
+		}
+		cleanups = append(cleanups, func() { _ = e.cluster.Stop(context.Background()) })
+		tcfg = app.TemporalConfig{Address: e.cluster.FrontendAddress(), Namespace: clusterNamespace, Codec: cx, Metrics: sdkMetrics}
+	} else {
+		if e.ts, err = devserver.Start(ctx, devserver.Options{DataDir: filepath.Join(dir, "temporal"), FrontendPort: devserver.AnyPort, Logger: log}); err != nil {
+			return fail(err)
+		}
+		cleanups = append(cleanups, func() { _ = e.ts.Stop(context.Background()) })
+		tcfg = app.TemporalConfig{Address: e.ts.FrontendAddress(), Namespace: e.ts.Namespace(), Codec: cx, Metrics: sdkMetrics}
+	}
 	if e.tc, err = app.DialTemporal(tcfg, log); err != nil {
 		return fail(err)
 	}
 	cleanups = append(cleanups, e.tc.Close)
+	if e.cluster != nil {
+		// As `pacto setup --create-namespace` does on a new cluster.
+		if _, err := app.SetupNamespace(ctx, e.tc, app.Setup{Namespace: clusterNamespace, Create: true}); err != nil {
+			return fail(err)
+		}
+	}
 	tokensFile := filepath.Join(dir, "tokens.json")
 	if _, err := app.SeedDemo(ctx, e.st, tokensFile); err != nil {
 		return fail(err)
@@ -331,8 +378,12 @@ func parallel(n, concurrency int, job func(i int) error) (time.Duration, []time.
 	return time.Since(start), durations, firstErr
 }
 
-func rssMB() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func rssMB() float64 { return processRSSMB("self") }
+
+// processRSSMB is a process's resident memory, or 0 where /proc does not
+// say.
+func processRSSMB(pid string) float64 {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}

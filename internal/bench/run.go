@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"runtime"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -25,14 +26,22 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 			fmt.Fprintf(cfg.Log, "… "+format+"\n", a...)
 		}
 	}
-	e, err := start(ctx, log)
+	temporal := "embedded (one process, SQLite)"
+	if cfg.ClusterCommand != nil {
+		temporal = "cluster (frontend, history, matching and worker processes; PostgreSQL persistence and visibility)"
+	}
+	e, err := start(ctx, log, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("start the embedded default: %w", err)
+		return nil, fmt.Errorf("start Pacto on Temporal %s: %w", temporal, err)
 	}
 	defer e.stop()
-	res := &Result{Mode: mode, Extra: map[string]float64{}}
+	res := &Result{Mode: mode, Temporal: temporal, Extra: map[string]float64{}}
 	baseRSS := rssMB()
 	pgBase, err := e.dbSizeMB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	temporalPGBase, err := e.temporalDBSizeMB(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +122,16 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	rss := rssMB()
+	temporalPG, err := e.temporalDBSizeMB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var temporalRSS float64
+	if e.cluster != nil {
+		for _, pid := range e.cluster.PIDs() {
+			temporalRSS += processRSSMB(strconv.Itoa(pid))
+		}
+	}
 	runtime.GC()
 	heap, held := goMemMB()
 	// The worker's share: the Go heap and goroutine stacks its cache of
@@ -125,7 +144,10 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	workerMB := held - left
 	res.Memory = Memory{OpenActivities: open, ProcessRSSMB: rss, GoHeapMB: heap, BaselineRSSMB: baseRSS, PostgresBaselineMB: pgBase,
 		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000,
-		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000}
+		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000, TemporalRSSMB: temporalRSS}
+	if e.cluster != nil {
+		res.Memory.TemporalPostgresMBPer1000 = (temporalPG - temporalPGBase) / float64(open) * 1000
+	}
 
 	weight, err := e.pageWeight(ctx)
 	if err != nil {
@@ -158,6 +180,19 @@ func (e *env) drain(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// temporalDBSizeMB is the size of the cluster's two databases together;
+// 0 without a cluster.
+func (e *env) temporalDBSizeMB(ctx context.Context) (float64, error) {
+	if e.cluster == nil {
+		return 0, nil
+	}
+	var b int64
+	if err := e.st.Pool().QueryRow(ctx, "SELECT pg_database_size($1) + pg_database_size($2)", clusterPersistenceDB, clusterVisibilityDB).Scan(&b); err != nil {
+		return 0, fmt.Errorf("size of the Temporal cluster's databases: %w", err)
+	}
+	return float64(b) / (1 << 20), nil
 }
 
 func (e *env) count(ctx context.Context, sql string, args ...any) (int, error) {
@@ -365,7 +400,7 @@ func (e *env) pageWeight(ctx context.Context) (float64, error) {
 // Print writes the table people read.
 func Print(w io.Writer, r *Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "pacto bench (%s)\n\n", r.Mode)
+	fmt.Fprintf(tw, "pacto bench (%s)\nTemporal: %s\n\n", r.Mode, r.Temporal)
 	fmt.Fprintln(tw, "throughput\tconcurrency\tAPI proposals/s\tbare SDK starts/s\tratio")
 	for _, t := range r.Throughput {
 		fmt.Fprintf(tw, "\t%d\t%.1f\t%.1f\t%.2f\n", t.Concurrency, t.APIPerSec, t.BarePerSec, t.Ratio)
@@ -380,6 +415,10 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
 	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
 	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
+	if m.TemporalRSSMB > 0 {
+		fmt.Fprintf(tw, "Temporal services\t%.0f MB RSS in their four processes together\n", m.TemporalRSSMB)
+		fmt.Fprintf(tw, "Temporal's PostgreSQL\t%.1f MB per 1,000 open activities (persistence and visibility)\n", m.TemporalPostgresMBPer1000)
+	}
 	if kb, ok := r.Extra["console_activity_page_kb"]; ok {
 		fmt.Fprintf(tw, "\nconsole page weight\t%.1f KB for an activity's page with its style and script, uncompressed\n", kb)
 	}
