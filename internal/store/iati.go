@@ -71,6 +71,8 @@ type IATIParty struct {
 type IATIDialogue struct {
 	ID   string
 	Name string
+	// Languages are the dialogue's authentic languages.
+	Languages []string
 	DialogueIATI
 	Parties []IATIParty
 }
@@ -96,7 +98,7 @@ func (s *Store) IATIDialogue(ctx context.Context, id string) (IATIDialogue, erro
 	if err != nil {
 		return IATIDialogue{}, fmt.Errorf("parties of dialogue %s: %w", id, err)
 	}
-	out := IATIDialogue{ID: d.ID, Name: d.Name, DialogueIATI: dialogueIATIOf(d.IatiReportingParty, d.IatiSector, d.IatiRecipientCountries)}
+	out := IATIDialogue{ID: d.ID, Name: d.Name, Languages: d.Languages, DialogueIATI: dialogueIATIOf(d.IatiReportingParty, d.IatiSector, d.IatiRecipientCountries)}
 	for _, r := range rows {
 		out.Parties = append(out.Parties, IATIParty{Code: lifecycle.PartyCode(r.Code), Name: r.Name, Language: r.Language, OrgRef: r.IatiOrgRef, OrgType: r.IatiOrgType})
 	}
