@@ -294,6 +294,7 @@ func TestAPI(t *testing.T) {
 		{"meetings", (*stack).meetings},
 		{"cancelled-in-temporal", (*stack).cancelledInTemporal},
 		{"diverged", (*stack).diverged},
+		{"iati", (*stack).iati},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

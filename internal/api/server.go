@@ -43,7 +43,9 @@ type Server struct {
 	// its own change, so an immediate GET reads it too.
 	recordWait time.Duration
 	timeout    time.Duration
-	deliveries DeliveryRetrier
+	// exportTimeout bounds a streamed export instead of timeout.
+	exportTimeout time.Duration
+	deliveries    DeliveryRetrier
 	// inflight holds, per activity ID with Updates under way or waiting,
 	// their slots; an entry goes when its last user leaves.
 	inflightMu sync.Mutex
@@ -69,6 +71,8 @@ type Options struct {
 	RecordWait time.Duration
 	// RequestTimeout bounds each request (30s).
 	RequestTimeout time.Duration
+	// ExportTimeout bounds a streamed export, which may take longer (10m).
+	ExportTimeout time.Duration
 	// Deliveries restarts failed deliveries for the admin API.
 	Deliveries DeliveryRetrier
 }
@@ -76,7 +80,7 @@ type Options struct {
 // New returns a Server over a store and a Temporal client.
 func New(st *store.Store, tc client.Client, opts Options) *Server {
 	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout, deliveries: opts.Deliveries,
-		inflight: map[string]*updateSlots{}}
+		exportTimeout: opts.ExportTimeout, inflight: map[string]*updateSlots{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -88,6 +92,9 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 	}
 	if s.timeout == 0 {
 		s.timeout = 30 * time.Second
+	}
+	if s.exportTimeout == 0 {
+		s.exportTimeout = 10 * time.Minute
 	}
 	s.registry = prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -191,7 +198,10 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/cancel", s.handle(s.cancel))
 			r.Get("/audit", s.handle(s.audit))
 			r.Get("/audit/verify", s.handle(s.verifyAudit))
+			r.Get("/publication", s.handle(s.getPublication))
+			r.Post("/publication", s.handle(s.decidePublication))
 		})
+		r.Get("/dialogues/{dialogue}/export/iati", s.handle(s.exportIATI))
 		r.Get("/dialogues/{dialogue}/calendar", s.handle(s.getCalendar))
 		r.Put("/dialogues/{dialogue}/calendar", s.handle(s.putCalendar))
 		r.Get("/dialogues/{dialogue}/meetings", s.handle(s.listMeetings))
@@ -216,8 +226,10 @@ func (s *Server) Handler() http.Handler {
 			r.Use(s.requireAdmin)
 			r.Get("/parties", s.handle(s.listParties))
 			r.Post("/parties", s.handle(s.createParty))
+			r.Put("/parties/{code}/iati", s.handle(s.setPartyIATI))
 			r.Get("/dialogues", s.handle(s.listDialogues))
 			r.Post("/dialogues", s.handle(s.createDialogue))
+			r.Put("/dialogues/{dialogue}/iati", s.handle(s.setDialogueIATI))
 			r.Get("/principals", s.handle(s.listPrincipals))
 			r.Post("/principals", s.handle(s.createPrincipal))
 			r.Get("/principals/{pid}/identities", s.handle(s.listIdentities))
@@ -340,6 +352,10 @@ func (w *statusRecorder) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection, as the IATI
+// export does to stream for longer than the server's write timeout.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -391,9 +407,14 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // deadline bounds each request's context. A handler that runs out of time
 // fails with a 503 problem of its own; nothing is written behind its back.
+// An export, which streams a whole dialogue, has longer.
 func (s *Server) deadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		timeout := s.timeout
+		if isExport(r.URL.Path) {
+			timeout = s.exportTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -44,7 +44,7 @@ const (
 // against the code lists, so a history decided here replays whatever
 // those lists later become.
 var (
-	sectorPattern  = regexp.MustCompile(`^[0-9]{5}$`)
+	sectorPattern  = regexp.MustCompile(`^([0-9]{5})?$`)
 	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
