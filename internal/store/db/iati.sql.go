@@ -76,7 +76,8 @@ func (q *Queries) EvidenceOf(ctx context.Context, ids []string) ([]EvidenceOfRow
 }
 
 const publishedActivities = `-- name: PublishedActivities :many
-SELECT a.id, a.snapshot, (SELECT e.at FROM audit_events e WHERE e.activity_id = a.id ORDER BY e.seq DESC LIMIT 1)::timestamptz AS last_event_at
+SELECT a.id, a.snapshot,
+    coalesce((SELECT e.at FROM audit_events e WHERE e.activity_id = a.id ORDER BY e.seq DESC LIMIT 1), a.recorded_at)::timestamptz AS last_event_at
 FROM activities a
 WHERE a.dialogue_id = $1 AND a.published AND a.id > $2
 ORDER BY a.id
@@ -96,7 +97,8 @@ type PublishedActivitiesRow struct {
 }
 
 // A page of a dialogue's published activities, by id after after_id, each
-// with the time of the last event in its audit log.
+// with the time of the last event in its audit log (or of its last
+// write, for a row written without one).
 func (q *Queries) PublishedActivities(ctx context.Context, arg PublishedActivitiesParams) ([]PublishedActivitiesRow, error) {
 	rows, err := q.db.Query(ctx, publishedActivities, arg.Dialogue, arg.AfterID, arg.MaxRows)
 	if err != nil {
