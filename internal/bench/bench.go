@@ -59,12 +59,14 @@ var (
 
 // Result is one run's numbers.
 type Result struct {
-	Mode       string             `json:"mode"`
-	Throughput []Throughput       `json:"throughput"`
-	Latency    []Latency          `json:"latency"`
-	Reminders  Latency            `json:"reminder_lateness"`
-	Memory     Memory             `json:"memory"`
-	Extra      map[string]float64 `json:"extra,omitempty"`
+	Mode       string       `json:"mode"`
+	Throughput []Throughput `json:"throughput"`
+	Latency    []Latency    `json:"latency"`
+	Reminders  Latency      `json:"reminder_lateness"`
+	Memory     Memory       `json:"memory"`
+	// Exports are the IATI exports of the read model at each size.
+	Exports []Export           `json:"iati_exports,omitempty"`
+	Extra   map[string]float64 `json:"extra,omitempty"`
 }
 
 // Throughput compares proposals through the API with bare workflow starts.

@@ -103,6 +103,13 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	// The activity the read model's copies are made of is published (with
+	// the worker, which the measurement of memory stops), so every copy
+	// is in the IATI export.
+	if err := e.publish(ctx); err != nil {
+		return nil, err
+	}
+
 	// (e) memory per 1,000 open activities.
 	open, err := e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")
 	if err != nil {
@@ -133,7 +140,8 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	}
 	res.Extra["console_activity_page_kb"] = weight
 
-	// (c) reads from the read model as it grows.
+	// (c) reads from the read model as it grows, and (f) the IATI export
+	// of it.
 	for _, n := range cfg.ReadModelSizes {
 		progress("reads with %d activities in the read model", n)
 		reads, err := e.reads(ctx, n, cfg.Reads)
@@ -141,6 +149,12 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		res.Latency = append(res.Latency, reads...)
+		progress("IATI export with %d activities in the read model", n)
+		x, err := e.exportIATI(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res.Exports = append(res.Exports, x)
 	}
 	return res, nil
 }
@@ -257,16 +271,16 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 		// The copies' search column is the model's (its title and summary
 		// in every language, as Record wrote it) and the copy's number.
 		var model string
-		if err := e.st.Pool().QueryRow(ctx, "SELECT id FROM activities WHERE status = 'active' LIMIT 1").Scan(&model); err != nil {
+		if err := e.st.Pool().QueryRow(ctx, "SELECT id FROM activities WHERE status = 'active' ORDER BY published DESC, id LIMIT 1").Scan(&model); err != nil {
 			return nil, fmt.Errorf("pick the activity to copy: %w", err)
 		}
 		if _, err := e.st.Pool().Exec(ctx, `
 			INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
-				parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, search)
+				parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, search, published)
 			SELECT 'bench-' || $2::int + g, dialogue_id, title || ' ' || g, summary,
 				(ARRAY['proposed','active','active','completed'])[1 + g % 4], version, seq, proposer, proposer_party,
 				parties, CASE WHEN g % 4 = 0 THEN parties ELSE '{}' END, horizons, next_due + g * interval '1 minute', amber_from + g * interval '1 minute',
-				next_wake, snapshot, proposed_at - g * interval '1 second', activated_at, closed_at, search || ' ' || g
+				next_wake, snapshot, proposed_at - g * interval '1 second', activated_at, closed_at, search || ' ' || g, published
 			FROM (SELECT * FROM activities WHERE id = $3) a, generate_series(1, $1::int) g`,
 			add, have, model); err != nil {
 			return nil, fmt.Errorf("fill the read model: %w", err)
@@ -380,6 +394,12 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
 	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
 	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
+	if len(r.Exports) > 0 {
+		fmt.Fprintln(tw, "\nIATI export\tactivities\tseconds\tMB written\tGo heap before, MB\tpeak heap in use, MB\tpeak live heap growth, MB")
+		for _, x := range r.Exports {
+			fmt.Fprintf(tw, "\t%d\t%.2f\t%.1f\t%.0f\t%.0f\t%.1f\n", x.Activities, x.Seconds, x.MB, x.BaseHeapMB, x.PeakHeapMB, x.PeakLiveGrowthMB)
+		}
+	}
 	if kb, ok := r.Extra["console_activity_page_kb"]; ok {
 		fmt.Fprintf(tw, "\nconsole page weight\t%.1f KB for an activity's page with its style and script, uncompressed\n", kb)
 	}
