@@ -51,6 +51,10 @@ const (
 	// ErrBusy refuses a command for a moment while the run hands over to
 	// its continuation; trying again shortly succeeds.
 	ErrBusy = "busy"
+	// ErrEnded refuses a publication decision once the activity has
+	// ended: its run records nothing more, and the decision is recorded
+	// in the read model instead (store.DecideEnded).
+	ErrEnded = "ended"
 )
 
 // Update names, one per command; each takes a Request of that command.
@@ -65,6 +69,9 @@ const (
 	UpdateResume            = "resume"
 	UpdateCancel            = "cancel"
 	UpdateAssignLanguages   = "assign_languages"
+	// UpdatePublication takes a lifecycle.DecidePublication while the
+	// activity has not ended (see ErrEnded).
+	UpdatePublication = "publication"
 )
 
 // Typed search attributes, so the Temporal UI and CLI can find activities.
@@ -341,7 +348,28 @@ func (r *runner) register(ctx workflow.Context) error {
 		handle[lifecycle.Resume](ctx, r, UpdateResume),
 		handle[lifecycle.Cancel](ctx, r, UpdateCancel),
 		handle[lifecycle.AssignLanguages](ctx, r, UpdateAssignLanguages),
+		handle[lifecycle.DecidePublication](ctx, r, UpdatePublication),
 	)
+}
+
+// publicationChange versions the publication Update. Only runs that take
+// one carry its marker, and no run before it could take one, so its
+// oldest supported version is 1: a history without the marker that holds
+// such an Update cannot exist.
+const publicationChange = "publication-consent"
+
+// publication reports whether cmd decides on publishing the activity.
+func publication(cmd lifecycle.Command) bool {
+	_, ok := cmd.(lifecycle.DecidePublication)
+	return ok
+}
+
+// endedError refuses a publication decision on an activity that has
+// ended, whose run records nothing more: the API records it in the read
+// model, where no run can write after it.
+func endedError(st lifecycle.State) error {
+	return temporal.NewNonRetryableApplicationError(
+		fmt.Sprintf("the activity is %s: its publication is decided in the read model", st.Status), ErrEnded, nil)
 }
 
 // handle registers the Update for command type C. Its validator runs the
@@ -356,7 +384,13 @@ func (r *runner) register(ctx workflow.Context) error {
 func handle[C lifecycle.Command](ctx workflow.Context, r *runner, name string) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, req Request[C]) (any, error) {
+			if publication(req.Command) {
+				workflow.GetVersion(ctx, publicationChange, 1, 1)
+			}
 			if r.version < 2 {
+				if publication(req.Command) && r.state.Status.Terminal() {
+					return nil, endedError(r.state)
+				}
 				events, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
 				if err != nil {
 					return nil, appError(err)
@@ -369,6 +403,9 @@ func handle[C lifecycle.Command](ctx workflow.Context, r *runner, name string) e
 			}
 			if r.blocked {
 				return nil, blockedError()
+			}
+			if publication(req.Command) && r.state.Status.Terminal() {
+				return nil, endedError(r.state)
 			}
 			events, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
 			if err != nil {
@@ -395,6 +432,9 @@ func handle[C lifecycle.Command](ctx workflow.Context, r *runner, name string) e
 					case r.draining:
 						return temporal.NewNonRetryableApplicationError("the activity is handing over to a new run; try again in a moment", ErrBusy, nil)
 					}
+				}
+				if publication(req.Command) && r.state.Status.Terminal() {
+					return endedError(r.state)
 				}
 				_, err := lifecycle.Decide(r.state, req.Command, req.Actor, workflow.Now(ctx))
 				return appError(err)

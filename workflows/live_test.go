@@ -452,6 +452,46 @@ func TestLiveServer(t *testing.T) {
 	t.Run("languages", l.languages)
 	t.Run("assign-languages", l.assignLanguages)
 	t.Run("cancelled-in-temporal", l.cancelledInTemporal)
+	t.Run("publication", l.publication)
+}
+
+// publication runs consent to publish through an activity's life: PA
+// consents to version 1, the US amends (which clears it), both approve
+// and consent to version 2, the US withdraws and consents again, and the
+// activity completes. Its history, with the version marker of the
+// publication Update, is kept for replay.
+func (l *live) publication(t *testing.T) {
+	l.t = t
+	p := proposal("live-publication")
+	p.Sector, p.RecipientCountries = "33120", []string{"PA"}
+	run := l.start(paCoord, p)
+	id := p.ActivityID
+	must(l, id, UpdatePublication, paApprover, lifecycle.DecidePublication{Version: 1, Decision: lifecycle.PublicationConsent})
+	amend := lifecycle.Amend{BaseVersion: 1, Title: p.Title, Summary: p.Summary, Objectives: p.Objectives, Milestones: p.Milestones,
+		Sector: p.Sector, RecipientCountries: []string{"PA", "US"}}
+	if amended := must(l, id, UpdateAmend, usCoord, amend); amended.Version != 2 || amended.Publication != nil {
+		t.Fatalf("after the amendment: version %d consents %v", amended.Version, amended.Publication)
+	}
+	refused(l, id, UpdatePublication, usApprover, lifecycle.DecidePublication{Version: 1, Decision: lifecycle.PublicationConsent}, lifecycle.KindStaleVersion)
+	must(l, id, UpdateDecide, paApprover, approve(2))
+	must(l, id, UpdateDecide, usApprover, approve(2))
+	for _, who := range []lifecycle.Principal{paApprover, usApprover} {
+		must(l, id, UpdatePublication, who, lifecycle.DecidePublication{Version: 2, Decision: lifecycle.PublicationConsent})
+	}
+	must(l, id, UpdatePublication, usApprover, lifecycle.DecidePublication{Version: 2, Decision: lifecycle.PublicationWithdraw})
+	if again := must(l, id, UpdatePublication, usApprover, lifecycle.DecidePublication{Version: 2, Decision: lifecycle.PublicationConsent}); !lifecycle.Published(again) {
+		t.Fatalf("not published after both consented to version 2: %v", again.Publication)
+	}
+	must(l, id, UpdateCompleteMilestone, paCoord, lifecycle.CompleteMilestone{MilestoneID: "m1", Actual: ptr(38.0)})
+	final := l.waitResult(run)
+	if final.Status != lifecycle.StatusCompleted || !lifecycle.Published(final) || final.Sector != "33120" {
+		t.Fatalf("final %s published %v sector %q", final.Status, lifecycle.Published(final), final.Sector)
+	}
+	h := l.history(id, run.GetRunID())
+	if countEvents(h, enumspb.EVENT_TYPE_MARKER_RECORDED) == 0 {
+		t.Fatal("no version marker in the history of the publication decisions")
+	}
+	l.replayAndKeep(id, h)
 }
 
 // delivery sends a batch through the Delivery workflow on the server: each
@@ -827,8 +867,9 @@ func TestReplayFailsWhenTheStateDiffers(t *testing.T) {
 
 // The recorded histories keep a run of every version the workflow has
 // had, so each keeps being replayed; a version-2 run that was moved to
-// languages, the change version 3 brought to older runs; and a run asked
-// to cancel in Temporal from before and after that was handled.
+// languages, the change version 3 brought to older runs; a run asked
+// to cancel in Temporal from before and after that was handled; and a
+// run that took publication decisions.
 func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(historiesDir, "*.json"))
 	if err != nil {
@@ -839,6 +880,7 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 	// Runs asked to cancel in Temporal, by the version of their handling
 	// of it (-1: before the change, no marker).
 	cancelled := map[int][]string{}
+	var published []string // runs that took a publication decision
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -869,6 +911,9 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 			if change, v, ok := versionMarker(t, f, e); ok && change == cancelInTemporalChange {
 				handling = v
 			}
+			if change, v, ok := versionMarker(t, f, e); ok && change == publicationChange && v == 1 {
+				published = append(published, filepath.Base(f))
+			}
 		}
 		if asked {
 			cancelled[handling] = append(cancelled[handling], filepath.Base(f))
@@ -884,6 +929,9 @@ func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
 	}
 	if !moved {
 		t.Error("no recorded history of a run before version 3 taking assign_languages")
+	}
+	if len(published) == 0 {
+		t.Errorf("no recorded history of a run taking a publication decision (marker %q)", publicationChange)
 	}
 }
 

@@ -67,9 +67,12 @@ func explain(what string, err error) error {
 }
 
 func runParty(ctx context.Context, args []string, out io.Writer) error {
-	verb, rest, err := subcommand(args, "create", "list")
+	verb, rest, err := subcommand(args, "create", "list", "iati")
 	if err != nil {
 		return err
+	}
+	if verb == "iati" {
+		return runPartyIATI(ctx, rest, out)
 	}
 	f := newFlags("party "+verb, "party "+verb+" [flags]")
 	db := f.database()
@@ -79,6 +82,8 @@ func runParty(ctx context.Context, args []string, out io.Writer) error {
 		f.fs.StringVar(&p.Name, "name", "", "party name, e.g. Panamá")
 		f.fs.StringVar(&p.TimeZone, "time-zone", "", "IANA time zone, e.g. America/Panama")
 		f.fs.StringVar(&p.Language, "language", "en", "language of its notices: es or en")
+		f.fs.StringVar(&p.IATIOrgRef, "iati-org-ref", "", "its IATI organisation identifier, e.g. XM-DAC-41114 (default none)")
+		f.fs.StringVar(&p.IATIOrgType, "iati-org-type", "", "its IATI organisation type (default 10, government)")
 	}
 	if err := f.parse(rest); err != nil {
 		return err
@@ -91,9 +96,9 @@ func runParty(ctx context.Context, args []string, out io.Writer) error {
 			}
 			rows := make([][]string, len(ps))
 			for i, p := range ps {
-				rows[i] = []string{p.Code, p.Name, p.TimeZone, p.Language}
+				rows[i] = []string{p.Code, p.Name, p.TimeZone, p.Language, orDash(p.IATIOrgRef), p.IATIOrgType}
 			}
-			return table(out, "CODE\tNAME\tTIME ZONE\tLANGUAGE", rows)
+			return table(out, "CODE\tNAME\tTIME ZONE\tLANGUAGE\tIATI ORGANISATION\tTYPE", rows)
 		}
 		if err := api.ValidateParty(p); err != nil {
 			return fmt.Errorf("%v: %w", err, errUsage)
@@ -108,9 +113,12 @@ func runParty(ctx context.Context, args []string, out io.Writer) error {
 }
 
 func runDialogue(ctx context.Context, args []string, out io.Writer) error {
-	verb, rest, err := subcommand(args, "create", "list")
+	verb, rest, err := subcommand(args, "create", "list", "iati")
 	if err != nil {
 		return err
+	}
+	if verb == "iati" {
+		return runDialogueIATI(ctx, rest, out)
 	}
 	f := newFlags("dialogue "+verb, "dialogue "+verb+" [flags]")
 	db := f.database()
@@ -133,9 +141,10 @@ func runDialogue(ctx context.Context, args []string, out io.Writer) error {
 			}
 			rows := make([][]string, len(ds))
 			for i, d := range ds {
-				rows[i] = []string{d.ID, d.Name, strings.Join(d.Parties, ","), strings.Join(d.Languages, ",")}
+				rows[i] = []string{d.ID, d.Name, strings.Join(d.Parties, ","), strings.Join(d.Languages, ","),
+					orDash(d.ReportingParty), orDash(d.Sector), orDash(strings.Join(d.RecipientCountries, ","))}
 			}
-			return table(out, "ID\tNAME\tPARTIES\tLANGUAGES", rows)
+			return table(out, "ID\tNAME\tPARTIES\tLANGUAGES\tIATI REPORTER\tSECTOR\tRECIPIENTS", rows)
 		}
 		for _, p := range strings.Split(parties, ",") {
 			if p = strings.TrimSpace(p); p != "" {

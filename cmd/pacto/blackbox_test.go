@@ -398,7 +398,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	text := p.out.String()
 	for _, want := range []string{"API proposals/s", "approval round trip", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
-		"console My work at 1000", "console activity page at 1000", "console page weight"} {
+		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
 		}
@@ -415,9 +415,17 @@ func TestBenchQuick(t *testing.T) {
 		Reminders struct {
 			Count int `json:"count"`
 		} `json:"reminder_lateness"`
+		Exports []struct {
+			Activities int     `json:"activities"`
+			MB         float64 `json:"mb"`
+		} `json:"iati_exports"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
+	}
+	// The export of a dialogue of 1,000 published activities.
+	if len(res.Exports) != 1 || res.Exports[0].Activities != 1000 || res.Exports[0].MB <= 0 {
+		t.Fatalf("bench JSON's IATI export: %s", b)
 	}
 	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 {
 		t.Fatalf("bench JSON: %s", b)

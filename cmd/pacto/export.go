@@ -19,13 +19,15 @@ import (
 
 // runExport writes activities out of Pacto, one format per action.
 func runExport(ctx context.Context, args []string, out io.Writer) error {
-	verb, rest, err := subcommand(args, "csv", "xlsx")
+	verb, rest, err := subcommand(args, "csv", "xlsx", "iati")
 	if err != nil {
 		return err
 	}
 	switch verb {
 	case "csv", "xlsx":
 		return runTabularExport(ctx, verb, rest, out)
+	case "iati":
+		return exportIATI(ctx, rest, out)
 	}
 	return fmt.Errorf("unknown action %q: %w", verb, errUsage)
 }

@@ -29,12 +29,12 @@ var commands = map[string]command{
 	"serve":     {"run the HTTP API and a worker in one process", runServe},
 	"migrate":   {"apply the database migrations", runMigrate},
 	"setup":     {"make a Temporal namespace ready: Pacto's search attributes (and the namespace, with --create-namespace)", runSetup},
-	"party":     {"create or list parties (create | list)", runParty},
-	"dialogue":  {"create or list dialogues (create | list)", runDialogue},
+	"party":     {"create or list parties, or set a party's IATI organisation (create | list | iati)", runParty},
+	"dialogue":  {"create or list dialogues, or set how a dialogue's activities are published in IATI (create | list | iati)", runDialogue},
 	"principal": {"create, list or disable principals, and link their sign-in identities (create | list | link | identities | disable)", runPrincipal},
 	"token":     {"create, list or revoke API tokens (create | list | revoke)", runToken},
 	"report":    {"write a dialogue meeting's progress report (frozen, draft or compiled now) as JSON, CSV, HTML or PDF", runReport},
-	"export":    {"write activities, one row per milestone, as CSV or an Excel workbook (csv | xlsx)", runExport},
+	"export":    {"write activities out: one row per milestone as CSV or an Excel workbook (csv | xlsx), or a dialogue's published activities as an IATI 2.03 file (iati)", runExport},
 	"admin":     {"list activities whose workflow was lost in Temporal, and restart one (diverged | restart)", runAdmin},
 }
 

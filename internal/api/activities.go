@@ -185,8 +185,14 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	switch r.URL.Query().Get("consistent") {
 	case "", "false":
 	case "true":
-		if st, err = s.queryState(r.Context(), id); err != nil {
+		q, err := s.queryState(r.Context(), id)
+		if err != nil {
 			return err
+		}
+		// The read model of an ended activity may hold publication
+		// decisions made after its run closed.
+		if q.Seq >= st.Seq {
+			st = q
 		}
 	default:
 		return failField(probInvalid, "consistent", "consistent must be true or false")
@@ -250,6 +256,9 @@ func (s *Server) Propose(ctx context.Context, p store.Principal, req ProposeRequ
 	}
 	cmd, err := proposeCommand(req, frame)
 	if err != nil {
+		return lifecycle.State{}, err
+	}
+	if err := checkClassification(&req.Sector, &req.RecipientCountries); err != nil {
 		return lifecycle.State{}, err
 	}
 	id, err := newActivityID()
@@ -324,6 +333,7 @@ func proposeCommand(req ProposeRequest, frame store.DialogueFrame) (lifecycle.Pr
 	cmd := lifecycle.Propose{
 		Dialogue: req.Dialogue, DialogueParties: frame.Parties, Languages: frame.Languages, Title: req.Title, Summary: req.Summary,
 		Objectives: req.Objectives, Milestones: milestoneSpecs(req.Milestones),
+		Sector: req.Sector, RecipientCountries: req.RecipientCountries,
 	}
 	for _, c := range req.Parties {
 		cmd.Parties = append(cmd.Parties, lifecycle.PartyCode(c))
@@ -536,6 +546,9 @@ func (s *Server) updateError(ctx context.Context, id string, err error) error {
 	if errors.As(err, &ae) && ae.Type() == workflows.ErrRecordBlocked {
 		return &apiError{class: probUnavailable, detail: ae.Message(), retryAfter: 3600}
 	}
+	if errors.As(err, &ae) && ae.Type() == workflows.ErrEnded {
+		return &apiError{class: probTransition, detail: ae.Message(), cause: errEnded}
+	}
 	if ce, ok := workflows.CoreError(err); ok {
 		return coreProblem(ce)
 	}
@@ -551,7 +564,7 @@ func (s *Server) updateError(ctx context.Context, id string, err error) error {
 			return fail(probTransition, fmt.Sprintf("the activity is %s, but its workflow no longer runs in Temporal: "+
 				"it takes no commands until an administrator restarts it (see /v1/admin/diverged)", st.Status))
 		}
-		return fail(probTransition, fmt.Sprintf("the activity is %s and takes no more commands", st.Status))
+		return &apiError{class: probTransition, detail: fmt.Sprintf("the activity is %s and takes no more commands", st.Status), cause: errEnded}
 	}
 	return fmt.Errorf("update activity %s: %w", id, err)
 }
@@ -594,6 +607,9 @@ func (s *Server) amend(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return lifecycle.Amend{}, err
 		}
+		if err := checkClassification(req.Sector, req.RecipientCountries); err != nil {
+			return lifecycle.Amend{}, err
+		}
 		cur, err := s.queryState(r.Context(), chi.URLParam(r, "id"))
 		if err != nil {
 			return lifecycle.Amend{}, err
@@ -605,7 +621,8 @@ func (s *Server) amend(w http.ResponseWriter, r *http.Request) error {
 // amendCommand is the amendment req makes of cur, the workflow's current
 // state: fields left out keep their value.
 func amendCommand(cur lifecycle.State, version int, req AmendRequest) lifecycle.Amend {
-	cmd := lifecycle.Amend{BaseVersion: version, Title: cur.Title, Summary: cur.Summary, Objectives: cur.Objectives}
+	cmd := lifecycle.Amend{BaseVersion: version, Title: cur.Title, Summary: cur.Summary, Objectives: cur.Objectives,
+		Sector: cur.Sector, RecipientCountries: cur.RecipientCountries}
 	for _, m := range cur.Milestones {
 		cmd.Milestones = append(cmd.Milestones, m.MilestoneSpec)
 	}
@@ -622,6 +639,12 @@ func amendCommand(cur lifecycle.State, version int, req AmendRequest) lifecycle.
 	}
 	if req.Milestones != nil {
 		cmd.Milestones = milestoneSpecs(*req.Milestones)
+	}
+	if req.Sector != nil {
+		cmd.Sector = *req.Sector
+	}
+	if req.RecipientCountries != nil {
+		cmd.RecipientCountries = *req.RecipientCountries
 	}
 	return cmd
 }

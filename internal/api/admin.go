@@ -133,7 +133,7 @@ func ValidateParty(p store.Party) error {
 	if _, err := lifecycle.LoadZone(p.TimeZone); err != nil {
 		return failField(probInvalid, "time_zone", fmt.Sprintf("%q is not an IANA time zone such as America/Panama", p.TimeZone))
 	}
-	return nil
+	return ValidatePartyIATI(p.IATIOrgRef, p.IATIOrgType, "iati_")
 }
 
 func (s *Server) listDialogues(w http.ResponseWriter, r *http.Request) error {
@@ -173,6 +173,9 @@ func (s *Server) CreateDialogue(ctx context.Context, p store.Principal, d store.
 		return store.Dialogue{}, err
 	}
 	created, err := s.store.CreateDialogue(ctx, d)
+	if errors.Is(err, store.ErrNotAParty) {
+		return store.Dialogue{}, failField(probInvalid, "iati_reporting_party", "the reporting party must be one of the dialogue's parties")
+	}
 	if err != nil {
 		return store.Dialogue{}, storeWriteError(err, "dialogue "+d.ID+" already exists or lists a party twice", "parties", "every party must exist; create it first")
 	}
@@ -196,7 +199,7 @@ func ValidateDialogue(d store.Dialogue) error {
 			return failField(probInvalid, "languages", fmt.Sprintf("languages must be distinct, each es or en; %q is not", l))
 		}
 	}
-	return nil
+	return ValidateDialogueIATI(d.DialogueIATI, d.Parties, "iati_")
 }
 
 func (s *Server) listPrincipals(w http.ResponseWriter, r *http.Request) error {

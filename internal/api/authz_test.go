@@ -34,6 +34,8 @@ func (s *stack) authorizationMatrix(t *testing.T) {
 		{"POST", "/milestones/m1/extensions/x1/decisions", ExtensionDecisionRequest{Decision: "approve"}, []string{"approver"}},
 		{"POST", "/suspend", ReasonRequest{Reason: "pause"}, []string{"approver"}},
 		{"POST", "/resume", ReasonRequest{Reason: "go on"}, []string{"approver"}},
+		{"GET", "/publication", nil, nil},
+		{"POST", "/publication", PublicationRequest{Version: 1, Decision: "consent"}, []string{"approver"}},
 		{"POST", "/milestones/m1/complete", ProgressRequest{Note: "done"}, []string{"coordinator"}},
 		{"POST", "/cancel", ReasonRequest{Reason: "stop"}, []string{"approver"}},
 	}

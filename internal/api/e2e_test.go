@@ -327,6 +327,7 @@ func TestAPI(t *testing.T) {
 		{"cancelled-in-temporal", (*stack).cancelledInTemporal},
 		{"diverged", (*stack).diverged},
 		{"export", (*stack).export},
+		{"iati", (*stack).iati},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.t = t

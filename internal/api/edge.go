@@ -174,6 +174,7 @@ var (
 		"wid":      {idPattern, "webhook"},
 		"did":      {deliveryIDPattern, "delivery"},
 		"pid":      {principalIDPattern, "principal"},
+		"code":     {partyCodePattern, "party"},
 		"dialogue": {dialogueIDPattern, "dialogue"},
 		"number":   {meetingNumberPattern, "meeting"},
 	}

@@ -75,6 +75,8 @@ func (s *Server) Export(w http.ResponseWriter, r *http.Request, p store.Principa
 	if !none {
 		src = tabular.NewSource(s.store, f)
 	}
+	// The file may take longer to send than the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.exportTimeout))
 	h := w.Header()
 	h.Set("Content-Type", mediaType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": tabular.FileName(o, f.Dialogue, format)}))

@@ -90,6 +90,9 @@ func SchemaLimits() map[string]lifecycle.Limit {
 	from("ProposeRequest", content)
 	from("ProposeRequest", map[string]string{"dialogue": "dialogue", "parties": "parties"})
 	from("AmendRequest", content)
+	classification := map[string]string{"sector": "sector", "recipient_countries": "recipient_countries", "recipient_countries[]": "recipient_countries[]"}
+	from("ProposeRequest", classification)
+	from("AmendRequest", classification)
 	from("MilestoneInput", map[string]string{
 		"id": "milestones[].id", "title": "milestones[].title", "owner": "milestones[].owner", "due": "milestones[].due",
 	})
@@ -123,6 +126,17 @@ func SchemaLimits() map[string]lifecycle.Limit {
 		"WebhookRequest.url":                          {MaxLength: maxWebhookURL},
 		"WebhookRequest.parties[]":                    {Pattern: partyCodeRE},
 		"DecisionRequest.version":                     {Minimum: ptr64(1)},
+		"PublicationRequest.version":                  {Minimum: ptr64(1)},
+		"PartyIATIRequest.org_ref":                    {MaxLength: maxOrgRef, Pattern: orgRefRE},
+		"Party.iati_org_ref":                          {MaxLength: maxOrgRef, Pattern: orgRefRE},
+		"DialogueIATIRequest.reporting_party":         {Pattern: partyCodeRE},
+		"DialogueIATIRequest.sector":                  {Pattern: sectorRE},
+		"DialogueIATIRequest.recipient_countries":     {MaxItems: maxCountry},
+		"DialogueIATIRequest.recipient_countries[]":   {Pattern: countryRE},
+		"Dialogue.iati_reporting_party":               {Pattern: partyCodeRE},
+		"Dialogue.iati_sector":                        {Pattern: sectorRE},
+		"Dialogue.iati_recipient_countries":           {MaxItems: maxCountry},
+		"Dialogue.iati_recipient_countries[]":         {Pattern: countryRE},
 		"Calendar.first":                              {Pattern: localTimeRE},
 		"Calendar.every":                              {Minimum: ptr64(minMeetingEvery), Maximum: ptr64(maxMeetingEvery)},
 		"Calendar.hosts":                              {MinItems: 1},

@@ -71,9 +71,13 @@ type apiError struct {
 	retryAfter int
 	language   string
 	missing    []string
+	// cause, when set, is a condition callers test for with errors.Is.
+	cause error
 }
 
 func (e *apiError) Error() string { return e.detail }
+
+func (e *apiError) Unwrap() error { return e.cause }
 
 func fail(c problemClass, detail string) *apiError { return &apiError{class: c, detail: detail} }
 

@@ -47,7 +47,9 @@ type Server struct {
 	// its own change, so an immediate GET reads it too.
 	recordWait time.Duration
 	timeout    time.Duration
-	deliveries DeliveryRetrier
+	// exportTimeout bounds a streamed export instead of timeout.
+	exportTimeout time.Duration
+	deliveries    DeliveryRetrier
 	// inflight holds, per activity ID with Updates under way or waiting,
 	// their slots; an entry goes when its last user leaves.
 	inflightMu sync.Mutex
@@ -75,6 +77,8 @@ type Options struct {
 	RecordWait time.Duration
 	// RequestTimeout bounds each request (30s).
 	RequestTimeout time.Duration
+	// ExportTimeout bounds a streamed export, which may take longer (10m).
+	ExportTimeout time.Duration
 	// Deliveries restarts failed deliveries for the admin API.
 	Deliveries DeliveryRetrier
 	// TaskQueue is where activity workflows and the meetings' schedules
@@ -90,7 +94,7 @@ type Options struct {
 // New returns a Server over a store and a Temporal client.
 func New(st *store.Store, tc client.Client, opts Options) *Server {
 	s := &Server{store: st, temporal: tc, log: opts.Logger, now: opts.Now, recordWait: opts.RecordWait, timeout: opts.RequestTimeout, deliveries: opts.Deliveries,
-		inflight: map[string]*updateSlots{}, taskQueue: cmp.Or(opts.TaskQueue, workflows.TaskQueue), registry: opts.Registry}
+		exportTimeout: opts.ExportTimeout, inflight: map[string]*updateSlots{}, taskQueue: cmp.Or(opts.TaskQueue, workflows.TaskQueue), registry: opts.Registry}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -102,6 +106,9 @@ func New(st *store.Store, tc client.Client, opts Options) *Server {
 	}
 	if s.timeout == 0 {
 		s.timeout = 30 * time.Second
+	}
+	if s.exportTimeout == 0 {
+		s.exportTimeout = 10 * time.Minute
 	}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
@@ -209,7 +216,10 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/cancel", s.handle(s.cancel))
 			r.Get("/audit", s.handle(s.audit))
 			r.Get("/audit/verify", s.handle(s.verifyAudit))
+			r.Get("/publication", s.handle(s.getPublication))
+			r.Post("/publication", s.handle(s.decidePublication))
 		})
+		r.Get("/dialogues/{dialogue}/export/iati", s.handle(s.exportIATI))
 		r.Get("/dialogues/{dialogue}/calendar", s.handle(s.getCalendar))
 		r.Put("/dialogues/{dialogue}/calendar", s.handle(s.putCalendar))
 		r.Get("/dialogues/{dialogue}/meetings", s.handle(s.listMeetings))
@@ -234,8 +244,10 @@ func (s *Server) Handler() http.Handler {
 			r.Use(s.requireAdmin)
 			r.Get("/parties", s.handle(s.listParties))
 			r.Post("/parties", s.handle(s.createParty))
+			r.Put("/parties/{code}/iati", s.handle(s.setPartyIATI))
 			r.Get("/dialogues", s.handle(s.listDialogues))
 			r.Post("/dialogues", s.handle(s.createDialogue))
+			r.Put("/dialogues/{dialogue}/iati", s.handle(s.setDialogueIATI))
 			r.Get("/principals", s.handle(s.listPrincipals))
 			r.Post("/principals", s.handle(s.createPrincipal))
 			r.Get("/principals/{pid}/identities", s.handle(s.listIdentities))
@@ -358,6 +370,10 @@ func (w *statusRecorder) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection, as the IATI
+// export does to stream for longer than the server's write timeout.
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusRecorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -414,9 +430,14 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // deadline bounds each request's context. A handler that runs out of time
 // fails with a 503 problem of its own; nothing is written behind its back.
+// An export, which streams every activity asked for, has longer.
 func (s *Server) deadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+		timeout := s.timeout
+		if isExport(r.URL.Path) {
+			timeout = s.exportTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -527,4 +548,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	return json.NewEncoder(w).Encode(v)
+}
+
+// isExport reports whether path is one of the streamed exports (the API's
+// or the console's), which may take longer than other requests.
+func isExport(path string) bool {
+	if strings.HasPrefix(path, "/v1/dialogues/") && strings.HasSuffix(path, "/export/iati") {
+		return true
+	}
+	p := strings.TrimPrefix(path, "/v1")
+	return p == "/activities/export.csv" || p == "/activities/export.xlsx"
 }

@@ -40,6 +40,9 @@ func (s *Server) View(ctx context.Context, p store.Principal, st lifecycle.State
 // Amend is PATCH /v1/activities/{id} against version.
 func (s *Server) Amend(ctx context.Context, p store.Principal, id string, version int, req AmendRequest) (lifecycle.State, error) {
 	return command(s, ctx, p, id, workflows.UpdateAmend, "coordinator", "", func(lifecycle.State) (lifecycle.Amend, error) {
+		if err := checkClassification(req.Sector, req.RecipientCountries); err != nil {
+			return lifecycle.Amend{}, err
+		}
 		cur, err := s.queryState(ctx, id)
 		if err != nil {
 			return lifecycle.Amend{}, err

@@ -15,6 +15,10 @@ type ProposeRequest struct {
 	Objectives []lifecycle.Text `json:"objectives,omitempty"`
 	Milestones []MilestoneInput `json:"milestones"`
 	Policy     *PolicyInput     `json:"policy,omitempty"`
+	// Sector (DAC 5-digit) and RecipientCountries (ISO 3166-1 alpha-2)
+	// classify the activity for open data; left out, the dialogue's.
+	Sector             string   `json:"sector,omitempty"`
+	RecipientCountries []string `json:"recipient_countries,omitempty"`
 }
 
 // MilestoneInput is a proposed milestone.
@@ -51,6 +55,10 @@ type AmendRequest struct {
 	Summary    lifecycle.Text    `json:"summary,omitempty"`
 	Objectives *[]lifecycle.Text `json:"objectives,omitempty"`
 	Milestones *[]MilestoneInput `json:"milestones,omitempty"`
+	// Sector and RecipientCountries, when given, replace the activity's;
+	// empty ones leave it to the dialogue's.
+	Sector             *string   `json:"sector,omitempty"`
+	RecipientCountries *[]string `json:"recipient_countries,omitempty"`
 }
 
 // DecisionRequest is an approver's decision on a version.
@@ -97,35 +105,43 @@ type ActivityView struct {
 	Dialogue string `json:"dialogue"`
 	// Languages are the authentic languages; MissingTexts names, per
 	// language, the texts not yet written in it (empty when none are).
-	Languages         []string              `json:"languages"`
-	MissingTexts      map[string][]string   `json:"missing_texts"`
-	Language          string                `json:"language"`
-	Title             TextView              `json:"title"`
-	TitleText         string                `json:"title_text"`
-	Summary           TextView              `json:"summary"`
-	SummaryText       string                `json:"summary_text"`
-	Objectives        []TextView            `json:"objectives"`
-	ObjectivesText    []string              `json:"objectives_text"`
-	Parties           []lifecycle.Party     `json:"parties"`
-	Proposer          string                `json:"proposer"`
-	ProposerParty     string                `json:"proposer_party"`
-	Status            string                `json:"status"`
-	Version           int                   `json:"version"`
-	Seq               int64                 `json:"seq"`
-	Colour            string                `json:"colour"`
-	PendingParties    []string              `json:"pending_parties"`
-	OverdueMilestones []string              `json:"overdue_milestones"`
-	NextDue           *time.Time            `json:"next_due,omitempty"`
-	Approvals         []ApprovalView        `json:"approvals"`
-	Milestones        []MilestoneView       `json:"milestones"`
-	Extensions        []lifecycle.Extension `json:"extensions"`
-	Policy            PolicyView            `json:"policy"`
-	ProposedAt        time.Time             `json:"proposed_at"`
-	ExpiresAt         *time.Time            `json:"expires_at,omitempty"`
-	ActivatedAt       *time.Time            `json:"activated_at,omitempty"`
-	SuspendedAt       *time.Time            `json:"suspended_at,omitempty"`
-	ClosedAt          *time.Time            `json:"closed_at,omitempty"`
-	Reason            string                `json:"reason,omitempty"`
+	Languages      []string            `json:"languages"`
+	MissingTexts   map[string][]string `json:"missing_texts"`
+	Language       string              `json:"language"`
+	Title          TextView            `json:"title"`
+	TitleText      string              `json:"title_text"`
+	Summary        TextView            `json:"summary"`
+	SummaryText    string              `json:"summary_text"`
+	Objectives     []TextView          `json:"objectives"`
+	ObjectivesText []string            `json:"objectives_text"`
+	// Sector and RecipientCountries are the activity's own open-data
+	// classification (the dialogue's applies where they are empty).
+	Sector             string            `json:"sector,omitempty"`
+	RecipientCountries []string          `json:"recipient_countries"`
+	Parties            []lifecycle.Party `json:"parties"`
+	Proposer           string            `json:"proposer"`
+	ProposerParty      string            `json:"proposer_party"`
+	Status             string            `json:"status"`
+	Version            int               `json:"version"`
+	Seq                int64             `json:"seq"`
+	Colour             string            `json:"colour"`
+	PendingParties     []string          `json:"pending_parties"`
+	OverdueMilestones  []string          `json:"overdue_milestones"`
+	NextDue            *time.Time        `json:"next_due,omitempty"`
+	Approvals          []ApprovalView    `json:"approvals"`
+	// Published is whether every party consents to publishing the
+	// current version; Publication is each party's consent.
+	Published   bool                  `json:"published"`
+	Publication []ConsentView         `json:"publication"`
+	Milestones  []MilestoneView       `json:"milestones"`
+	Extensions  []lifecycle.Extension `json:"extensions"`
+	Policy      PolicyView            `json:"policy"`
+	ProposedAt  time.Time             `json:"proposed_at"`
+	ExpiresAt   *time.Time            `json:"expires_at,omitempty"`
+	ActivatedAt *time.Time            `json:"activated_at,omitempty"`
+	SuspendedAt *time.Time            `json:"suspended_at,omitempty"`
+	ClosedAt    *time.Time            `json:"closed_at,omitempty"`
+	Reason      string                `json:"reason,omitempty"`
 	// ReadModel is set when the read model is behind the activity's
 	// workflow because it refused a change (see /v1/admin/record-failures).
 	ReadModel *ReadModelView `json:"read_model,omitempty"`
@@ -217,6 +233,8 @@ func viewOf(s lifecycle.State, now time.Time, lang string) ActivityView {
 		ID: s.ID, Dialogue: s.Dialogue, Languages: orEmpty(s.Languages), MissingTexts: map[string][]string{},
 		Language: lang, Title: textView(s.Title), TitleText: in(s.Title), Summary: textView(s.Summary), SummaryText: in(s.Summary),
 		Objectives: make([]TextView, len(s.Objectives)), ObjectivesText: make([]string, len(s.Objectives)),
+		Sector: s.Sector, RecipientCountries: orEmpty(s.RecipientCountries),
+		Published: lifecycle.Published(s), Publication: consentViews(s),
 		Parties: s.Parties, Proposer: s.Proposer, ProposerParty: string(s.ProposerParty), Status: string(s.Status),
 		Version: s.Version, Seq: s.Seq, Colour: colourName(lifecycle.ActivityColour(s, now)),
 		PendingParties: lifecycle.Codes(lifecycle.PendingParties(s)), OverdueMilestones: orEmpty(lifecycle.OverdueMilestones(s, now)),

@@ -49,6 +49,9 @@ type Config struct {
 	ReadModelSizes []int
 	// Reads per latency measurement.
 	Reads int
+	// ExportSizes are the numbers of published activities to time the
+	// IATI export at.
+	ExportSizes []int
 	// Reminders: activities × 5 milestones falling due within Window.
 	ReminderActivities int
 	Window             time.Duration
@@ -63,20 +66,22 @@ type Config struct {
 
 // Quick is small enough for CI (seconds); Full is the real measurement.
 var (
-	Quick = Config{Requests: 40, RoundTrips: 20, ReadModelSizes: []int{1000}, Reads: 200, ReminderActivities: 10, Window: 10 * time.Second}
-	Full  = Config{Requests: 500, RoundTrips: 200, ReadModelSizes: []int{10000, 100000}, Reads: 2000, ReminderActivities: 2000, Window: 2 * time.Minute}
+	Quick = Config{Requests: 40, RoundTrips: 20, ReadModelSizes: []int{1000}, Reads: 200, ExportSizes: []int{1000}, ReminderActivities: 10, Window: 10 * time.Second}
+	Full  = Config{Requests: 500, RoundTrips: 200, ReadModelSizes: []int{10000, 100000}, Reads: 2000, ExportSizes: []int{10000, 100000}, ReminderActivities: 2000, Window: 2 * time.Minute}
 )
 
 // Result is one run's numbers.
 type Result struct {
 	Mode string `json:"mode"`
 	// Temporal says which Temporal the run measured.
-	Temporal   string             `json:"temporal"`
-	Throughput []Throughput       `json:"throughput"`
-	Latency    []Latency          `json:"latency"`
-	Reminders  Latency            `json:"reminder_lateness"`
-	Memory     Memory             `json:"memory"`
-	Extra      map[string]float64 `json:"extra,omitempty"`
+	Temporal   string       `json:"temporal"`
+	Throughput []Throughput `json:"throughput"`
+	Latency    []Latency    `json:"latency"`
+	Reminders  Latency      `json:"reminder_lateness"`
+	Memory     Memory       `json:"memory"`
+	// Exports are the IATI exports at each of Config.ExportSizes.
+	Exports []Export           `json:"iati_exports,omitempty"`
+	Extra   map[string]float64 `json:"extra,omitempty"`
 }
 
 // Throughput compares proposals through the API with bare workflow starts.
@@ -146,6 +151,8 @@ type env struct {
 	measuredRates []float64
 	// sessions are the console sign-ins made so far, by principal.
 	sessions map[string]*http.Cookie
+	// published is the activity the IATI export's dialogue holds copies of.
+	published string
 }
 
 // noopWorkflow is the bare baseline: the smallest workflow there is.

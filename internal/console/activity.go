@@ -41,8 +41,11 @@ type termGroup struct {
 // every action again, so a forged form is refused all the same.
 type can struct {
 	Decide, Amend, Suspend, Resume, Cancel bool
-	Report, Complete, Extend               map[string]bool // by milestone
-	DecideExtension                        map[string]bool // by extension
+	// Consent and Withdraw: the viewer's party may consent to publishing
+	// the current version, or withdraw its consent.
+	Consent, Withdraw        bool
+	Report, Complete, Extend map[string]bool // by milestone
+	DecideExtension          map[string]bool // by extension
 }
 
 func (c *Console) activity(w http.ResponseWriter, r *http.Request) {
@@ -126,6 +129,8 @@ func permissions(p store.Principal, st lifecycle.State) can {
 	out.Suspend = approver && st.Status == lifecycle.StatusActive
 	out.Resume = approver && st.Status == lifecycle.StatusSuspended
 	out.Cancel = approver && (st.Status == lifecycle.StatusProposed || st.Status == lifecycle.StatusActive || st.Status == lifecycle.StatusSuspended)
+	_, consents := st.ConsentOf(party)
+	out.Consent, out.Withdraw = approver && !consents, approver && consents
 	for _, m := range st.Milestones {
 		if !coordinator || m.Owner != party || m.Status != lifecycle.MilestoneOpen {
 			continue
@@ -333,6 +338,16 @@ func (c *Console) decideExtension(w http.ResponseWriter, r *http.Request) {
 	req := api.ExtensionDecisionRequest{Decision: r.PostFormValue("decision"), Comment: r.PostFormValue("comment")}
 	c.act(w, r, "extension_"+req.Decision, func() (lifecycle.State, error) {
 		return c.api.DecideExtension(r.Context(), principalOf(r), activityID(r), chi.URLParam(r, "mid"), chi.URLParam(r, "eid"), req)
+	})
+}
+
+// publication consents to publishing the activity's version for the
+// viewer's party, or withdraws the consent.
+func (c *Console) publication(w http.ResponseWriter, r *http.Request) {
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	req := api.PublicationRequest{Version: version, Decision: r.PostFormValue("decision")}
+	c.act(w, r, "publication_"+req.Decision, func() (lifecycle.State, error) {
+		return c.api.DecidePublication(r.Context(), principalOf(r), activityID(r), req, "")
 	})
 }
 

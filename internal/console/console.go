@@ -125,6 +125,7 @@ func (c *Console) Handler() http.Handler {
 		r.Post("/activities/{id}/milestones/{mid}/extensions", c.requestExtension)
 		r.Post("/activities/{id}/milestones/{mid}/extensions/{eid}/decide", c.decideExtension)
 		r.Post("/activities/{id}/control/{what}", c.control)
+		r.Post("/activities/{id}/publication", c.publication)
 		r.Get("/inbox", c.inbox)
 		r.Post("/inbox/read", c.markRead)
 		r.Get("/settings", c.settings)

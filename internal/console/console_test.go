@@ -225,6 +225,22 @@ func TestProposeAmendApproveInTwoLanguages(t *testing.T) {
 		200, "Se solicitó la prórroga")
 	must(t, us.get("/"), 200, "Extensions waiting for your party", "Customs training", "#ext-x1")
 	must(t, s.as("us-coordinator").get("/"), 200, "Nothing waiting.")
+
+	// Publication: each party's approver consents on the activity's page;
+	// observers see where it stands, with no button.
+	must(t, s.as("pa-approver").get("/activities/"+id), 200, "Datos abiertos (IATI)", "No publicada", "Dar el consentimiento de su parte para publicar la versión 2")
+	must(t, s.as("pa-approver").post("/activities/"+id+"/publication", url.Values{"version": {"2"}, "decision": {"consent"}}), 200,
+		"Su parte dio su consentimiento", "Retirar el consentimiento de su parte")
+	must(t, us.post("/activities/"+id+"/publication", url.Values{"version": {"1"}, "decision": {"consent"}}), 409, "There is a problem")
+	must(t, us.post("/activities/"+id+"/publication", url.Values{"version": {"2"}, "decision": {"consent"}}), 200, "Your party consents to publishing this version.")
+	obs := s.as("us-observer").get("/activities/" + id)
+	must(t, obs, 200, "Open data (IATI)", "Published", "Consent to publish")
+	if strings.Contains(obs.body, `action="/activities/`+id+`/publication"`) {
+		t.Fatal("an observer is offered the consent form")
+	}
+	if r := s.as("us-observer").post("/activities/"+id+"/publication", url.Values{"version": {"2"}, "decision": {"withdraw"}}); r.status != http.StatusForbidden {
+		t.Fatalf("an observer's forged withdrawal: %d", r.status)
+	}
 }
 
 // What a principal may not do is neither shown nor accepted: an observer

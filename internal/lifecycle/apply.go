@@ -113,6 +113,13 @@ func Apply(s State, e Event) State {
 		s.close(StatusCancelled, e)
 	case EventLanguagesAssigned:
 		s.assignLanguages(e.Readers, e.Languages)
+	case EventPublicationConsented:
+		s.setConsent(Consent{Party: e.Party, Version: e.Version, By: e.Actor, At: e.At})
+	case EventPublicationWithdrawn:
+		s.Publication = slices.DeleteFunc(slices.Clone(s.Publication), func(c Consent) bool { return c.Party == e.Party })
+		if len(s.Publication) == 0 {
+			s.Publication = nil
+		}
 	case EventWorkflowLost, EventRestarted:
 		// Facts about the workflow, not the activity: its status, texts
 		// and clock stay as they were, so a restarted run goes on from
@@ -128,16 +135,19 @@ func Apply(s State, e Event) State {
 func (s *State) setContent(version int, c *Content, at time.Time) {
 	s.Version, s.VersionAt = version, at
 	s.Title, s.Summary, s.Objectives = c.Title.clone(), c.Summary.clone(), cloneTexts(c.Objectives)
+	s.Sector, s.RecipientCountries = c.Sector, slices.Clone(c.RecipientCountries)
 	s.Milestones = make([]Milestone, len(c.Milestones))
 	for i, m := range c.Milestones {
 		s.Milestones[i] = m.clone()
 	}
 	s.ContentHash = c.Hash
-	// A new version needs every party's approval again.
+	// A new version needs every party's approval again, and every
+	// party's consent to publish it.
 	s.Approvals = make([]Approval, len(s.Parties))
 	for i, p := range s.Parties {
 		s.Approvals[i] = Approval{Party: p.Code, Decision: DecisionPending}
 	}
+	s.Publication = nil
 }
 
 func (s *State) setApproval(a Approval) {

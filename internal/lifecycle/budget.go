@@ -39,7 +39,7 @@ func (d *decider) checkBudget(cmd Command) error {
 		return nil
 	}
 	switch cmd.(type) {
-	case Tick, DecideProposal, Suspend, Resume, Cancel, AssignLanguages, CancelInTemporal, NoteWorkflowLost, Restart:
+	case Tick, DecideProposal, DecidePublication, Suspend, Resume, Cancel, AssignLanguages, CancelInTemporal, NoteWorkflowLost, Restart:
 		return nil
 	}
 	limit := StateBudget

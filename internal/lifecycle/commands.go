@@ -22,12 +22,16 @@ type Propose struct {
 	Parties         []PartyCode `json:"parties"`
 	// Languages are the dialogue's authentic languages (rules 3); empty
 	// means its parties' languages.
-	Languages  []string        `json:"languages,omitempty"`
-	Title      Text            `json:"title"`
-	Summary    Text            `json:"summary,omitempty"`
-	Objectives []Text          `json:"objectives,omitempty"`
-	Milestones []MilestoneSpec `json:"milestones"`
-	Policy     PolicyOverrides `json:"policy,omitzero"`
+	Languages  []string `json:"languages,omitempty"`
+	Title      Text     `json:"title"`
+	Summary    Text     `json:"summary,omitempty"`
+	Objectives []Text   `json:"objectives,omitempty"`
+	// Sector and RecipientCountries classify the activity for open data
+	// (see State.Sector); they may be left out.
+	Sector             string          `json:"sector,omitempty"`
+	RecipientCountries []string        `json:"recipient_countries,omitempty"`
+	Milestones         []MilestoneSpec `json:"milestones"`
+	Policy             PolicyOverrides `json:"policy,omitzero"`
 	// Rules is the rule version to decide the activity under (see State.Rules).
 	Rules int `json:"rules,omitempty"`
 }
@@ -40,11 +44,15 @@ type Propose struct {
 // objectives by position, milestones' texts by milestone id. So a
 // coordinator adds their party's text without retyping the others'.
 type Amend struct {
-	BaseVersion int             `json:"base_version"`
-	Title       Text            `json:"title"`
-	Summary     Text            `json:"summary,omitempty"`
-	Objectives  []Text          `json:"objectives,omitempty"`
-	Milestones  []MilestoneSpec `json:"milestones"`
+	BaseVersion int    `json:"base_version"`
+	Title       Text   `json:"title"`
+	Summary     Text   `json:"summary,omitempty"`
+	Objectives  []Text `json:"objectives,omitempty"`
+	// Sector and RecipientCountries replace the activity's; empty
+	// leaves it without them.
+	Sector             string          `json:"sector,omitempty"`
+	RecipientCountries []string        `json:"recipient_countries,omitempty"`
+	Milestones         []MilestoneSpec `json:"milestones"`
 }
 
 // DecideProposal is an approver's decision for their own party on one version.

@@ -47,6 +47,8 @@ func Decide(s State, cmd Command, actor Principal, now time.Time) ([]Event, erro
 		err = d.noteWorkflowLost(c)
 	case Restart:
 		err = d.restart(c)
+	case DecidePublication:
+		err = d.decidePublication(c)
 	case Tick:
 		d.tick()
 	case nil:
@@ -169,7 +171,7 @@ func (d *decider) propose(c Propose) error {
 		}
 	}
 	lang, _ := frame.LanguageOf(d.actor.Party)
-	content, err := builder{s: &frame, lang: lang, now: d.now}.buildContent(draft{c.Title, c.Summary, c.Objectives, c.Milestones})
+	content, err := builder{s: &frame, lang: lang, now: d.now}.buildContent(draft{c.Title, c.Summary, c.Objectives, c.Milestones, c.Sector, c.RecipientCountries})
 	if err != nil {
 		return err
 	}
@@ -242,7 +244,7 @@ func (d *decider) amend(c Amend) error {
 		b.lang, _ = d.s.LanguageOf(d.actor.Party)
 		b.base = &d.s
 	}
-	content, err := b.buildContent(draft{c.Title, c.Summary, c.Objectives, c.Milestones})
+	content, err := b.buildContent(draft{c.Title, c.Summary, c.Objectives, c.Milestones, c.Sector, c.RecipientCountries})
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,12 @@ const (
 	// EventRestarted: an administrator started the activity's workflow
 	// again from its last recorded state.
 	EventRestarted EventType = "restarted"
+	// EventPublicationConsented: Party's approver consented to publishing
+	// Version as open data.
+	EventPublicationConsented EventType = "publication_consented"
+	// EventPublicationWithdrawn: Party withdrew its consent to publishing
+	// Version.
+	EventPublicationWithdrawn EventType = "publication_withdrawn"
 )
 
 // The events of a dialogue meeting's cycle, recorded in the meeting's own
@@ -160,11 +166,15 @@ type Proposal struct {
 
 // Content is the material, amendable part of a proposal.
 type Content struct {
-	Title      Text        `json:"title"`
-	Summary    Text        `json:"summary,omitempty"`
-	Objectives []Text      `json:"objectives,omitempty"`
-	Milestones []Milestone `json:"milestones"`
-	Hash       string      `json:"hash"`
+	Title      Text   `json:"title"`
+	Summary    Text   `json:"summary,omitempty"`
+	Objectives []Text `json:"objectives,omitempty"`
+	// Sector and RecipientCountries, when given, classify the activity
+	// for open data.
+	Sector             string      `json:"sector,omitempty"`
+	RecipientCountries []string    `json:"recipient_countries,omitempty"`
+	Milestones         []Milestone `json:"milestones"`
+	Hash               string      `json:"hash"`
 }
 
 // Progress is what a progress report or a completion adds to a milestone.

@@ -439,6 +439,8 @@ func frozen(s lc.State) lc.State {
 	c.Parties = slices.Clone(s.Parties)
 	c.Objectives = slices.Clone(s.Objectives)
 	c.Approvals = slices.Clone(s.Approvals)
+	c.RecipientCountries = slices.Clone(s.RecipientCountries)
+	c.Publication = slices.Clone(s.Publication)
 	c.Milestones = slices.Clone(s.Milestones)
 	for i := range c.Milestones {
 		m := &c.Milestones[i]

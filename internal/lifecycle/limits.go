@@ -50,6 +50,9 @@ func Limits() map[string]Limit {
 		"evidence[]":                  {MaxLength: maxURL},
 		"note":                        {MaxLength: maxComment},
 		"new_due":                     {MinLength: 1},
+		"sector":                      {Pattern: sectorPattern.String()},
+		"recipient_countries":         {MaxItems: maxRecipientCountries},
+		"recipient_countries[]":       {Pattern: countryPattern.String()},
 		// A text keyed by language: each language's text ("{}"), and the
 		// language tags, which dialogues name.
 		"title{}":                       {MaxLength: maxTitle},

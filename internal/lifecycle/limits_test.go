@@ -136,6 +136,19 @@ func limitProbes() map[string]limitProbe {
 		"languages[]": func(_ *testing.T, n int) error {
 			return proposeIn(func(c *lc.Propose) { c.Languages = []string{strings.Repeat("x", n), "es", "en"} })
 		},
+		"sector": func(_ *testing.T, n int) error {
+			return propose(func(c *lc.Propose) { c.Sector = strings.Repeat("x", n) })
+		},
+		"recipient_countries": func(_ *testing.T, n int) error {
+			return propose(func(c *lc.Propose) {
+				for i := range n {
+					c.RecipientCountries = append(c.RecipientCountries, string(rune('A'+i/26))+string(rune('A'+i%26)))
+				}
+			})
+		},
+		"recipient_countries[]": func(_ *testing.T, n int) error {
+			return propose(func(c *lc.Propose) { c.RecipientCountries = []string{strings.Repeat("x", n)} })
+		},
 		"new_due": func(t *testing.T, n int) error {
 			_, err := lc.Decide(active(t), lc.RequestExtension{MilestoneID: "m1", NewDue: strings.Repeat("2", n), Reason: "rain"}, coord("PA"), t0.Add(day))
 			return err

@@ -325,7 +325,7 @@ func (s *State) assignLanguages(parties []Party, langs []string) {
 			m.Indicator.Unit = key(m.Indicator.Unit)
 		}
 	}
-	c := Content{Title: s.Title, Summary: s.Summary, Objectives: s.Objectives, Milestones: s.Milestones}
+	c := Content{Title: s.Title, Summary: s.Summary, Objectives: s.Objectives, Sector: s.Sector, RecipientCountries: s.RecipientCountries, Milestones: s.Milestones}
 	if c.Objectives == nil {
 		c.Objectives = []Text{}
 	}

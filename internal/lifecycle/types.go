@@ -202,21 +202,31 @@ type Extension struct {
 // State is everything the core knows about one activity. The zero State is
 // an activity not yet proposed.
 type State struct {
-	ID            string      `json:"id"`
-	Dialogue      string      `json:"dialogue"`
-	Parties       []Party     `json:"parties"`
-	Proposer      string      `json:"proposer"`
-	ProposerParty PartyCode   `json:"proposer_party"`
-	Title         Text        `json:"title"`
-	Summary       Text        `json:"summary,omitempty"`
-	Objectives    []Text      `json:"objectives,omitempty"`
-	Milestones    []Milestone `json:"milestones"`
-	Version       int         `json:"version"`
-	ContentHash   string      `json:"content_hash"`
-	Status        Status      `json:"status"`
-	Approvals     []Approval  `json:"approvals"`
-	Extensions    []Extension `json:"extensions,omitempty"`
-	Policy        Policy      `json:"policy"`
+	ID            string    `json:"id"`
+	Dialogue      string    `json:"dialogue"`
+	Parties       []Party   `json:"parties"`
+	Proposer      string    `json:"proposer"`
+	ProposerParty PartyCode `json:"proposer_party"`
+	Title         Text      `json:"title"`
+	Summary       Text      `json:"summary,omitempty"`
+	Objectives    []Text    `json:"objectives,omitempty"`
+	// Sector is the activity's OECD DAC 5-digit purpose code and
+	// RecipientCountries the ISO 3166-1 alpha-2 codes of the countries
+	// it is for, as its open-data record classifies it. They are material
+	// content, like the texts; empty, the dialogue's defaults apply.
+	Sector             string      `json:"sector,omitempty"`
+	RecipientCountries []string    `json:"recipient_countries,omitempty"`
+	Milestones         []Milestone `json:"milestones"`
+	Version            int         `json:"version"`
+	ContentHash        string      `json:"content_hash"`
+	Status             Status      `json:"status"`
+	Approvals          []Approval  `json:"approvals"`
+	// Publication holds the parties' consents to publish the activity as
+	// open data, each bound to the version it was given on; a new
+	// version clears them (see Published).
+	Publication []Consent   `json:"publication,omitempty"`
+	Extensions  []Extension `json:"extensions,omitempty"`
+	Policy      Policy      `json:"policy"`
 	// Seq counts the events applied; it never goes backwards.
 	Seq                    int64     `json:"seq"`
 	ProposedAt             time.Time `json:"proposed_at,omitzero"`
@@ -330,6 +340,8 @@ func (s State) Clone() State {
 	c.Title, c.Summary = s.Title.clone(), s.Summary.clone()
 	c.Objectives = cloneTexts(s.Objectives)
 	c.Approvals = slices.Clone(s.Approvals)
+	c.RecipientCountries = slices.Clone(s.RecipientCountries)
+	c.Publication = slices.Clone(s.Publication)
 	c.Milestones = make([]Milestone, len(s.Milestones))
 	for i, m := range s.Milestones {
 		c.Milestones[i] = m.clone()

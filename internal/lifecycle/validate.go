@@ -35,6 +35,17 @@ const (
 	// (a client's identity, a run ID, a status) as the audit keeps it.
 	maxIdentity  = 200
 	maxRunStatus = 32
+	// maxRecipientCountries bounds the countries an activity is for.
+	maxRecipientCountries = 20
+)
+
+// sectorPattern is an OECD DAC 5-digit purpose code, countryPattern an
+// ISO 3166-1 alpha-2 code; which codes exist is the API's to check
+// against the code lists, so a history decided here replays whatever
+// those lists later become.
+var (
+	sectorPattern  = regexp.MustCompile(`^([0-9]{5})?$`)
+	countryPattern = regexp.MustCompile(`^[A-Z]{2}$`)
 )
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$`)
@@ -110,10 +121,12 @@ func checkNumber(field string, f *float64) error {
 
 // draft is the material content a Propose or Amend gives.
 type draft struct {
-	Title      Text
-	Summary    Text
-	Objectives []Text
-	Milestones []MilestoneSpec
+	Title              Text
+	Summary            Text
+	Objectives         []Text
+	Milestones         []MilestoneSpec
+	Sector             string
+	RecipientCountries []string
 }
 
 // builder validates a draft for the activity s. lang is the language of
@@ -172,9 +185,38 @@ func (b builder) buildContent(in draft) (*Content, error) {
 		}
 		ms = append(ms, m)
 	}
-	c := &Content{Title: title, Summary: summary, Objectives: objs, Milestones: ms}
+	sector, countries, err := checkClassification(in.Sector, in.RecipientCountries)
+	if err != nil {
+		return nil, err
+	}
+	c := &Content{Title: title, Summary: summary, Objectives: objs, Sector: sector, RecipientCountries: countries, Milestones: ms}
 	c.Hash = contentHash(c)
 	return c, nil
+}
+
+// checkClassification validates an activity's sector and recipient
+// countries as codes of the right shape, and returns them trimmed.
+func checkClassification(sector string, countries []string) (string, []string, error) {
+	sector = strings.TrimSpace(sector)
+	if sector != "" && !sectorPattern.MatchString(sector) {
+		return "", nil, invalid("sector", "%q is not a DAC 5-digit purpose code such as 15190", sector)
+	}
+	if len(countries) > maxRecipientCountries {
+		return "", nil, invalid("recipient_countries", "at most %d recipient countries", maxRecipientCountries)
+	}
+	var out []string
+	for i, c := range countries {
+		field := fmt.Sprintf("recipient_countries[%d]", i)
+		c = strings.TrimSpace(c)
+		if !countryPattern.MatchString(c) {
+			return "", nil, invalid(field, "%q is not an ISO 3166-1 alpha-2 country code such as PA", c)
+		}
+		if slices.Contains(out, c) {
+			return "", nil, invalid(field, "country %q is listed twice", c)
+		}
+		out = append(out, c)
+	}
+	return sector, out, nil
 }
 
 func (b builder) baseTitle() Text {
@@ -310,13 +352,17 @@ func contentHash(c *Content) string {
 	}
 	// Texts recorded before languages encode as the strings they were, so
 	// their hashes are unchanged; texts with languages encode every
-	// language, so a change to any of them is a new version.
+	// language, so a change to any of them is a new version. The
+	// classification is left out when absent, as in content recorded
+	// before it existed.
 	enc, _ := json.Marshal(struct {
-		Title      Text            `json:"title"`
-		Summary    Text            `json:"summary"`
-		Objectives []Text          `json:"objectives"`
-		Milestones []MilestoneSpec `json:"milestones"`
-	}{c.Title, c.Summary, c.Objectives, specs})
+		Title              Text            `json:"title"`
+		Summary            Text            `json:"summary"`
+		Objectives         []Text          `json:"objectives"`
+		Milestones         []MilestoneSpec `json:"milestones"`
+		Sector             string          `json:"sector,omitempty"`
+		RecipientCountries []string        `json:"recipient_countries,omitempty"`
+	}{c.Title, c.Summary, c.Objectives, specs, c.Sector, c.RecipientCountries})
 	sum := sha256.Sum256(enc)
 	return hex.EncodeToString(sum[:])
 }

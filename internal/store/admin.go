@@ -19,7 +19,16 @@ type Party struct {
 	Name     string `json:"name"`
 	TimeZone string `json:"time_zone"`
 	Language string `json:"language"`
+	// IATIOrgRef is the party's IATI organisation identifier (such as
+	// XM-DAC-12-1), empty until set; IATIOrgType its IATI organisation
+	// type, 10 (government) unless set.
+	IATIOrgRef  string `json:"iati_org_ref,omitempty"`
+	IATIOrgType string `json:"iati_org_type,omitempty"`
 }
+
+// DefaultIATIOrgType is the IATI organisation type of a party unless set:
+// government.
+const DefaultIATIOrgType = "10"
 
 // Dialogue is a standing dialogue between parties.
 type Dialogue struct {
@@ -29,6 +38,18 @@ type Dialogue struct {
 	// Languages are the dialogue's authentic languages, in which its
 	// activities' texts are written; by default its parties' languages.
 	Languages []string `json:"languages,omitempty"`
+	DialogueIATI
+}
+
+// DialogueIATI is how a dialogue's activities are published as IATI
+// open data: the party that reports them, whose organisation identifier
+// prefixes their IATI identifiers, and the sector (DAC 5-digit) and
+// recipient countries (ISO 3166-1 alpha-2) of the activities that give
+// none of their own.
+type DialogueIATI struct {
+	ReportingParty     string   `json:"iati_reporting_party,omitempty"`
+	Sector             string   `json:"iati_sector,omitempty"`
+	RecipientCountries []string `json:"iati_recipient_countries,omitempty"`
 }
 
 // LanguageError refuses a dialogue whose languages leave out a party's.
@@ -75,11 +96,69 @@ type TokenInfo struct {
 
 // CreateParty adds a party.
 func (s *Store) CreateParty(ctx context.Context, p Party) (Party, error) {
-	row, err := s.q.CreateParty(ctx, db.CreatePartyParams{Code: p.Code, Name: p.Name, TimeZone: p.TimeZone, Language: p.Language})
+	if p.IATIOrgType == "" {
+		p.IATIOrgType = DefaultIATIOrgType
+	}
+	row, err := s.q.CreateParty(ctx, db.CreatePartyParams{Code: p.Code, Name: p.Name, TimeZone: p.TimeZone, Language: p.Language,
+		IatiOrgRef: p.IATIOrgRef, IatiOrgType: p.IATIOrgType})
 	if err != nil {
 		return Party{}, created("party "+p.Code, err)
 	}
 	return partyOf(row), nil
+}
+
+// SetPartyIATI sets a party's IATI organisation identifier (empty: none)
+// and type (empty: government); ErrNotFound if there is no such party.
+func (s *Store) SetPartyIATI(ctx context.Context, code, ref, typ string) (Party, error) {
+	if typ == "" {
+		typ = DefaultIATIOrgType
+	}
+	row, err := s.q.SetPartyIATI(ctx, db.SetPartyIATIParams{Code: code, IatiOrgRef: ref, IatiOrgType: typ})
+	if err != nil {
+		return Party{}, notFound(err)
+	}
+	return partyOf(row), nil
+}
+
+// ErrNotAParty refuses a reporting party that is not one of its
+// dialogue's.
+var ErrNotAParty = fmt.Errorf("the reporting party must be a party of the dialogue: %w", ErrInvalid)
+
+// SetDialogueIATI sets how a dialogue's activities are published;
+// ErrNotFound if there is no such dialogue, ErrNotAParty if the
+// reporting party is not one of its parties.
+func (s *Store) SetDialogueIATI(ctx context.Context, id string, in DialogueIATI) (Dialogue, error) {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return setDialogueIATI(ctx, s.q.WithTx(tx), id, in)
+	})
+	if err != nil {
+		return Dialogue{}, err
+	}
+	ds, err := s.Dialogues(ctx)
+	if err != nil {
+		return Dialogue{}, err
+	}
+	for _, d := range ds {
+		if d.ID == id {
+			return d, nil
+		}
+	}
+	return Dialogue{}, ErrNotFound
+}
+
+func setDialogueIATI(ctx context.Context, q *db.Queries, id string, in DialogueIATI) error {
+	n, err := q.SetDialogueIATI(ctx, db.SetDialogueIATIParams{ID: id, ReportingParty: optional(in.ReportingParty),
+		Sector: in.Sector, RecipientCountries: nonNil(in.RecipientCountries)})
+	if err != nil {
+		return created("the IATI settings of dialogue "+id, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := q.GetDialogue(ctx, id); err != nil {
+		return notFound(err)
+	}
+	return ErrNotAParty
 }
 
 // Parties lists every party.
@@ -96,7 +175,7 @@ func (s *Store) Parties(ctx context.Context) ([]Party, error) {
 }
 
 func partyOf(r db.Party) Party {
-	return Party{Code: r.Code, Name: r.Name, TimeZone: r.TimeZone, Language: r.Language}
+	return Party{Code: r.Code, Name: r.Name, TimeZone: r.TimeZone, Language: r.Language, IATIOrgRef: r.IatiOrgRef, IATIOrgType: r.IatiOrgType}
 }
 
 // CreateDialogue adds a dialogue between existing parties, atomically.
@@ -125,7 +204,7 @@ func (s *Store) CreateDialogue(ctx context.Context, d Dialogue) (Dialogue, error
 		if len(missing) > 0 {
 			return &LanguageError{Party: missing[0].Code, Language: missing[0].Language}
 		}
-		return nil
+		return setDialogueIATI(ctx, q, d.ID, d.DialogueIATI)
 	})
 	if err != nil {
 		return Dialogue{}, err
@@ -141,9 +220,20 @@ func (s *Store) Dialogues(ctx context.Context) ([]Dialogue, error) {
 	}
 	out := make([]Dialogue, len(rows))
 	for i, r := range rows {
-		out[i] = Dialogue{ID: r.ID, Name: r.Name, Parties: r.PartyCodes, Languages: r.Languages}
+		out[i] = Dialogue{ID: r.ID, Name: r.Name, Parties: r.PartyCodes, Languages: r.Languages, DialogueIATI: dialogueIATIOf(r.IatiReportingParty, r.IatiSector, r.IatiRecipientCountries)}
 	}
 	return out, nil
+}
+
+func dialogueIATIOf(party *string, sector string, countries []string) DialogueIATI {
+	out := DialogueIATI{Sector: sector}
+	if party != nil {
+		out.ReportingParty = *party
+	}
+	if len(countries) > 0 {
+		out.RecipientCountries = countries
+	}
+	return out
 }
 
 // DialogueFrame is what the core needs of a dialogue to validate a

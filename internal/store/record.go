@@ -151,7 +151,7 @@ func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 		Proposer: snap.Proposer, ProposerParty: string(snap.ProposerParty),
 		Parties: parties, PendingParties: pending, Horizons: nonNil(horizons), Snapshot: raw,
 		ProposedAt: snap.ProposedAt, ActivatedAt: timePtr(snap.ActivatedAt), ClosedAt: timePtr(snap.ClosedAt),
-		Search: searchText(snap.Title, snap.Summary),
+		Search: searchText(snap.Title, snap.Summary), Published: lifecycle.Published(snap),
 	}
 	if due, ok := lifecycle.NextDue(snap); ok {
 		amber := due.Add(-snap.Policy.DueSoonLead)

@@ -69,6 +69,7 @@ func recordAll(t *testing.T, st *store.Store, text string) (accepted int) {
 	step(lifecycle.DecideExtension{ExtensionID: "x1", Decision: lifecycle.DecisionDecline, Comment: text}, apprUS)
 	step(lifecycle.Suspend{Reason: text}, apprUS)
 	step(lifecycle.Resume{Reason: text}, apprUS)
+	step(lifecycle.DecidePublication{Version: s.Version, Decision: lifecycle.PublicationConsent}, apprUS)
 	step(lifecycle.CompleteMilestone{MilestoneID: "m1", Note: text}, coordPA)
 	step(lifecycle.Cancel{Reason: text}, apprPA)
 	if v, err := st.VerifyAudit(ctx, id); err != nil || !v.Valid || v.Events != int(s.Seq) {

@@ -22,7 +22,7 @@ func (q *Queries) ActivitySeq(ctx context.Context, id string) (int64, error) {
 }
 
 const awaitingParty = `-- name: AwaitingParty :many
-SELECT a.id, a.dialogue_id, a.title, a.summary, a.status, a.version, a.seq, a.proposer, a.proposer_party, a.parties, a.pending_parties, a.horizons, a.next_due, a.amber_from, a.next_wake, a.snapshot, a.proposed_at, a.activated_at, a.closed_at, a.recorded_at, a.search FROM activities a
+SELECT a.id, a.dialogue_id, a.title, a.summary, a.status, a.version, a.seq, a.proposer, a.proposer_party, a.parties, a.pending_parties, a.horizons, a.next_due, a.amber_from, a.next_wake, a.snapshot, a.proposed_at, a.activated_at, a.closed_at, a.recorded_at, a.search, a.published FROM activities a
 WHERE a.status = 'active' AND a.id IN (
     SELECT m.activity_id FROM milestones m
     WHERE m.owner_party = $1::text AND m.status = 'open' AND m.due_at < $2::timestamptz
@@ -73,6 +73,7 @@ func (q *Queries) AwaitingParty(ctx context.Context, arg AwaitingPartyParams) ([
 			&i.ClosedAt,
 			&i.RecordedAt,
 			&i.Search,
+			&i.Published,
 		); err != nil {
 			return nil, err
 		}
@@ -134,7 +135,7 @@ func (q *Queries) DisplayNames(ctx context.Context, arg DisplayNamesParams) ([]D
 }
 
 const getActivity = `-- name: GetActivity :one
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search FROM activities WHERE id = $1
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published FROM activities WHERE id = $1
 `
 
 func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) {
@@ -162,6 +163,7 @@ func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) 
 		&i.ClosedAt,
 		&i.RecordedAt,
 		&i.Search,
+		&i.Published,
 	)
 	return i, err
 }
@@ -346,7 +348,7 @@ func (q *Queries) LastAuditEvent(ctx context.Context, activityID string) (LastAu
 }
 
 const listActivities = `-- name: ListActivities :many
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search FROM activities a
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published FROM activities a
 WHERE ($1::text IS NULL OR a.parties @> ARRAY[$1::text])
   AND ($2::text IS NULL OR a.status = $2)
   AND ($3::text IS NULL OR a.parties @> ARRAY[$3::text])
@@ -429,6 +431,7 @@ func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) 
 			&i.ClosedAt,
 			&i.RecordedAt,
 			&i.Search,
+			&i.Published,
 		); err != nil {
 			return nil, err
 		}
@@ -596,18 +599,18 @@ const upsertActivity = `-- name: UpsertActivity :execrows
 INSERT INTO activities (
     id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
     parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot,
-    proposed_at, activated_at, closed_at, search, recorded_at)
+    proposed_at, activated_at, closed_at, search, published, recorded_at)
 VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
     $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, now())
+    $17, $18, $19, $20, $21, now())
 ON CONFLICT (id) DO UPDATE SET
     title = EXCLUDED.title, summary = EXCLUDED.summary, status = EXCLUDED.status,
     version = EXCLUDED.version, seq = EXCLUDED.seq, pending_parties = EXCLUDED.pending_parties,
     horizons = EXCLUDED.horizons, next_due = EXCLUDED.next_due, amber_from = EXCLUDED.amber_from,
     next_wake = EXCLUDED.next_wake, snapshot = EXCLUDED.snapshot,
     activated_at = EXCLUDED.activated_at, closed_at = EXCLUDED.closed_at, search = EXCLUDED.search,
-    recorded_at = now()
+    published = EXCLUDED.published, recorded_at = now()
 WHERE activities.seq < EXCLUDED.seq
 `
 
@@ -632,6 +635,7 @@ type UpsertActivityParams struct {
 	ActivatedAt    *time.Time
 	ClosedAt       *time.Time
 	Search         string
+	Published      bool
 }
 
 func (q *Queries) UpsertActivity(ctx context.Context, arg UpsertActivityParams) (int64, error) {
@@ -656,6 +660,7 @@ func (q *Queries) UpsertActivity(ctx context.Context, arg UpsertActivityParams) 
 		arg.ActivatedAt,
 		arg.ClosedAt,
 		arg.Search,
+		arg.Published,
 	)
 	if err != nil {
 		return 0, err

@@ -71,7 +71,7 @@ func (q *Queries) Authenticate(ctx context.Context, secretHash []byte) (Authenti
 }
 
 const createDialogue = `-- name: CreateDialogue :one
-INSERT INTO dialogues (id, name) VALUES ($1, $2) RETURNING id, name, created_at, languages
+INSERT INTO dialogues (id, name) VALUES ($1, $2) RETURNING id, name, created_at, languages, iati_reporting_party, iati_sector, iati_recipient_countries
 `
 
 type CreateDialogueParams struct {
@@ -87,21 +87,26 @@ func (q *Queries) CreateDialogue(ctx context.Context, arg CreateDialogueParams) 
 		&i.Name,
 		&i.CreatedAt,
 		&i.Languages,
+		&i.IatiReportingParty,
+		&i.IatiSector,
+		&i.IatiRecipientCountries,
 	)
 	return i, err
 }
 
 const createParty = `-- name: CreateParty :one
-INSERT INTO parties (code, name, time_zone, language)
-VALUES ($1, $2, $3, $4)
-RETURNING code, name, time_zone, language, created_at
+INSERT INTO parties (code, name, time_zone, language, iati_org_ref, iati_org_type)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING code, name, time_zone, language, created_at, iati_org_ref, iati_org_type
 `
 
 type CreatePartyParams struct {
-	Code     string
-	Name     string
-	TimeZone string
-	Language string
+	Code        string
+	Name        string
+	TimeZone    string
+	Language    string
+	IatiOrgRef  string
+	IatiOrgType string
 }
 
 func (q *Queries) CreateParty(ctx context.Context, arg CreatePartyParams) (Party, error) {
@@ -110,6 +115,8 @@ func (q *Queries) CreateParty(ctx context.Context, arg CreatePartyParams) (Party
 		arg.Name,
 		arg.TimeZone,
 		arg.Language,
+		arg.IatiOrgRef,
+		arg.IatiOrgType,
 	)
 	var i Party
 	err := row.Scan(
@@ -118,6 +125,8 @@ func (q *Queries) CreateParty(ctx context.Context, arg CreatePartyParams) (Party
 		&i.TimeZone,
 		&i.Language,
 		&i.CreatedAt,
+		&i.IatiOrgRef,
+		&i.IatiOrgType,
 	)
 	return i, err
 }
@@ -217,7 +226,7 @@ func (q *Queries) DisablePrincipal(ctx context.Context, id string) (int64, error
 }
 
 const getDialogue = `-- name: GetDialogue :one
-SELECT id, name, created_at, languages FROM dialogues WHERE id = $1
+SELECT id, name, created_at, languages, iati_reporting_party, iati_sector, iati_recipient_countries FROM dialogues WHERE id = $1
 `
 
 func (q *Queries) GetDialogue(ctx context.Context, id string) (Dialogue, error) {
@@ -228,6 +237,9 @@ func (q *Queries) GetDialogue(ctx context.Context, id string) (Dialogue, error) 
 		&i.Name,
 		&i.CreatedAt,
 		&i.Languages,
+		&i.IatiReportingParty,
+		&i.IatiSector,
+		&i.IatiRecipientCountries,
 	)
 	return i, err
 }
@@ -256,7 +268,7 @@ func (q *Queries) GetPrincipal(ctx context.Context, id string) (Principal, error
 }
 
 const listDialogueParties = `-- name: ListDialogueParties :many
-SELECT p.code, p.name, p.time_zone, p.language, p.created_at FROM dialogue_parties dp
+SELECT p.code, p.name, p.time_zone, p.language, p.created_at, p.iati_org_ref, p.iati_org_type FROM dialogue_parties dp
 JOIN parties p ON p.code = dp.party_code
 WHERE dp.dialogue_id = $1
 ORDER BY p.code
@@ -277,6 +289,8 @@ func (q *Queries) ListDialogueParties(ctx context.Context, dialogueID string) ([
 			&i.TimeZone,
 			&i.Language,
 			&i.CreatedAt,
+			&i.IatiOrgRef,
+			&i.IatiOrgType,
 		); err != nil {
 			return nil, err
 		}
@@ -289,7 +303,7 @@ func (q *Queries) ListDialogueParties(ctx context.Context, dialogueID string) ([
 }
 
 const listDialogues = `-- name: ListDialogues :many
-SELECT d.id, d.name, d.created_at, d.languages, coalesce(array_agg(dp.party_code ORDER BY dp.party_code) FILTER (WHERE dp.party_code IS NOT NULL), '{}')::text[] AS party_codes
+SELECT d.id, d.name, d.created_at, d.languages, d.iati_reporting_party, d.iati_sector, d.iati_recipient_countries, coalesce(array_agg(dp.party_code ORDER BY dp.party_code) FILTER (WHERE dp.party_code IS NOT NULL), '{}')::text[] AS party_codes
 FROM dialogues d
 LEFT JOIN dialogue_parties dp ON dp.dialogue_id = d.id
 GROUP BY d.id
@@ -297,11 +311,14 @@ ORDER BY d.id
 `
 
 type ListDialoguesRow struct {
-	ID         string
-	Name       string
-	CreatedAt  time.Time
-	Languages  []string
-	PartyCodes []string
+	ID                     string
+	Name                   string
+	CreatedAt              time.Time
+	Languages              []string
+	IatiReportingParty     *string
+	IatiSector             string
+	IatiRecipientCountries []string
+	PartyCodes             []string
 }
 
 func (q *Queries) ListDialogues(ctx context.Context) ([]ListDialoguesRow, error) {
@@ -318,6 +335,9 @@ func (q *Queries) ListDialogues(ctx context.Context) ([]ListDialoguesRow, error)
 			&i.Name,
 			&i.CreatedAt,
 			&i.Languages,
+			&i.IatiReportingParty,
+			&i.IatiSector,
+			&i.IatiRecipientCountries,
 			&i.PartyCodes,
 		); err != nil {
 			return nil, err
@@ -331,7 +351,7 @@ func (q *Queries) ListDialogues(ctx context.Context) ([]ListDialoguesRow, error)
 }
 
 const listParties = `-- name: ListParties :many
-SELECT code, name, time_zone, language, created_at FROM parties ORDER BY code
+SELECT code, name, time_zone, language, created_at, iati_org_ref, iati_org_type FROM parties ORDER BY code
 `
 
 func (q *Queries) ListParties(ctx context.Context) ([]Party, error) {
@@ -349,6 +369,8 @@ func (q *Queries) ListParties(ctx context.Context) ([]Party, error) {
 			&i.TimeZone,
 			&i.Language,
 			&i.CreatedAt,
+			&i.IatiOrgRef,
+			&i.IatiOrgType,
 		); err != nil {
 			return nil, err
 		}
@@ -532,6 +554,35 @@ func (q *Queries) RevokeToken(ctx context.Context, id string) (int64, error) {
 	return result.RowsAffected(), nil
 }
 
+const setDialogueIATI = `-- name: SetDialogueIATI :execrows
+UPDATE dialogues SET iati_reporting_party = $1, iati_sector = $2,
+    iati_recipient_countries = $3::text[]
+WHERE id = $4
+  AND ($1::text IS NULL OR EXISTS (
+      SELECT 1 FROM dialogue_parties dp WHERE dp.dialogue_id = $4 AND dp.party_code = $1))
+`
+
+type SetDialogueIATIParams struct {
+	ReportingParty     *string
+	Sector             string
+	RecipientCountries []string
+	ID                 string
+}
+
+// The reporting party must be one of the dialogue's (or none).
+func (q *Queries) SetDialogueIATI(ctx context.Context, arg SetDialogueIATIParams) (int64, error) {
+	result, err := q.db.Exec(ctx, setDialogueIATI,
+		arg.ReportingParty,
+		arg.Sector,
+		arg.RecipientCountries,
+		arg.ID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const setDialogueLanguages = `-- name: SetDialogueLanguages :one
 UPDATE dialogues SET languages = CASE WHEN cardinality($1::text[]) > 0 THEN $1::text[] ELSE ARRAY(
     SELECT DISTINCT p.language FROM dialogue_parties dp
@@ -553,6 +604,33 @@ func (q *Queries) SetDialogueLanguages(ctx context.Context, arg SetDialogueLangu
 	var languages []string
 	err := row.Scan(&languages)
 	return languages, err
+}
+
+const setPartyIATI = `-- name: SetPartyIATI :one
+UPDATE parties SET iati_org_ref = $2, iati_org_type = $3
+WHERE code = $1
+RETURNING code, name, time_zone, language, created_at, iati_org_ref, iati_org_type
+`
+
+type SetPartyIATIParams struct {
+	Code        string
+	IatiOrgRef  string
+	IatiOrgType string
+}
+
+func (q *Queries) SetPartyIATI(ctx context.Context, arg SetPartyIATIParams) (Party, error) {
+	row := q.db.QueryRow(ctx, setPartyIATI, arg.Code, arg.IatiOrgRef, arg.IatiOrgType)
+	var i Party
+	err := row.Scan(
+		&i.Code,
+		&i.Name,
+		&i.TimeZone,
+		&i.Language,
+		&i.CreatedAt,
+		&i.IatiOrgRef,
+		&i.IatiOrgType,
+	)
+	return i, err
 }
 
 const touchToken = `-- name: TouchToken :exec

@@ -30,6 +30,7 @@ type Activity struct {
 	ClosedAt       *time.Time
 	RecordedAt     time.Time
 	Search         string
+	Published      bool
 }
 
 type ApiToken struct {
@@ -84,10 +85,13 @@ type Delivery struct {
 }
 
 type Dialogue struct {
-	ID        string
-	Name      string
-	CreatedAt time.Time
-	Languages []string
+	ID                     string
+	Name                   string
+	CreatedAt              time.Time
+	Languages              []string
+	IatiReportingParty     *string
+	IatiSector             string
+	IatiRecipientCountries []string
 }
 
 type DialogueCalendar struct {
@@ -197,11 +201,13 @@ type Notification struct {
 }
 
 type Party struct {
-	Code      string
-	Name      string
-	TimeZone  string
-	Language  string
-	CreatedAt time.Time
+	Code        string
+	Name        string
+	TimeZone    string
+	Language    string
+	CreatedAt   time.Time
+	IatiOrgRef  string
+	IatiOrgType string
 }
 
 type Principal struct {

@@ -9,18 +9,18 @@ SELECT seq FROM activities WHERE id = $1;
 INSERT INTO activities (
     id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
     parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot,
-    proposed_at, activated_at, closed_at, search, recorded_at)
+    proposed_at, activated_at, closed_at, search, published, recorded_at)
 VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9,
     $10, $11, $12, $13, $14, $15, $16,
-    $17, $18, $19, $20, now())
+    $17, $18, $19, $20, $21, now())
 ON CONFLICT (id) DO UPDATE SET
     title = EXCLUDED.title, summary = EXCLUDED.summary, status = EXCLUDED.status,
     version = EXCLUDED.version, seq = EXCLUDED.seq, pending_parties = EXCLUDED.pending_parties,
     horizons = EXCLUDED.horizons, next_due = EXCLUDED.next_due, amber_from = EXCLUDED.amber_from,
     next_wake = EXCLUDED.next_wake, snapshot = EXCLUDED.snapshot,
     activated_at = EXCLUDED.activated_at, closed_at = EXCLUDED.closed_at, search = EXCLUDED.search,
-    recorded_at = now()
+    published = EXCLUDED.published, recorded_at = now()
 WHERE activities.seq < EXCLUDED.seq;
 
 -- name: DeleteChildren :exec

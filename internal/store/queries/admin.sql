@@ -1,6 +1,11 @@
 -- name: CreateParty :one
-INSERT INTO parties (code, name, time_zone, language)
-VALUES ($1, $2, $3, $4)
+INSERT INTO parties (code, name, time_zone, language, iati_org_ref, iati_org_type)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING *;
+
+-- name: SetPartyIATI :one
+UPDATE parties SET iati_org_ref = $2, iati_org_type = $3
+WHERE code = $1
 RETURNING *;
 
 -- name: ListParties :many
@@ -26,6 +31,14 @@ JOIN parties p ON p.code = dp.party_code
 JOIN dialogues d ON d.id = dp.dialogue_id
 WHERE dp.dialogue_id = $1 AND NOT p.language = ANY(d.languages)
 ORDER BY p.code;
+
+-- name: SetDialogueIATI :execrows
+-- The reporting party must be one of the dialogue's (or none).
+UPDATE dialogues SET iati_reporting_party = sqlc.narg(reporting_party), iati_sector = sqlc.arg(sector),
+    iati_recipient_countries = sqlc.arg(recipient_countries)::text[]
+WHERE id = sqlc.arg(id)
+  AND (sqlc.narg(reporting_party)::text IS NULL OR EXISTS (
+      SELECT 1 FROM dialogue_parties dp WHERE dp.dialogue_id = sqlc.arg(id) AND dp.party_code = sqlc.narg(reporting_party)));
 
 -- name: AddDialogueParty :exec
 INSERT INTO dialogue_parties (dialogue_id, party_code) VALUES ($1, $2)
