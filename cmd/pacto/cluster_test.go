@@ -22,10 +22,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"pacto/internal/app"
 	"pacto/internal/codec"
 	"pacto/internal/pgtest"
-	"pacto/internal/store"
 	"pacto/internal/temporalcluster"
 )
 
@@ -141,20 +139,7 @@ func TestPactoOnATemporalClusterOnPostgreSQL(t *testing.T) {
 	}
 	t.Logf("pacto setup --create-namespace took %s", time.Since(setupStart).Round(time.Millisecond))
 
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
-	if _, err := app.SeedDemo(ctx, st, tokensFile); err != nil {
-		t.Fatal(err)
-	}
-	var tokens map[string]string
-	b, _ := os.ReadFile(tokensFile)
-	if err := json.Unmarshal(b, &tokens); err != nil {
-		t.Fatal(err)
-	}
+	tokens := seedDemo(t, db)
 
 	w1 := startBinary(t, prodBin, env, "worker")
 	startBinary(t, prodBin, env, "worker")
@@ -250,21 +235,7 @@ func TestPactoOnATemporalClusterOnPostgreSQL(t *testing.T) {
 		if v := c.must("GET", "/v1/activities/"+id+"?consistent=true", nil, 200); v["status"] != "active" {
 			t.Errorf("%s is %v, want active", id, v["status"])
 		}
-		for {
-			approvedBy := map[string]int{}
-			for _, e := range c.must("GET", "/v1/activities/"+id+"/audit", nil, 200)["events"].([]any) {
-				if e := e.(map[string]any); e["type"] == "approved" {
-					approvedBy[fmt.Sprint(e["actor"])]++
-				}
-			}
-			if approvedBy["pa-approver"] == 1 && approvedBy["us-approver"] == 1 && len(approvedBy) == 2 {
-				break
-			}
-			if approvedBy["pa-approver"] > 1 || approvedBy["us-approver"] > 1 || time.Now().After(deadline) {
-				t.Fatalf("%s has approvals %v in its audit log, want exactly one from each approver", id, approvedBy)
-			}
-			time.Sleep(250 * time.Millisecond)
-		}
+		waitApprovedOnce(t, c, id, deadline)
 		if v := c.must("GET", "/v1/activities/"+id, nil, 200); v["status"] != "active" {
 			t.Errorf("the read model has %s as %v, want active", id, v["status"])
 		}

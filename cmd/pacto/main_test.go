@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -307,10 +308,17 @@ func TestOIDCProvidersFromTheEnvironment(t *testing.T) {
 // and principals into db, and returns their tokens by principal.
 func migrateAndSeed(t *testing.T, env []string, db string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
 	if err := start(t, env, "migrate").wait(t, time.Minute); err != nil {
 		t.Fatalf("pacto migrate: %v", err)
 	}
+	return seedDemo(t, db)
+}
+
+// seedDemo seeds the demo dialogue and principals into db, migrated, and
+// returns their tokens by principal.
+func seedDemo(t *testing.T, db string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
 	st, err := store.Open(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -329,4 +337,26 @@ func migrateAndSeed(t *testing.T, env []string, db string) map[string]string {
 		t.Fatal(err)
 	}
 	return tokens
+}
+
+// waitApprovedOnce waits until activity id's audit log, read by c, holds
+// exactly one approval from each demo approver, and fails the test if one
+// approved twice or deadline passes first.
+func waitApprovedOnce(t *testing.T, c apiClient, id string, deadline time.Time) {
+	t.Helper()
+	for {
+		approvedBy := map[string]int{}
+		for _, e := range c.must("GET", "/v1/activities/"+id+"/audit", nil, 200)["events"].([]any) {
+			if e := e.(map[string]any); e["type"] == "approved" {
+				approvedBy[fmt.Sprint(e["actor"])]++
+			}
+		}
+		if approvedBy["pa-approver"] == 1 && approvedBy["us-approver"] == 1 && len(approvedBy) == 2 {
+			return
+		}
+		if approvedBy["pa-approver"] > 1 || approvedBy["us-approver"] > 1 || time.Now().After(deadline) {
+			t.Fatalf("%s has approvals %v in its audit log, want exactly one from each approver", id, approvedBy)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 }

@@ -108,22 +108,7 @@ func TestTwoWorkersOneAPISurviveAWorkerKill(t *testing.T) {
 		if v["status"] != "active" {
 			t.Errorf("%s is %v, want active", id, v["status"])
 		}
-		for {
-			approvedBy := map[string]int{}
-			page := observer.must("GET", "/v1/activities/"+id+"/audit", nil, 200)
-			for _, e := range page["events"].([]any) {
-				if e := e.(map[string]any); e["type"] == "approved" {
-					approvedBy[fmt.Sprint(e["actor"])]++
-				}
-			}
-			if approvedBy["pa-approver"] == 1 && approvedBy["us-approver"] == 1 && len(approvedBy) == 2 {
-				break
-			}
-			if approvedBy["pa-approver"] > 1 || approvedBy["us-approver"] > 1 || time.Now().After(deadline) {
-				t.Fatalf("%s has approvals %v in its audit log, want exactly one from each approver", id, approvedBy)
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
+		waitApprovedOnce(t, observer, id, deadline)
 		if v := observer.must("GET", "/v1/activities/"+id, nil, 200); v["status"] != "active" {
 			t.Errorf("read model has %s as %v, want active", id, v["status"])
 		}
