@@ -181,7 +181,14 @@ func (s *Server) setDialogueIATI(w http.ResponseWriter, r *http.Request) error {
 // activity file. They are published by every party's consent, so any
 // principal may read them; nothing unpublished is in it, whoever asks.
 func (s *Server) exportIATI(w http.ResponseWriter, r *http.Request) error {
-	dialogue := chi.URLParam(r, "dialogue")
+	return s.ExportIATI(w, r, chi.URLParam(r, "dialogue"))
+}
+
+// ExportIATI answers r with dialogue's published activities as an IATI
+// 2.03 activity file, for any signed-in principal: publication needs
+// every party's consent, so nothing in it is private. An error returned
+// means nothing has been written, and the caller answers it.
+func (s *Server) ExportIATI(w http.ResponseWriter, r *http.Request, dialogue string) error {
 	e, err := iati.Prepare(r.Context(), s.store, dialogue, s.now(), 0)
 	var setup *iati.SetupError
 	switch {

@@ -553,9 +553,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // isExport reports whether path is one of the streamed exports (the API's
 // or the console's), which may take longer than other requests.
 func isExport(path string) bool {
-	if strings.HasPrefix(path, "/v1/dialogues/") && strings.HasSuffix(path, "/export/iati") {
-		return true
-	}
 	p := strings.TrimPrefix(path, "/v1")
-	return p == "/activities/export.csv" || p == "/activities/export.xlsx"
+	return p == "/activities/export.csv" || p == "/activities/export.xlsx" ||
+		strings.HasPrefix(p, "/dialogues/") && strings.HasSuffix(p, "/export/iati")
 }

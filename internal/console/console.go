@@ -132,6 +132,7 @@ func (c *Console) Handler() http.Handler {
 		r.Post("/settings", c.saveSettings)
 		r.Get("/overview", c.overview)
 		r.Get("/dialogues/{dialogue}", c.dialogueOverview)
+		r.Get("/dialogues/{dialogue}/export/iati", c.exportIATI)
 		r.Get("/dialogues/{dialogue}/meetings/{number}", c.meeting)
 		r.Post("/dialogues/{dialogue}/meetings/{number}/statements", c.makeStatement)
 		r.Post("/dialogues/{dialogue}/meetings/{number}/minutes", c.recordMinutes)

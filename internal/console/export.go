@@ -3,11 +3,14 @@ package console
 import (
 	"net/http"
 	"net/url"
+
+	"github.com/go-chi/chi/v5"
 )
 
-// exportLinks are the links that download a list's activities.
+// exportLinks are the links that download a list's activities; IATI,
+// on a dialogue's page only, its published activities as an IATI file.
 type exportLinks struct {
-	CSV, XLSX string
+	CSV, XLSX, IATI string
 }
 
 // exportFilters are the activity list's filters an export carries; the
@@ -41,5 +44,13 @@ func (c *Console) export(format string) http.HandlerFunc {
 		if err := c.api.Export(w, r, principalOf(r), format); err != nil {
 			c.fail(w, r, err)
 		}
+	}
+}
+
+// exportIATI answers with a dialogue's published activities as an IATI
+// file, as the API's export does.
+func (c *Console) exportIATI(w http.ResponseWriter, r *http.Request) {
+	if err := c.api.ExportIATI(w, r, chi.URLParam(r, "dialogue")); err != nil {
+		c.fail(w, r, err)
 	}
 }

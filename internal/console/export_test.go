@@ -76,6 +76,22 @@ func TestExportLinks(t *testing.T) {
 		t.Fatalf("the dialogue's CSV: %d %q (%v)", resp.StatusCode, records, err)
 	}
 
+	// The overview also links the dialogue's IATI file; before an admin
+	// names the dialogue's reporting party, that is an error page saying
+	// so, not a file.
+	must(t, overview, 200, "Export IATI", "consented to publish")
+	iatiLink := "/dialogues/" + app.DemoDialogue + "/export/iati"
+	if !strings.Contains(overview.body, `href="`+iatiLink+`"`) {
+		t.Fatalf("the overview does not link %s", iatiLink)
+	}
+	resp, body = download(t, us, iatiLink)
+	if resp.StatusCode != 409 || resp.Header.Get("Content-Disposition") != "" || !strings.Contains(string(body), "has no IATI reporting party") {
+		t.Fatalf("the IATI file before its settings: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+	if list := obs.get("/activities"); strings.Contains(list.body, "/export/iati") {
+		t.Fatal("the activities list links an IATI file, which is a dialogue's")
+	}
+
 	// A filter the list refuses is an error page, not a download.
 	resp, body = download(t, obs, "/activities/export.csv?status=bogus")
 	if resp.StatusCode != 422 || resp.Header.Get("Content-Disposition") != "" || !strings.Contains(string(body), "Hay un problema") {

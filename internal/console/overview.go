@@ -140,7 +140,7 @@ func (c *Console) dialogueOverview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := overviewView{Dialogue: stats.Dialogue, Parties: map[string]string{}, Terms: terms,
-		Export: exportLinksFor(url.Values{"dialogue": {stats.Dialogue.ID}})}
+		Export: dialogueExportLinks(stats.Dialogue.ID)}
 	if v.Dialogues, err = c.api.DialoguesOf(ctx, p); err != nil {
 		c.fail(w, r, err)
 		return
@@ -474,4 +474,12 @@ func (c *Console) meetingReport(w http.ResponseWriter, r *http.Request) {
 	if err := api.ServeReport(w, p, rep, format); err != nil {
 		c.fail(w, r, err)
 	}
+}
+
+// dialogueExportLinks are a dialogue's downloads: its activities as a CSV
+// and a workbook, and its published ones as an IATI file.
+func dialogueExportLinks(dialogue string) exportLinks {
+	l := exportLinksFor(url.Values{"dialogue": {dialogue}})
+	l.IATI = "/dialogues/" + url.PathEscape(dialogue) + "/export/iati"
+	return l
 }
