@@ -348,9 +348,12 @@ func (q *Queries) LastAuditEvent(ctx context.Context, activityID string) (LastAu
 const listActivities = `-- name: ListActivities :many
 SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search FROM activities a
 WHERE ($1::text IS NULL OR a.parties @> ARRAY[$1::text])
-  AND ($2::text IS NULL OR a.status = $2)
-  AND ($3::text IS NULL OR a.parties @> ARRAY[$3::text])
-  AND ($4::text IS NULL OR a.pending_parties @> ARRAY[$4::text])
+  AND ($2::text IS NULL OR $3::text IS NOT NULL OR a.status = $2)
+  AND ($4::text IS NULL OR a.parties @> ARRAY[$4::text])
+  AND ($3::text IS NULL OR $2::text IS NOT NULL
+       OR a.pending_parties @> ARRAY[$3::text])
+  AND ($2::text IS NULL OR $3::text IS NULL
+       OR activity_status_pending(a.status, a.pending_parties) @> ARRAY[$2::text || ':' || $3::text])
   AND ($5::text IS NULL OR a.horizons @> ARRAY[$5::text])
   AND ($6::text IS NULL OR a.dialogue_id = $6)
   AND ($7::text IS NULL OR a.search LIKE $7)
@@ -366,8 +369,8 @@ LIMIT $14
 type ListActivitiesParams struct {
 	VisibleParty *string
 	Status       *string
-	Party        *string
 	PendingParty *string
+	Party        *string
 	Horizon      *string
 	Dialogue     *string
 	Q            *string
@@ -383,12 +386,14 @@ type ListActivitiesParams struct {
 // Filters are optional; the order (proposed_at, id) never changes for a
 // row, so the keyset cursor is stable while activities change. q is a LIKE
 // pattern over the folded search column, already folded and escaped.
+// Status and pending party together are one condition on their pair (see
+// migration 015), so the planner estimates the pair, not each alone.
 func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) ([]Activity, error) {
 	rows, err := q.db.Query(ctx, listActivities,
 		arg.VisibleParty,
 		arg.Status,
-		arg.Party,
 		arg.PendingParty,
+		arg.Party,
 		arg.Horizon,
 		arg.Dialogue,
 		arg.Q,
