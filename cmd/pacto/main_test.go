@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -290,5 +291,22 @@ func TestOIDCProvidersFromTheEnvironment(t *testing.T) {
 	f.fs.Usage()
 	if !strings.Contains(help.String(), "PACTO_OIDC_<PARTY>_CLIENT_SECRET_FILE") {
 		t.Errorf("api --help does not tell of the providers:\n%s", help.String())
+	}
+}
+
+// A bad --workflow-cache is a usage error, before anything starts.
+func TestWorkflowCacheFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"worker", "--database-url", "postgres://127.0.0.1:1/none", "--workflow-cache", "-1"},
+		{"serve", "--database-url", "postgres://127.0.0.1:1/none", "--workflow-cache", "lots"},
+		{"dev", "--data-dir", filepath.Join(t.TempDir(), "never"), "--workflow-cache", "-5"},
+		{"bench", "--workflow-cache", "x"},
+	} {
+		if code, _, stderr := pacto(t, args...); code != 2 || !strings.Contains(stderr, "--workflow-cache") || !strings.Contains(stderr, "0 or more") {
+			t.Errorf("%v: %d %q", args, code, stderr)
+		}
+	}
+	if err := setWorkflowCache(" 2000 "); err != nil {
+		t.Fatal(err)
 	}
 }
