@@ -3,12 +3,14 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"runtime"
+	"runtime/pprof"
 	"text/tabwriter"
 	"time"
 
@@ -25,7 +27,7 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 			fmt.Fprintf(cfg.Log, "… "+format+"\n", a...)
 		}
 	}
-	e, err := start(ctx, log)
+	e, err := start(ctx, log, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("start the embedded default: %w", err)
 	}
@@ -92,6 +94,14 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	// Open activities up to the size memory is measured at, so that the
+	// reminders below fire among more sleeping workflows than the worker
+	// keeps in memory.
+	progress("open activities up to %d", cfg.OpenActivities)
+	if err := e.fill(ctx, cfg.OpenActivities-cfg.ReminderActivities); err != nil {
+		return nil, err
+	}
+
 	// (d) reminder lateness: milestones falling due together.
 	progress("%d activities × 5 milestones due within %s", cfg.ReminderActivities, cfg.Window)
 	lateness, err := e.reminders(ctx, cfg)
@@ -104,7 +114,7 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	}
 
 	// (e) memory per 1,000 open activities.
-	open, err := e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")
+	open, err := e.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -113,8 +123,14 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	rss := rssMB()
+	goroutines := runtime.NumGoroutine()
 	runtime.GC()
 	heap, held := goMemMB()
+	if cfg.HeapProfile != nil {
+		if err := pprof.Lookup("heap").WriteTo(cfg.HeapProfile, 0); err != nil {
+			return nil, fmt.Errorf("heap profile: %w", err)
+		}
+	}
 	// The worker's share: the Go heap and goroutine stacks its cache of
 	// running workflows holds, measured by stopping it and emptying the
 	// cache. The reads below need no worker.
@@ -125,7 +141,7 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	workerMB := held - left
 	res.Memory = Memory{OpenActivities: open, ProcessRSSMB: rss, GoHeapMB: heap, BaselineRSSMB: baseRSS, PostgresBaselineMB: pgBase,
 		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000,
-		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000}
+		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000, WorkflowCache: cfg.WorkflowCache, Goroutines: goroutines}
 
 	weight, err := e.pageWeight(ctx)
 	if err != nil {
@@ -143,6 +159,40 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		res.Latency = append(res.Latency, reads...)
 	}
 	return res, nil
+}
+
+// open counts the open activities.
+func (e *env) open(ctx context.Context) (int, error) {
+	return e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")
+}
+
+// fill proposes activities through the API until n are open, each a
+// workflow asleep until its approval window runs out, and waits for their
+// notices to go out.
+func (e *env) fill(ctx context.Context, n int) error {
+	open, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	if add := n - open; add > 0 {
+		if _, _, err := parallel(add, 32, func(int) error {
+			// This is setup, not a measurement: a proposal refused while
+			// the server is saturated is made again, a few times.
+			var err error
+			for try := range 5 {
+				_, err = e.propose(ctx, "P1Y", 1)
+				var se *statusError
+				if !errors.As(err, &se) || se.code != http.StatusServiceUnavailable {
+					return err
+				}
+				time.Sleep(time.Duration(try+1) * time.Second)
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("open %d activities: %w", add, err)
+		}
+	}
+	return e.drain(ctx)
 }
 
 // drain waits until every delivery written so far has been sent.
@@ -378,7 +428,8 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintf(tw, "\nmemory\t%d open activities\n", m.OpenActivities)
 	fmt.Fprintf(tw, "process RSS\t%.0f MB (%.0f MB at start; %.1f MB per 1,000 open activities)\n", m.ProcessRSSMB, m.BaselineRSSMB, m.ProcessMBPer1000)
 	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
-	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
+	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities; it keeps at most %d)\n", m.WorkerMB, m.WorkerMBPer1000, m.WorkflowCache)
+	fmt.Fprintf(tw, "goroutines\t%d\n", m.Goroutines)
 	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
 	if kb, ok := r.Extra["console_activity_page_kb"]; ok {
 		fmt.Fprintf(tw, "\nconsole page weight\t%.1f KB for an activity's page with its style and script, uncompressed\n", kb)
