@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -297,7 +298,28 @@ func proposal(due string, milestones int) map[string]any {
 }
 
 func (e *env) propose(ctx context.Context, due string, milestones int) (string, error) {
-	code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", proposal(due, milestones))
+	return e.proposeBody(ctx, proposal(due, milestones))
+}
+
+// setUp proposes body for a step's setup, not its measurement: a proposal
+// refused while the server is saturated (503) is made again, a few times.
+func (e *env) setUp(ctx context.Context, body map[string]any) (string, error) {
+	for try := 1; ; try++ {
+		id, err := e.proposeBody(ctx, body)
+		var se *statusError
+		if try == 5 || !errors.As(err, &se) || se.code != http.StatusServiceUnavailable {
+			return id, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Duration(try) * time.Second):
+		}
+	}
+}
+
+func (e *env) proposeBody(ctx context.Context, body map[string]any) (string, error) {
+	code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", body)
 	if err != nil {
 		return "", err
 	}

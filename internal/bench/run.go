@@ -2,8 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -176,17 +174,7 @@ func (e *env) fill(ctx context.Context, n int) error {
 	}
 	if add := n - open; add > 0 {
 		if _, _, err := parallel(add, 32, func(int) error {
-			// This is setup, not a measurement: a proposal refused while
-			// the server is saturated is made again, a few times.
-			var err error
-			for try := range 5 {
-				_, err = e.propose(ctx, "P1Y", 1)
-				var se *statusError
-				if !errors.As(err, &se) || se.code != http.StatusServiceUnavailable {
-					return err
-				}
-				time.Sleep(time.Duration(try+1) * time.Second)
-			}
+			_, err := e.setUp(ctx, proposal("P1Y", 1))
 			return err
 		}); err != nil {
 			return fmt.Errorf("open %d activities: %w", add, err)
@@ -241,23 +229,14 @@ func (e *env) reminders(ctx context.Context, cfg Config) (Latency, error) {
 		for j, m := range body["milestones"].([]map[string]any) {
 			m["due"] = first.Add(time.Duration(i*5+j) * step).UTC().Format(time.RFC3339Nano)
 		}
-		code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", body)
+		id, err := e.setUp(ctx, body)
 		if err != nil {
 			return err
 		}
-		if code != http.StatusCreated {
-			return fmt.Errorf("propose: %d %s", code, b)
-		}
-		var v struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := e.approve(ctx, "pa-approver", id); err != nil {
 			return err
 		}
-		if err := e.approve(ctx, "pa-approver", v.ID); err != nil {
-			return err
-		}
-		return e.approve(ctx, "us-approver", v.ID)
+		return e.approve(ctx, "us-approver", id)
 	})
 	if err != nil {
 		return Latency{}, err
