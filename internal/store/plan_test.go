@@ -9,12 +9,22 @@ import (
 
 // A list whose status and pending party match nothing together, though
 // each matches thousands alone, reads a few pages of the table rather
-// than walking all of it in list order looking for a first match.
+// than walking all of it in list order looking for a first match; a
+// worklist whose first matches lie past many others reads little more.
 func TestListMatchingNothingReadsLittle(t *testing.T) {
 	ctx := context.Background()
 	st := seeded(t)
 	const n = 20_000
 	copies(t, st, n)
+	// The newest two thousand are active, as when many proposals were
+	// approved lately: a worklist read in list order meets them first.
+	if _, err := st.Pool().Exec(ctx, `UPDATE activities SET status = 'active', pending_parties = '{}'
+		WHERE id LIKE 'copy-%' AND substr(id, 6)::int <= 2000`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, "VACUUM ANALYZE activities"); err != nil {
+		t.Fatal(err)
+	}
 	// One connection, so the statistics read after the list are those the
 	// list's own connection flushed.
 	pool := st.Pool()
@@ -59,7 +69,7 @@ func TestListMatchingNothingReadsLittle(t *testing.T) {
 			if len(got) != c.want {
 				t.Fatalf("%s: %d activities, want %d", c.name, len(got), c.want)
 			}
-			if read > pages/20 {
+			if read > pages/40 {
 				t.Fatalf("%s: read %d blocks of activities and its indexes; the table has %d", c.name, read, pages)
 			}
 		}

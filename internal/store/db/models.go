@@ -30,6 +30,7 @@ type Activity struct {
 	ClosedAt       *time.Time
 	RecordedAt     time.Time
 	Search         string
+	StatusPending  []string
 }
 
 type ApiToken struct {
