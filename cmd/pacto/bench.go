@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 
 	"pacto/internal/bench"
 )
@@ -25,8 +27,10 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	quick := f.boolean("quick", "PACTO_BENCH_QUICK", false, "a small run that takes under a minute (for CI)")
 	jsonOut := f.str("out", "PACTO_BENCH_OUT", "bench.json", "file to write the results to as JSON (empty: none)")
 	cpuProfile := f.str("cpuprofile", "PACTO_BENCH_CPUPROFILE", "", "write a CPU profile of the whole run (server, worker, API and load) to this file")
-	memProfile := f.str("memprofile", "PACTO_BENCH_MEMPROFILE", "", "write a heap profile at the end of the run to this file")
 	cluster := f.boolean("cluster", "PACTO_BENCH_CLUSTER", false, "run Temporal as production does instead of the embedded default: the frontend, history, matching and worker services each in its own process, on PostgreSQL for persistence and visibility")
+	memProfile := f.str("memprofile", "PACTO_BENCH_MEMPROFILE", "", "write a heap profile to this file, taken when memory is measured with the open activities")
+	cache := f.str("workflow-cache", "PACTO_WORKFLOW_CACHE", "", fmt.Sprintf("workflows the worker keeps in memory (default %d, as pacto dev; %d with --quick, below the activities it opens)",
+		bench.Full.WorkflowCache, bench.Quick.WorkflowCache))
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -45,6 +49,13 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 	if *quick {
 		cfg, mode = bench.Quick, "quick"
 	}
+	if *cache != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(*cache))
+		if err != nil || n < 0 {
+			return fmt.Errorf("--workflow-cache %q: want a number of workflows, 0 or more: %w", *cache, errUsage)
+		}
+		cfg.WorkflowCache = n
+	}
 	cfg.Log = out
 	if *cluster {
 		self, err := os.Executable()
@@ -53,16 +64,19 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		}
 		cfg.ClusterCommand = func() *exec.Cmd { return exec.Command(self, "temporal-service") }
 	}
+	if *memProfile != "" {
+		mf, err := os.Create(*memProfile)
+		if err != nil {
+			return fmt.Errorf("create heap profile: %w", err)
+		}
+		defer mf.Close()
+		cfg.HeapProfile = mf
+	}
 	res, err := bench.Run(ctx, mode, cfg)
 	if err != nil {
 		return err
 	}
 	bench.Print(out, res)
-	if *memProfile != "" {
-		if err := writeHeapProfile(*memProfile); err != nil {
-			return err
-		}
-	}
 	if *jsonOut != "" {
 		b, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
@@ -74,16 +88,4 @@ func runBench(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "\nresults written to %s\n", *jsonOut)
 	}
 	return nil
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("create heap profile: %w", err)
-	}
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		f.Close()
-		return fmt.Errorf("write heap profile: %w", err)
-	}
-	return f.Close()
 }

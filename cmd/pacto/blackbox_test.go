@@ -419,6 +419,10 @@ func TestBenchQuick(t *testing.T) {
 			Activities int     `json:"activities"`
 			MB         float64 `json:"mb"`
 		} `json:"iati_exports"`
+		Memory struct {
+			Open  int `json:"open_activities"`
+			Cache int `json:"workflow_cache"`
+		} `json:"memory"`
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
@@ -429,6 +433,11 @@ func TestBenchQuick(t *testing.T) {
 	}
 	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 {
 		t.Fatalf("bench JSON: %s", b)
+	}
+	// Every reminder fired though the worker kept fewer workflows than
+	// were open: those it had let go were replayed when their timers fired.
+	if res.Memory.Cache != 5 || res.Memory.Open < 150 {
+		t.Fatalf("bench JSON: %d open activities, a cache of %d; want 150 or more, and 5", res.Memory.Open, res.Memory.Cache)
 	}
 	t.Logf("\n%s", text)
 }

@@ -40,6 +40,7 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 	fresh := f.boolean("fresh", "PACTO_FRESH", false, "delete the data dir first and start from nothing")
 	logLevel := f.str("log-level", "PACTO_LOG_LEVEL", "warn", "log level: debug, info, warn or error")
 	taskQueue := f.taskQueue()
+	cache := f.workflowCache(app.DefaultWorkflowCache)
 	mail := f.mail()
 	cf := f.codec(true)
 	f.note(oidcHelp)
@@ -70,6 +71,10 @@ func runDev(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	queue := strings.TrimSpace(*taskQueue)
+	// Before the embedded server starts: its own workers share the bound.
+	if err := setWorkflowCache(*cache); err != nil {
+		return err
+	}
 	tport, err := port("temporal-port", *temporalPort)
 	if err != nil {
 		return err

@@ -95,6 +95,23 @@ func (f *flags) taskQueue() *string {
 	return f.str("task-queue", "PACTO_TASK_QUEUE", workflows.TaskQueue, "Temporal task queue the API starts workflows on and workers poll")
 }
 
+// workflowCache is the flag bounding how many workflows a worker keeps in
+// memory (see app.SetWorkflowCache).
+func (f *flags) workflowCache(def int) *string {
+	return f.str("workflow-cache", "PACTO_WORKFLOW_CACHE", strconv.Itoa(def),
+		"workflows the worker keeps in memory between their tasks; one it does not keep is replayed from its history when it next wakes (0 keeps none)")
+}
+
+// setWorkflowCache applies the --workflow-cache flag: before the embedded
+// server or any worker starts, as the bound is the whole process's.
+func setWorkflowCache(value string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(value))
+	if err != nil || n < 0 {
+		return fmt.Errorf("--workflow-cache %q: want a number of workflows, 0 or more: %w", value, errUsage)
+	}
+	return app.SetWorkflowCache(n)
+}
+
 func (s serverFlags) logger() (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*s.logLevel)); err != nil {

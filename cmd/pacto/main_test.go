@@ -360,3 +360,20 @@ func waitApprovedOnce(t *testing.T, c apiClient, id string, deadline time.Time) 
 		time.Sleep(250 * time.Millisecond)
 	}
 }
+
+// A bad --workflow-cache is a usage error, before anything starts.
+func TestWorkflowCacheFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"worker", "--database-url", "postgres://127.0.0.1:1/none", "--workflow-cache", "-1"},
+		{"serve", "--database-url", "postgres://127.0.0.1:1/none", "--workflow-cache", "lots"},
+		{"dev", "--data-dir", filepath.Join(t.TempDir(), "never"), "--workflow-cache", "-5"},
+		{"bench", "--workflow-cache", "x"},
+	} {
+		if code, _, stderr := pacto(t, args...); code != 2 || !strings.Contains(stderr, "--workflow-cache") || !strings.Contains(stderr, "0 or more") {
+			t.Errorf("%v: %d %q", args, code, stderr)
+		}
+	}
+	if err := setWorkflowCache(" 2000 "); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -122,8 +122,9 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	}
 	mail := f.mail()
 	cf := f.codec(withAPI)
-	var reconcileEvery *string
+	var reconcileEvery, cache *string
 	if withWorker {
+		cache = f.workflowCache(app.DefaultWorkflowCache)
 		reconcileEvery = f.str("reconcile-every", "PACTO_RECONCILE_EVERY", app.ReconcileEvery.String(),
 			"how often, across all workers, to compare the open activities with their workflows in Temporal (0 turns it off)")
 	}
@@ -141,6 +142,9 @@ func runServers(ctx context.Context, name string, args []string, withAPI, withWo
 	var every time.Duration
 	if withWorker {
 		if every, err = reconcileInterval(*reconcileEvery); err != nil {
+			return err
+		}
+		if err := setWorkflowCache(*cache); err != nil {
 			return err
 		}
 	}

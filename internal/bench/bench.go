@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,19 +56,34 @@ type Config struct {
 	// Reminders: activities × 5 milestones falling due within Window.
 	ReminderActivities int
 	Window             time.Duration
-	Log                io.Writer
 	// ClusterCommand, when set, runs Temporal as a cluster instead of the
 	// embedded default: its four services each in a process this makes
 	// (see temporalcluster.Options.Command), on PostgreSQL databases of
 	// the run's own PostgreSQL server. The worker, the API and the load
 	// stay in this process, as with the embedded default.
 	ClusterCommand func() *exec.Cmd
+	// OpenActivities is how many open activities, each a sleeping workflow
+	// made through the API, the reminders fire among and memory is
+	// measured at. It should exceed WorkflowCache, so that reminders fire
+	// on workflows the worker no longer holds and must replay.
+	OpenActivities int
+	// WorkflowCache bounds the worker's cache of workflows (see
+	// app.SetWorkflowCache).
+	WorkflowCache int
+	// HeapProfile, when set, receives a heap profile taken as memory is
+	// measured, with the open activities held as they would be.
+	HeapProfile io.Writer
+	Log         io.Writer
 }
 
 // Quick is small enough for CI (seconds); Full is the real measurement.
+// Quick's worker keeps fewer workflows than its reminders fire on, so
+// nearly every reminder replays its workflow.
 var (
-	Quick = Config{Requests: 40, RoundTrips: 20, ReadModelSizes: []int{1000}, Reads: 200, ExportSizes: []int{1000}, ReminderActivities: 10, Window: 10 * time.Second}
-	Full  = Config{Requests: 500, RoundTrips: 200, ReadModelSizes: []int{10000, 100000}, Reads: 2000, ExportSizes: []int{10000, 100000}, ReminderActivities: 2000, Window: 2 * time.Minute}
+	Quick = Config{Requests: 40, RoundTrips: 20, ReadModelSizes: []int{1000}, Reads: 200, ExportSizes: []int{1000}, ReminderActivities: 10, Window: 10 * time.Second,
+		OpenActivities: 150, WorkflowCache: 5}
+	Full = Config{Requests: 500, RoundTrips: 200, ReadModelSizes: []int{10000, 100000}, Reads: 2000, ExportSizes: []int{10000, 100000}, ReminderActivities: 2000, Window: 2 * time.Minute,
+		OpenActivities: 10000, WorkflowCache: app.DefaultWorkflowCache}
 )
 
 // Result is one run's numbers.
@@ -119,6 +135,10 @@ type Memory struct {
 	// the growth of its two databases per 1,000 open activities.
 	TemporalRSSMB             float64 `json:"temporal_rss_mb,omitempty"`
 	TemporalPostgresMBPer1000 float64 `json:"temporal_postgres_mb_per_1000,omitempty"`
+	// WorkflowCache is the bound on the worker's cache of workflows, and
+	// Goroutines the process's goroutines when memory was measured.
+	WorkflowCache int `json:"workflow_cache"`
+	Goroutines    int `json:"goroutines"`
 }
 
 func latency(name string, ds []time.Duration) Latency {
@@ -183,6 +203,10 @@ func start(ctx context.Context, log *slog.Logger, cfg Config) (*env, error) {
 		}
 	}
 	fail := func(err error) (*env, error) { e.stop(); return nil, err }
+	// Before the embedded server: its own workers share the cache.
+	if err := app.SetWorkflowCache(cfg.WorkflowCache); err != nil {
+		return fail(err)
+	}
 	if e.pg, err = pgcluster.Start(ctx, pgcluster.Options{DataDir: filepath.Join(dir, "pg"), Settings: map[string]string{"max_connections": "200"}}); err != nil {
 		return fail(err)
 	}
@@ -328,18 +352,48 @@ func proposal(due string, milestones int) map[string]any {
 }
 
 func (e *env) propose(ctx context.Context, due string, milestones int) (string, error) {
-	code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", proposal(due, milestones))
+	return e.proposeBody(ctx, proposal(due, milestones))
+}
+
+// setUp proposes body for a step's setup, not its measurement: a proposal
+// refused while the server is saturated (503) is made again, a few times.
+func (e *env) setUp(ctx context.Context, body map[string]any) (string, error) {
+	for try := 1; ; try++ {
+		id, err := e.proposeBody(ctx, body)
+		var se *statusError
+		if try == 5 || !errors.As(err, &se) || se.code != http.StatusServiceUnavailable {
+			return id, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Duration(try) * time.Second):
+		}
+	}
+}
+
+func (e *env) proposeBody(ctx context.Context, body map[string]any) (string, error) {
+	code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", body)
 	if err != nil {
 		return "", err
 	}
 	if code != http.StatusCreated {
-		return "", fmt.Errorf("propose: %d %s", code, b)
+		return "", &statusError{op: "propose", code: code, body: b}
 	}
 	var v struct {
 		ID string `json:"id"`
 	}
 	return v.ID, json.Unmarshal(b, &v)
 }
+
+// statusError is an API request answered with an unexpected status.
+type statusError struct {
+	op   string
+	code int
+	body []byte
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s: %d %s", e.op, e.code, e.body) }
 
 func (e *env) approve(ctx context.Context, who, id string) error {
 	code, b, err := e.call(ctx, who, "POST", "/v1/activities/"+id+"/decisions", map[string]any{"version": 1, "decision": "approve"})

@@ -2,13 +2,13 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -101,6 +101,14 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		return nil, err
 	}
 
+	// Open activities up to the size memory is measured at, so that the
+	// reminders below fire among more sleeping workflows than the worker
+	// keeps in memory.
+	progress("open activities up to %d", cfg.OpenActivities)
+	if err := e.fill(ctx, cfg.OpenActivities-cfg.ReminderActivities); err != nil {
+		return nil, err
+	}
+
 	// (d) reminder lateness: milestones falling due together.
 	progress("%d activities × 5 milestones due within %s", cfg.ReminderActivities, cfg.Window)
 	lateness, err := e.reminders(ctx, cfg)
@@ -120,7 +128,7 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	}
 
 	// (e) memory per 1,000 open activities.
-	open, err := e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")
+	open, err := e.open(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +147,14 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 			temporalRSS += processRSSMB(strconv.Itoa(pid))
 		}
 	}
+	goroutines := runtime.NumGoroutine()
 	runtime.GC()
 	heap, held := goMemMB()
+	if cfg.HeapProfile != nil {
+		if err := pprof.Lookup("heap").WriteTo(cfg.HeapProfile, 0); err != nil {
+			return nil, fmt.Errorf("heap profile: %w", err)
+		}
+	}
 	// The worker's share: the Go heap and goroutine stacks its cache of
 	// running workflows holds, measured by stopping it and emptying the
 	// cache. The reads below need no worker.
@@ -151,7 +165,8 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	workerMB := held - left
 	res.Memory = Memory{OpenActivities: open, ProcessRSSMB: rss, GoHeapMB: heap, BaselineRSSMB: baseRSS, PostgresBaselineMB: pgBase,
 		ProcessMBPer1000: (rss - baseRSS) / float64(open) * 1000, PostgresMBPer1000: (pgSize - pgBase) / float64(open) * 1000,
-		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000, TemporalRSSMB: temporalRSS}
+		WorkerMB: workerMB, WorkerMBPer1000: workerMB / float64(open) * 1000, TemporalRSSMB: temporalRSS,
+		WorkflowCache: cfg.WorkflowCache, Goroutines: goroutines}
 	if e.cluster != nil {
 		res.Memory.TemporalPostgresMBPer1000 = (temporalPG - temporalPGBase) / float64(open) * 1000
 	}
@@ -185,6 +200,30 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		res.Exports = append(res.Exports, x)
 	}
 	return res, nil
+}
+
+// open counts the open activities.
+func (e *env) open(ctx context.Context) (int, error) {
+	return e.count(ctx, "SELECT count(*) FROM activities WHERE status IN ('proposed', 'active')")
+}
+
+// fill proposes activities through the API until n are open, each a
+// workflow asleep until its approval window runs out, and waits for their
+// notices to go out.
+func (e *env) fill(ctx context.Context, n int) error {
+	open, err := e.open(ctx)
+	if err != nil {
+		return err
+	}
+	if add := n - open; add > 0 {
+		if _, _, err := parallel(add, 32, func(int) error {
+			_, err := e.setUp(ctx, proposal("P1Y", 1))
+			return err
+		}); err != nil {
+			return fmt.Errorf("open %d activities: %w", add, err)
+		}
+	}
+	return e.drain(ctx)
 }
 
 // drain waits until every delivery written so far has been sent.
@@ -246,23 +285,14 @@ func (e *env) reminders(ctx context.Context, cfg Config) (Latency, error) {
 		for j, m := range body["milestones"].([]map[string]any) {
 			m["due"] = first.Add(time.Duration(i*5+j) * step).UTC().Format(time.RFC3339Nano)
 		}
-		code, b, err := e.call(ctx, "pa-coordinator", "POST", "/v1/activities", body)
+		id, err := e.setUp(ctx, body)
 		if err != nil {
 			return err
 		}
-		if code != http.StatusCreated {
-			return fmt.Errorf("propose: %d %s", code, b)
-		}
-		var v struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := e.approve(ctx, "pa-approver", id); err != nil {
 			return err
 		}
-		if err := e.approve(ctx, "pa-approver", v.ID); err != nil {
-			return err
-		}
-		return e.approve(ctx, "us-approver", v.ID)
+		return e.approve(ctx, "us-approver", id)
 	})
 	if err != nil {
 		return Latency{}, err
@@ -433,7 +463,8 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintf(tw, "\nmemory\t%d open activities\n", m.OpenActivities)
 	fmt.Fprintf(tw, "process RSS\t%.0f MB (%.0f MB at start; %.1f MB per 1,000 open activities)\n", m.ProcessRSSMB, m.BaselineRSSMB, m.ProcessMBPer1000)
 	fmt.Fprintf(tw, "Go heap in use\t%.0f MB\n", m.GoHeapMB)
-	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities)\n", m.WorkerMB, m.WorkerMBPer1000)
+	fmt.Fprintf(tw, "worker\t%.0f MB of Go heap and stacks hold its cached workflows (%.1f MB per 1,000 open activities; it keeps at most %d)\n", m.WorkerMB, m.WorkerMBPer1000, m.WorkflowCache)
+	fmt.Fprintf(tw, "goroutines\t%d\n", m.Goroutines)
 	fmt.Fprintf(tw, "PostgreSQL size\t%.1f MB per 1,000 open activities (%.0f MB empty)\n", m.PostgresMBPer1000, m.PostgresBaselineMB)
 	if m.TemporalRSSMB > 0 {
 		fmt.Fprintf(tw, "Temporal services\t%.0f MB RSS in their four processes together\n", m.TemporalRSSMB)

@@ -184,6 +184,10 @@ func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
 	return cfg
 }
 
+// historyCacheSize is how many workflows' state the history service keeps
+// in memory.
+const historyCacheSize = 1000
+
 // dynamicConfig tunes the server for one node with one user. It is held
 // in memory so that forcing search-attribute reads to the database can be
 // switched off once the server is ready (see stopForcingAttributeReads).
@@ -205,8 +209,14 @@ func dynamicConfig() *dynamicconfig.MemoryClient {
 		// partitions would be stranded.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
-		// 8k cached workflows instead of 128k bounds memory on a laptop.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
+		// The history service keeps the state of the workflows it last
+		// touched, for an hour. Pacto's activities sleep for weeks between
+		// changes, so a large cache holds mostly sleepers: at the default
+		// of 128k, or even 8k, ten thousand open activities kept hundreds
+		// of megabytes. A workflow not kept is read from SQLite when it
+		// wakes, in a millisecond or two. As many as Pacto's worker keeps
+		// (app.DefaultWorkflowCache).
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): historyCacheSize,
 		// Timers fire on time: the timer queue reads this far ahead of the
 		// clock, and a timer read early waits on a retry backoff rather than
 		// its own time, which made reminders up to a second late. A tenth

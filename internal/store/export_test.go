@@ -4,7 +4,10 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"pacto/internal/lifecycle"
+	"pacto/internal/store/db"
 )
 
 // SearchText is what Record writes in an activity's search column.
@@ -30,4 +33,10 @@ func SetReplayBatch(n int) (restore func()) {
 	old := replayBatch
 	replayBatch = n
 	return func() { replayBatch = old }
+}
+
+// ListActivitiesOn is ListActivities on one connection of the pool, so a
+// test can read the statistics that connection's queries left.
+func ListActivitiesOn(ctx context.Context, conn *pgxpool.Conn, f Filter) ([]lifecycle.State, *Cursor, error) {
+	return (&Store{q: db.New(conn)}).ListActivities(ctx, f)
 }

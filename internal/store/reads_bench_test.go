@@ -17,32 +17,8 @@ import (
 func BenchmarkReadModel(b *testing.B) {
 	ctx := context.Background()
 	st := seeded(b)
-	changes := history(b)
-	for i := range changes {
-		if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
 	const n = 100_000
-	summary := snapshotAfter(changes, len(changes)).Summary
-	// Copies of the recorded activity: a quarter proposed (pending PA and
-	// US), half active, a quarter completed, titles all alike, each with
-	// the search text Record would write for it.
-	if _, err := st.Pool().Exec(ctx, `
-		INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
-			parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, search)
-		SELECT 'copy-' || g, dialogue_id, 'Customs training ' || g, summary,
-			(ARRAY['proposed','active','active','completed'])[1 + g % 4], version, seq, proposer, proposer_party,
-			parties, CASE WHEN g % 4 = 0 THEN ARRAY['PA','US'] ELSE '{}' END, horizons,
-			next_due + g * interval '1 minute', amber_from + g * interval '1 minute',
-			next_wake, jsonb_set(snapshot, '{id}', to_jsonb('copy-' || g)), proposed_at - g * interval '1 second', activated_at, closed_at,
-			$2 || ' ' || g || CASE WHEN $3::text = '' THEN '' ELSE ' ' || $3::text END
-		FROM activities, generate_series(1, $1::int) g`, n, store.Fold("Customs training"), store.Fold(summary.In(""))); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.Pool().Exec(ctx, "ANALYZE activities"); err != nil {
-		b.Fatal(err)
-	}
+	copies(b, st, n)
 	filters := map[string]store.Filter{
 		"list-status-pending-text": {Status: "active", PendingParty: "US", Text: "training", VisibleTo: "US", Limit: 20},
 		"list-pending":             {PendingParty: "US", VisibleTo: "US", Limit: 20},
@@ -67,5 +43,36 @@ func BenchmarkReadModel(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// copies records a real activity and fills the read model with n copies
+// of it: a quarter proposed (pending PA and US), half active, a quarter
+// completed, titles all alike, each with the search text Record would
+// write for it; then analyzes the table, as autovacuum would.
+func copies(tb testing.TB, st *store.Store, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	changes := history(tb)
+	for i := range changes {
+		if err := st.Record(ctx, snapshotAfter(changes, i+1), changes[i]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	summary := snapshotAfter(changes, len(changes)).Summary
+	if _, err := st.Pool().Exec(ctx, `
+		INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
+			parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, search)
+		SELECT 'copy-' || g, dialogue_id, 'Customs training ' || g, summary,
+			(ARRAY['proposed','active','active','completed'])[1 + g % 4], version, seq, proposer, proposer_party,
+			parties, CASE WHEN g % 4 = 0 THEN ARRAY['PA','US'] ELSE '{}' END, horizons,
+			next_due + g * interval '1 minute', amber_from + g * interval '1 minute',
+			next_wake, jsonb_set(snapshot, '{id}', to_jsonb('copy-' || g)), proposed_at - g * interval '1 second', activated_at, closed_at,
+			$2 || ' ' || g || CASE WHEN $3::text = '' THEN '' ELSE ' ' || $3::text END
+		FROM activities, generate_series(1, $1::int) g`, n, store.Fold("Customs training"), store.Fold(summary.In(""))); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.Pool().Exec(ctx, "ANALYZE activities"); err != nil {
+		tb.Fatal(err)
 	}
 }

@@ -246,6 +246,16 @@ func TestListActivitiesFiltersAndPages(t *testing.T) {
 	if len(pending) != 3 {
 		t.Fatalf("pending US: %v", ids(pending))
 	}
+	// Status and pending party together are one condition on the pair.
+	for _, c := range []struct {
+		status, party string
+		want          int
+	}{{"proposed", "US", 3}, {"proposed", "PA", 3}, {"active", "US", 0}, {"completed", "US", 0}} {
+		got, _, err := st.ListActivities(ctx, store.Filter{Status: c.status, PendingParty: c.party, Now: t0, Limit: 50})
+		if err != nil || len(got) != c.want {
+			t.Fatalf("%s pending %s: %v, want %d (err %v)", c.status, c.party, ids(got), c.want, err)
+		}
+	}
 	// Thirty days after activation the milestone is overdue.
 	overdue, _, _ := st.ListActivities(ctx, store.Filter{Overdue: true, Now: t0.Add(40 * 24 * time.Hour), Limit: 50})
 	notYet, _, _ := st.ListActivities(ctx, store.Filter{Overdue: true, Now: t0.Add(24 * time.Hour), Limit: 50})

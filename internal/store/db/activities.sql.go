@@ -22,7 +22,7 @@ func (q *Queries) ActivitySeq(ctx context.Context, id string) (int64, error) {
 }
 
 const awaitingParty = `-- name: AwaitingParty :many
-SELECT a.id, a.dialogue_id, a.title, a.summary, a.status, a.version, a.seq, a.proposer, a.proposer_party, a.parties, a.pending_parties, a.horizons, a.next_due, a.amber_from, a.next_wake, a.snapshot, a.proposed_at, a.activated_at, a.closed_at, a.recorded_at, a.search, a.published FROM activities a
+SELECT a.id, a.dialogue_id, a.title, a.summary, a.status, a.version, a.seq, a.proposer, a.proposer_party, a.parties, a.pending_parties, a.horizons, a.next_due, a.amber_from, a.next_wake, a.snapshot, a.proposed_at, a.activated_at, a.closed_at, a.recorded_at, a.search, a.published, a.status_pending FROM activities a
 WHERE a.status = 'active' AND a.id IN (
     SELECT m.activity_id FROM milestones m
     WHERE m.owner_party = $1::text AND m.status = 'open' AND m.due_at < $2::timestamptz
@@ -74,6 +74,7 @@ func (q *Queries) AwaitingParty(ctx context.Context, arg AwaitingPartyParams) ([
 			&i.RecordedAt,
 			&i.Search,
 			&i.Published,
+			&i.StatusPending,
 		); err != nil {
 			return nil, err
 		}
@@ -135,7 +136,7 @@ func (q *Queries) DisplayNames(ctx context.Context, arg DisplayNamesParams) ([]D
 }
 
 const getActivity = `-- name: GetActivity :one
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published FROM activities WHERE id = $1
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published, status_pending FROM activities WHERE id = $1
 `
 
 func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) {
@@ -164,6 +165,7 @@ func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) 
 		&i.RecordedAt,
 		&i.Search,
 		&i.Published,
+		&i.StatusPending,
 	)
 	return i, err
 }
@@ -348,11 +350,14 @@ func (q *Queries) LastAuditEvent(ctx context.Context, activityID string) (LastAu
 }
 
 const listActivities = `-- name: ListActivities :many
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published FROM activities a
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published, status_pending FROM activities a
 WHERE ($1::text IS NULL OR a.parties @> ARRAY[$1::text])
   AND ($2::text IS NULL OR a.status = $2)
   AND ($3::text IS NULL OR a.parties @> ARRAY[$3::text])
-  AND ($4::text IS NULL OR a.pending_parties @> ARRAY[$4::text])
+  AND ($4::text IS NULL OR $2::text IS NOT NULL
+       OR a.pending_parties @> ARRAY[$4::text])
+  AND ($2::text IS NULL OR $4::text IS NULL
+       OR a.status_pending @> ARRAY[$2::text || ':' || $4::text])
   AND ($5::text IS NULL OR a.horizons @> ARRAY[$5::text])
   AND ($6::text IS NULL OR a.dialogue_id = $6)
   AND ($7::text IS NULL OR a.search LIKE $7)
@@ -385,6 +390,10 @@ type ListActivitiesParams struct {
 // Filters are optional; the order (proposed_at, id) never changes for a
 // row, so the keyset cursor is stable while activities change. q is a LIKE
 // pattern over the folded search column, already folded and escaped.
+// With a status, a pending party is a condition on their pair (see
+// migration 015), so the planner estimates the pair as it occurs rather
+// than as if the two were independent; the status stays a condition of
+// its own too, for its index to serve a scan in list order.
 func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) ([]Activity, error) {
 	rows, err := q.db.Query(ctx, listActivities,
 		arg.VisibleParty,
@@ -432,6 +441,7 @@ func (q *Queries) ListActivities(ctx context.Context, arg ListActivitiesParams) 
 			&i.RecordedAt,
 			&i.Search,
 			&i.Published,
+			&i.StatusPending,
 		); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,7 @@ type Activity struct {
 	RecordedAt     time.Time
 	Search         string
 	Published      bool
+	StatusPending  []string
 }
 
 type ApiToken struct {

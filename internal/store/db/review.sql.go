@@ -97,7 +97,7 @@ func (q *Queries) AuditEventsOf(ctx context.Context, arg AuditEventsOfParams) ([
 }
 
 const reviewActivities = `-- name: ReviewActivities :many
-SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published FROM activities
+SELECT id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party, parties, pending_parties, horizons, next_due, amber_from, next_wake, snapshot, proposed_at, activated_at, closed_at, recorded_at, search, published, status_pending FROM activities
 WHERE dialogue_id = $1 AND proposed_at <= $2
 ORDER BY proposed_at, id
 `
@@ -140,6 +140,7 @@ func (q *Queries) ReviewActivities(ctx context.Context, arg ReviewActivitiesPara
 			&i.RecordedAt,
 			&i.Search,
 			&i.Published,
+			&i.StatusPending,
 		); err != nil {
 			return nil, err
 		}

@@ -73,11 +73,18 @@ SELECT * FROM activities WHERE id = $1;
 -- Filters are optional; the order (proposed_at, id) never changes for a
 -- row, so the keyset cursor is stable while activities change. q is a LIKE
 -- pattern over the folded search column, already folded and escaped.
+-- With a status, a pending party is a condition on their pair (see
+-- migration 015), so the planner estimates the pair as it occurs rather
+-- than as if the two were independent; the status stays a condition of
+-- its own too, for its index to serve a scan in list order.
 SELECT * FROM activities a
 WHERE (sqlc.narg(visible_party)::text IS NULL OR a.parties @> ARRAY[sqlc.narg(visible_party)::text])
   AND (sqlc.narg(status)::text IS NULL OR a.status = sqlc.narg(status))
   AND (sqlc.narg(party)::text IS NULL OR a.parties @> ARRAY[sqlc.narg(party)::text])
-  AND (sqlc.narg(pending_party)::text IS NULL OR a.pending_parties @> ARRAY[sqlc.narg(pending_party)::text])
+  AND (sqlc.narg(pending_party)::text IS NULL OR sqlc.narg(status)::text IS NOT NULL
+       OR a.pending_parties @> ARRAY[sqlc.narg(pending_party)::text])
+  AND (sqlc.narg(status)::text IS NULL OR sqlc.narg(pending_party)::text IS NULL
+       OR a.status_pending @> ARRAY[sqlc.narg(status)::text || ':' || sqlc.narg(pending_party)::text])
   AND (sqlc.narg(horizon)::text IS NULL OR a.horizons @> ARRAY[sqlc.narg(horizon)::text])
   AND (sqlc.narg(dialogue)::text IS NULL OR a.dialogue_id = sqlc.narg(dialogue))
   AND (sqlc.narg(q)::text IS NULL OR a.search LIKE sqlc.narg(q))
