@@ -108,15 +108,21 @@ func (s *Server) waitRecorded(ctx context.Context, id string, seq int64) bool {
 // respondActivity writes an activity with its ETag; a GET whose
 // If-None-Match names that ETag is answered 304 without a body.
 func (s *Server) respondActivity(w http.ResponseWriter, r *http.Request, status int, st lifecycle.State) error {
+	behind, err := s.readModelBehind(r.Context(), st)
+	if err != nil {
+		return err
+	}
+	return s.writeActivity(w, r, status, st, behind)
+}
+
+// writeActivity is respondActivity once whether the read model is behind
+// is known.
+func (s *Server) writeActivity(w http.ResponseWriter, r *http.Request, status int, st lifecycle.State, behind *ReadModelView) error {
 	st, err := s.withLanguages(r.Context(), st, nil)
 	if err != nil {
 		return err
 	}
 	v := viewOf(st, s.now(), readerLanguage(principalOf(r)))
-	behind, err := s.readModelBehind(r.Context(), st)
-	if err != nil {
-		return err
-	}
 	v.ReadModel = behind
 	body, err := json.Marshal(v)
 	if err != nil {
@@ -170,17 +176,40 @@ func (s *Server) readModelBehind(ctx context.Context, st lifecycle.State) (*Read
 	if err != nil {
 		return nil, err
 	}
+	return behindView(&f), nil
+}
+
+// behindView says what a record failure means to a reader; nil for none.
+func behindView(f *store.RecordFailure) *ReadModelView {
+	if f == nil {
+		return nil
+	}
 	return &ReadModelView{Behind: true, RecordedSeq: f.RecordedSeq, Since: f.FirstFailedAt,
 		Detail: "the read model refused this activity's change " + strconv.FormatInt(f.Seq, 10) +
-			"; an administrator has been told, and the activity takes no further change until it is recorded"}, nil
+			"; an administrator has been told, and the activity takes no further change until it is recorded"}
 }
 
 func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	p := principalOf(r)
 	id := chi.URLParam(r, "id")
-	st, err := s.visible(r.Context(), p, id)
-	if err != nil {
+	// The activity and whether the read model is behind it come in one
+	// round trip when the read model has it, as it nearly always has;
+	// otherwise (not yet, or it refused the first change) the workflow
+	// answers.
+	st, failure, err := s.store.ActivityAndFailure(r.Context(), id)
+	behind := behindView(failure)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if st, err = s.visible(r.Context(), p, id); err != nil {
+			return err
+		}
+		if behind, err = s.readModelBehind(r.Context(), st); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
+	case !canSee(p, st):
+		return errNoActivity
 	}
 	switch r.URL.Query().Get("consistent") {
 	case "", "false":
@@ -197,7 +226,7 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return failField(probInvalid, "consistent", "consistent must be true or false")
 	}
-	return s.respondActivity(w, r, http.StatusOK, st)
+	return s.writeActivity(w, r, http.StatusOK, st, behind)
 }
 
 // checkIdempotencyKey refuses a key that is too long, or is not text that

@@ -81,8 +81,8 @@ func (s *stack) refusedRecord(t *testing.T) {
 		t.Fatalf("the refused amendment answered version %d title %q read model %+v; want the workflow's version 2, behind at seq 2", amended.Version, amended.TitleText, amended.ReadModel)
 	}
 	got := s.call("us-observer", "GET", "/v1/activities/"+a.ID, nil).activity(t)
-	if got.ReadModel == nil || !got.ReadModel.Behind {
-		t.Fatalf("GET does not say the read model is behind: %+v", got.ReadModel)
+	if got.ReadModel == nil || !got.ReadModel.Behind || got.ReadModel.RecordedSeq != 2 || got.ReadModel.Since.IsZero() || !strings.Contains(got.ReadModel.Detail, "change 3") {
+		t.Fatalf("GET does not say the read model is behind at seq 2 since the refusal of change 3: %+v", got.ReadModel)
 	}
 
 	list := s.call("admin", "GET", "/v1/admin/record-failures", nil)

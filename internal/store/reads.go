@@ -19,6 +19,22 @@ func (s *Store) Activity(ctx context.Context, id string) (lifecycle.State, error
 	return decodeSnapshot(row)
 }
 
+// ActivityAndFailure returns an activity as the read model holds it and,
+// if the read model refused a later change of it, that failure, read in
+// one round trip: what a reader is shown. Of the failure, only ActivityID,
+// Seq, RecordedSeq and FirstFailedAt are set.
+func (s *Store) ActivityAndFailure(ctx context.Context, id string) (lifecycle.State, *RecordFailure, error) {
+	row, err := s.q.GetActivityAndFailure(ctx, id)
+	if err != nil {
+		return lifecycle.State{}, nil, notFound(err)
+	}
+	st, err := decodeSnapshot(row.Activity)
+	if err != nil || row.FailedSeq == nil || row.FailedSince == nil {
+		return st, nil, err
+	}
+	return st, &RecordFailure{ActivityID: id, Seq: *row.FailedSeq, RecordedSeq: row.Activity.Seq, FirstFailedAt: *row.FailedSince}, nil
+}
+
 // ActivitySeq returns the sequence the read model holds for an activity,
 // so a writer can wait until its own change has been recorded.
 func (s *Store) ActivitySeq(ctx context.Context, id string) (int64, error) {

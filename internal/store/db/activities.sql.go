@@ -170,6 +170,53 @@ func (q *Queries) GetActivity(ctx context.Context, id string) (Activity, error) 
 	return i, err
 }
 
+const getActivityAndFailure = `-- name: GetActivityAndFailure :one
+SELECT a.id, a.dialogue_id, a.title, a.summary, a.status, a.version, a.seq, a.proposer, a.proposer_party, a.parties, a.pending_parties, a.horizons, a.next_due, a.amber_from, a.next_wake, a.snapshot, a.proposed_at, a.activated_at, a.closed_at, a.recorded_at, a.search, a.published, a.status_pending, f.seq AS failed_seq, f.first_failed_at AS failed_since
+FROM activities a LEFT JOIN record_failures f ON f.activity_id = a.id
+WHERE a.id = $1
+`
+
+type GetActivityAndFailureRow struct {
+	Activity    Activity
+	FailedSeq   *int64
+	FailedSince *time.Time
+}
+
+// An activity with the change the read model refused of it, if any: what a
+// reader is shown, in one round trip.
+func (q *Queries) GetActivityAndFailure(ctx context.Context, id string) (GetActivityAndFailureRow, error) {
+	row := q.db.QueryRow(ctx, getActivityAndFailure, id)
+	var i GetActivityAndFailureRow
+	err := row.Scan(
+		&i.Activity.ID,
+		&i.Activity.DialogueID,
+		&i.Activity.Title,
+		&i.Activity.Summary,
+		&i.Activity.Status,
+		&i.Activity.Version,
+		&i.Activity.Seq,
+		&i.Activity.Proposer,
+		&i.Activity.ProposerParty,
+		&i.Activity.Parties,
+		&i.Activity.PendingParties,
+		&i.Activity.Horizons,
+		&i.Activity.NextDue,
+		&i.Activity.AmberFrom,
+		&i.Activity.NextWake,
+		&i.Activity.Snapshot,
+		&i.Activity.ProposedAt,
+		&i.Activity.ActivatedAt,
+		&i.Activity.ClosedAt,
+		&i.Activity.RecordedAt,
+		&i.Activity.Search,
+		&i.Activity.Published,
+		&i.Activity.StatusPending,
+		&i.FailedSeq,
+		&i.FailedSince,
+	)
+	return i, err
+}
+
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
 SELECT principal_id, key, request_hash, activity_id, created_at FROM idempotency_keys WHERE principal_id = $1 AND key = $2
 `

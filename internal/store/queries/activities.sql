@@ -69,6 +69,13 @@ ON CONFLICT (key) DO NOTHING;
 -- name: GetActivity :one
 SELECT * FROM activities WHERE id = $1;
 
+-- name: GetActivityAndFailure :one
+-- An activity with the change the read model refused of it, if any: what a
+-- reader is shown, in one round trip.
+SELECT sqlc.embed(a), f.seq AS failed_seq, f.first_failed_at AS failed_since
+FROM activities a LEFT JOIN record_failures f ON f.activity_id = a.id
+WHERE a.id = $1;
+
 -- name: ListActivities :many
 -- Filters are optional; the order (proposed_at, id) never changes for a
 -- row, so the keyset cursor is stable while activities change. q is a LIKE
