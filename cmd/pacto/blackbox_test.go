@@ -398,7 +398,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	text := p.out.String()
 	for _, want := range []string{"API proposals/s", "approval round trip", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
-		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export"} {
+		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export", "while reminders fired"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
 		}
@@ -415,6 +415,11 @@ func TestBenchQuick(t *testing.T) {
 		Reminders struct {
 			Count int `json:"count"`
 		} `json:"reminder_lateness"`
+		ReminderCPU struct {
+			Seconds      float64 `json:"seconds"`
+			ProcessCores float64 `json:"process_cores"`
+			MachineBusy  float64 `json:"machine_busy"`
+		} `json:"reminder_cpu"`
 		Exports []struct {
 			Activities int     `json:"activities"`
 			MB         float64 `json:"mb"`
@@ -431,7 +436,8 @@ func TestBenchQuick(t *testing.T) {
 	if len(res.Exports) != 1 || res.Exports[0].Activities != 1000 || res.Exports[0].MB <= 0 {
 		t.Fatalf("bench JSON's IATI export: %s", b)
 	}
-	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 {
+	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 ||
+		res.ReminderCPU.Seconds <= 0 || res.ReminderCPU.ProcessCores <= 0 || res.ReminderCPU.MachineBusy <= 0 || res.ReminderCPU.MachineBusy > 1 {
 		t.Fatalf("bench JSON: %s", b)
 	}
 	// Every reminder fired though the worker kept fewer workflows than

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -94,7 +95,9 @@ type Result struct {
 	Throughput []Throughput `json:"throughput"`
 	Latency    []Latency    `json:"latency"`
 	Reminders  Latency      `json:"reminder_lateness"`
-	Memory     Memory       `json:"memory"`
+	// ReminderCPU is how busy the CPUs were while the reminders fired.
+	ReminderCPU CPU    `json:"reminder_cpu"`
+	Memory      Memory `json:"memory"`
 	// Exports are the IATI exports at each of Config.ExportSizes.
 	Exports []Export           `json:"iati_exports,omitempty"`
 	Extra   map[string]float64 `json:"extra,omitempty"`
@@ -440,6 +443,67 @@ func parallel(n, concurrency int, job func(i int) error) (time.Duration, []time.
 }
 
 func rssMB() float64 { return processRSSMB("self") }
+
+// cpuSample is the CPU time this process (Temporal server, worker, API and
+// load) and the whole machine (PostgreSQL included) had used at a moment.
+type cpuSample struct {
+	at            time.Time
+	process       time.Duration
+	busy, total   float64 // the machine's clock ticks, busy and in all
+	machineCounts bool
+}
+
+func sampleCPU() cpuSample {
+	s := cpuSample{at: time.Now()}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.process = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	// The first line of /proc/stat: user nice system idle iowait irq
+	// softirq steal, in ticks since boot.
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return s
+	}
+	for i, v := range f[1:9] {
+		n, _ := strconv.ParseFloat(v, 64)
+		s.total += n
+		if i != 3 && i != 4 { // idle and iowait
+			s.busy += n
+		}
+	}
+	s.machineCounts = true
+	return s
+}
+
+// CPU is how busy a stretch of the run kept the CPUs.
+type CPU struct {
+	Seconds float64 `json:"seconds"`
+	// ProcessCores is the CPU time of this process (Temporal, worker, API
+	// and load) over the stretch, in cores; MachineBusy is the share of
+	// all the machine's CPUs busy, PostgreSQL and anything else included.
+	ProcessCores float64 `json:"process_cores"`
+	MachineBusy  float64 `json:"machine_busy"`
+	CPUs         int     `json:"cpus"`
+}
+
+func cpuSince(from cpuSample) CPU {
+	to := sampleCPU()
+	wall := to.at.Sub(from.at)
+	c := CPU{Seconds: wall.Seconds(), CPUs: runtime.NumCPU()}
+	if wall > 0 {
+		c.ProcessCores = float64(to.process-from.process) / float64(wall)
+	}
+	if from.machineCounts && to.machineCounts && to.total > from.total {
+		c.MachineBusy = (to.busy - from.busy) / (to.total - from.total)
+	}
+	return c
+}
 
 // processRSSMB is a process's resident memory, or 0 where /proc does not
 // say.

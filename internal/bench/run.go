@@ -111,11 +111,11 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 
 	// (d) reminder lateness: milestones falling due together.
 	progress("%d activities × 5 milestones due within %s", cfg.ReminderActivities, cfg.Window)
-	lateness, err := e.reminders(ctx, cfg)
+	lateness, cpu, err := e.reminders(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	res.Reminders = lateness
+	res.Reminders, res.ReminderCPU = lateness, cpu
 	if err := e.drain(ctx); err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (e *env) dbSizeMB(ctx context.Context) (float64, error) {
 
 // reminders creates activities whose milestones fall due spread over the
 // window, then reads from the audit log when each overdue notice fired.
-func (e *env) reminders(ctx context.Context, cfg Config) (Latency, error) {
+func (e *env) reminders(ctx context.Context, cfg Config) (Latency, CPU, error) {
 	n := cfg.ReminderActivities
 	// Leave time to create and approve them all before the first is due.
 	perSecond := 10.0
@@ -295,40 +295,49 @@ func (e *env) reminders(ctx context.Context, cfg Config) (Latency, error) {
 		return e.approve(ctx, "us-approver", id)
 	})
 	if err != nil {
-		return Latency{}, err
+		return Latency{}, CPU{}, err
 	}
 	if time.Now().After(first) {
-		return Latency{}, fmt.Errorf("setting up %d activities took longer than the %s allowed; results would be meaningless", n, lead)
+		return Latency{}, CPU{}, fmt.Errorf("setting up %d activities took longer than the %s allowed; results would be meaningless", n, lead)
 	}
+	// The CPUs are measured from the first reminder due to the last fired.
+	select {
+	case <-ctx.Done():
+		return Latency{}, CPU{}, ctx.Err()
+	case <-time.After(time.Until(first)):
+	}
+	from := sampleCPU()
+	var cpu CPU
 	deadline := first.Add(cfg.Window + time.Minute)
 	want := n * 5
 	for {
 		got, err := e.count(ctx, "SELECT count(*) FROM audit_events WHERE type = 'milestone_overdue'")
 		if err != nil {
-			return Latency{}, err
+			return Latency{}, CPU{}, err
 		}
 		if got >= want {
+			cpu = cpuSince(from)
 			break
 		}
 		if time.Now().After(deadline) {
-			return Latency{}, fmt.Errorf("only %d of %d reminders fired by %s", got, want, deadline.Format(time.TimeOnly))
+			return Latency{}, CPU{}, fmt.Errorf("only %d of %d reminders fired by %s", got, want, deadline.Format(time.TimeOnly))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
 	rows, err := e.st.Pool().Query(ctx, "SELECT (content::jsonb #>> '{event,at}')::timestamptz - (content::jsonb #>> '{event,due}')::timestamptz FROM audit_events WHERE type = 'milestone_overdue'")
 	if err != nil {
-		return Latency{}, err
+		return Latency{}, CPU{}, err
 	}
 	defer rows.Close()
 	var late []time.Duration
 	for rows.Next() {
 		var d time.Duration
 		if err := rows.Scan(&d); err != nil {
-			return Latency{}, err
+			return Latency{}, CPU{}, err
 		}
 		late = append(late, d)
 	}
-	return latency(fmt.Sprintf("reminder lateness (%d reminders in %s)", want, cfg.Window), late), rows.Err()
+	return latency(fmt.Sprintf("reminder lateness (%d reminders in %s)", want, cfg.Window), late), cpu, rows.Err()
 }
 
 // reads fills the read model up to n activities (copies of a real one,
@@ -458,6 +467,9 @@ func Print(w io.Writer, r *Result) {
 	fmt.Fprintln(tw, "\nlatency\tcount\tp50 ms\tp99 ms\tmax ms")
 	for _, l := range append(r.Latency, r.Reminders) {
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\n", l.Name, l.Count, l.P50, l.P99, l.Max)
+	}
+	if c := r.ReminderCPU; c.Seconds > 0 {
+		fmt.Fprintf(tw, "\nwhile reminders fired\t%.0f s: this process used %.2f of %d cores; the machine was %.0f%% busy\n", c.Seconds, c.ProcessCores, c.CPUs, 100*c.MachineBusy)
 	}
 	m := r.Memory
 	fmt.Fprintf(tw, "\nmemory\t%d open activities\n", m.OpenActivities)
