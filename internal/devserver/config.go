@@ -188,6 +188,10 @@ func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
 // in memory.
 const historyCacheSize = 1000
 
+// shardReadsPerSecond bounds how often the one history shard reads each of
+// its task queues: the default rate of fifty shards.
+const shardReadsPerSecond = 1000
+
 // dynamicConfig tunes the server for one node with one user. It is held
 // in memory so that forcing search-attribute reads to the database can be
 // switched off once the server is ready (see stopForcingAttributeReads).
@@ -222,6 +226,18 @@ func dynamicConfig() *dynamicconfig.MemoryClient {
 		// its own time, which made reminders up to a second late. A tenth
 		// of a second costs one more small read of the queue per timer.
 		dynamicconfig.TimerProcessorMaxTimeShift.Key(): 100 * time.Millisecond,
+		// Each history shard reads its task queues (timers, tasks for
+		// matching, visibility records) at most 20 times a second by
+		// default, a rate sized for clusters of hundreds of shards. The
+		// dev server's one shard carries every workflow: at that rate,
+		// reminders falling due close together, each its own timer, were
+		// read a few at a time, and a reader kept waiting gives up for
+		// three seconds, which made them seconds late. A read happens only
+		// when a timer is due or a task is added, so a higher bound costs
+		// nothing while idle.
+		dynamicconfig.TimerProcessorMaxPollRPS.Key():      shardReadsPerSecond,
+		dynamicconfig.TransferProcessorMaxPollRPS.Key():   shardReadsPerSecond,
+		dynamicconfig.VisibilityProcessorMaxPollRPS.Key(): shardReadsPerSecond,
 		// The UI lists and counts workflows on every page; the default of
 		// 10 visibility requests per second throttles a busy tab.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
