@@ -22,7 +22,7 @@ import (
 func TestExportCommand(t *testing.T) {
 	db := pgtest.NewDatabase(t)
 	t.Setenv("PACTO_DATABASE_URL", db)
-	for _, s := range [][]string{
+	pactoAll(t, [][]string{
 		{"migrate"},
 		{"party", "create", "--code", "PA", "--name", "Panamá", "--time-zone", "America/Panama", "--language", "es"},
 		{"party", "create", "--code", "US", "--name", "United States", "--time-zone", "America/New_York"},
@@ -30,11 +30,7 @@ func TestExportCommand(t *testing.T) {
 		{"dialogue", "create", "--id", "hld-pa-us", "--name", "High-Level Dialogue", "--parties", "PA,US"},
 		{"principal", "create", "--id", "pa-observer", "--party", "PA", "--roles", "observer", "--name", "Observadora", "--language", "es"},
 		{"principal", "create", "--id", "mx-observer", "--party", "MX", "--roles", "observer", "--name", "Observador"},
-	} {
-		if code, _, stderr := pacto(t, s...); code != 0 {
-			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
-		}
-	}
+	}...)
 	ctx := context.Background()
 	st, err := store.Open(ctx, db)
 	if err != nil {

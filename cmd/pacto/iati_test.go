@@ -19,16 +19,12 @@ import (
 func TestExportIATICommand(t *testing.T) {
 	db := pgtest.NewDatabase(t)
 	t.Setenv("PACTO_DATABASE_URL", db)
-	for _, s := range [][]string{
+	pactoAll(t, [][]string{
 		{"migrate"},
 		{"party", "create", "--code", "PA", "--name", "Panamá", "--time-zone", "America/Panama", "--language", "es", "--iati-org-ref", "PA-RUC-8-123"},
 		{"party", "create", "--code", "US", "--name", "United States", "--time-zone", "America/New_York"},
 		{"dialogue", "create", "--id", "hld-pa-us", "--name", "High-Level Dialogue", "--parties", "PA,US"},
-	} {
-		if code, _, stderr := pacto(t, s...); code != 0 {
-			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
-		}
-	}
+	}...)
 	exportIATI := func(args ...string) (int, string, string) {
 		t.Helper()
 		return pacto(t, append([]string{"export", "iati"}, args...)...)

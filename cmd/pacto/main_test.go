@@ -40,6 +40,17 @@ func pacto(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// pactoAll runs each command in turn and fails the test at the first that
+// does not exit 0.
+func pactoAll(t *testing.T, commands ...[]string) {
+	t.Helper()
+	for _, c := range commands {
+		if code, _, stderr := pacto(t, c...); code != 0 {
+			t.Fatalf("pacto %v: exit %d: %s", c, code, stderr)
+		}
+	}
+}
+
 func TestAdminCommandsOnARealDatabase(t *testing.T) {
 	db := pgtest.NewDatabase(t)
 	t.Setenv("PACTO_DATABASE_URL", db)
@@ -52,11 +63,7 @@ func TestAdminCommandsOnARealDatabase(t *testing.T) {
 		{"principal", "create", "--id", "pa-approver", "--party", "PA", "--roles", "approver", "--name", "PA approver", "--language", "es"},
 		{"principal", "create", "--id", "admin", "--roles", "admin", "--name", "Admin"},
 	}
-	for _, s := range steps {
-		if code, _, stderr := pacto(t, s...); code != 0 {
-			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
-		}
-	}
+	pactoAll(t, steps...)
 	code, out, _ := pacto(t, "dialogue", "list")
 	if code != 0 || !strings.Contains(out, "en,es") {
 		t.Fatalf("dialogue list does not show the parties' languages: %d %q", code, out)
@@ -148,16 +155,12 @@ func TestHelpNamesEnvironmentVariables(t *testing.T) {
 
 func TestPrincipalIdentityCommands(t *testing.T) {
 	t.Setenv("PACTO_DATABASE_URL", pgtest.NewDatabase(t))
-	for _, s := range [][]string{
+	pactoAll(t, [][]string{
 		{"migrate"},
 		{"party", "create", "--code", "PA", "--name", "Panamá", "--time-zone", "America/Panama", "--language", "es"},
 		{"principal", "create", "--id", "pa-approver", "--party", "PA", "--roles", "approver", "--name", "PA approver", "--language", "es"},
 		{"principal", "create", "--id", "pa-observer", "--party", "PA", "--roles", "observer", "--name", "PA observer", "--language", "es"},
-	} {
-		if code, _, stderr := pacto(t, s...); code != 0 {
-			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
-		}
-	}
+	}...)
 	const issuer = "https://id.pa.example/realms/gob"
 	code, out, stderr := pacto(t, "principal", "link", "--issuer", issuer, "--subject", "8-123-456", "pa-approver")
 	if code != 0 || !strings.Contains(out, "linked to pa-approver") || !strings.Contains(out, "party PA") {

@@ -25,17 +25,13 @@ import (
 func TestReportCommand(t *testing.T) {
 	db := pgtest.NewDatabase(t)
 	t.Setenv("PACTO_DATABASE_URL", db)
-	for _, s := range [][]string{
+	pactoAll(t, [][]string{
 		{"migrate"},
 		{"party", "create", "--code", "PA", "--name", "Panamá", "--time-zone", "America/Panama", "--language", "es"},
 		{"party", "create", "--code", "US", "--name", "United States", "--time-zone", "America/New_York"},
 		{"dialogue", "create", "--id", "hld-pa-us", "--name", "High-Level Dialogue", "--parties", "PA,US"},
 		{"dialogue", "create", "--id", "hld-empty", "--name", "No calendar", "--parties", "PA,US"},
-	} {
-		if code, _, stderr := pacto(t, s...); code != 0 {
-			t.Fatalf("pacto %v: exit %d: %s", s, code, stderr)
-		}
-	}
+	}...)
 	ctx := context.Background()
 	st, err := store.Open(ctx, db)
 	if err != nil {
