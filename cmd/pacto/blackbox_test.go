@@ -397,7 +397,7 @@ func TestBenchQuick(t *testing.T) {
 		t.Fatalf("pacto bench --quick: %v\n%s", err, p.out.String())
 	}
 	text := p.out.String()
-	for _, want := range []string{"API proposals/s", "approval round trip", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
+	for _, want := range []string{"API proposals/s", "approval round trip", "bare Temporal round trip (start + 2 Updates)", "bare Temporal Update", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
 		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export", "while reminders fired"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)

@@ -181,6 +181,26 @@ type env struct {
 // noopWorkflow is the bare baseline: the smallest workflow there is.
 func noopWorkflow(ctx workflow.Context) error { return nil }
 
+// noopUpdate is the bare Update the approval round trip is compared with.
+const noopUpdate = "decide"
+
+// noopDecisionsWorkflow is the bare baseline of an approval round: a
+// workflow that takes two Updates, each doing nothing, then ends. It is
+// what Temporal alone costs for a proposal and two decisions.
+func noopDecisionsWorkflow(ctx workflow.Context) error {
+	decided := 0
+	if err := workflow.SetUpdateHandler(ctx, noopUpdate, func(workflow.Context) error {
+		decided++
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.Await(ctx, func() bool { return decided == 2 }); err != nil {
+		return err
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
 const noopQueue = "pacto-bench-noop"
 
 // Names of the cluster's databases and namespace.
@@ -296,6 +316,7 @@ func start(ctx context.Context, log *slog.Logger, cfg Config) (*env, error) {
 	cleanups = append(cleanups, e.worker.Stop)
 	e.noop = worker.New(e.tc, noopQueue, worker.Options{})
 	e.noop.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: "BenchNoop"})
+	e.noop.RegisterWorkflowWithOptions(noopDecisionsWorkflow, workflow.RegisterOptions{Name: "BenchNoopDecisions"})
 	if err := e.noop.Start(); err != nil {
 		return fail(err)
 	}

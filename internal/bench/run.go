@@ -77,10 +77,12 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		e.measuredRates = append(e.measuredRates, t.APIPerSec)
 	}
 
-	// (b) the approval round trip and a single decision.
+	// (b) the approval round trip and a single decision, each followed by
+	// its bare Temporal equivalent (a start and two Updates that do
+	// nothing), so both see the same server at the same moment.
 	progress("approval round trips")
-	var trips, decisions []time.Duration
-	for range cfg.RoundTrips {
+	var trips, decisions, bareTrips, bareDecisions []time.Duration
+	for i := range cfg.RoundTrips {
 		t0 := time.Now()
 		id, err := e.propose(ctx, "P1Y", 1)
 		if err != nil {
@@ -95,8 +97,15 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 		}
 		decisions = append(decisions, time.Since(t1))
 		trips = append(trips, time.Since(t0))
+
+		trip, decision, err := e.bareRound(ctx, fmt.Sprintf("noop-round-%d-%d", i, time.Now().UnixNano()))
+		if err != nil {
+			return nil, fmt.Errorf("bare Temporal round trip: %w", err)
+		}
+		bareTrips, bareDecisions = append(bareTrips, trip), append(bareDecisions, decision)
 	}
-	res.Latency = append(res.Latency, latency("approval round trip (propose + 2 approvals)", trips), latency("single decision", decisions))
+	res.Latency = append(res.Latency, latency("approval round trip (propose + 2 approvals)", trips), latency("single decision", decisions),
+		latency("bare Temporal round trip (start + 2 Updates)", bareTrips), latency("bare Temporal Update", bareDecisions))
 	if err := e.drain(ctx); err != nil {
 		return nil, err
 	}
@@ -492,4 +501,28 @@ func Print(w io.Writer, r *Result) {
 		fmt.Fprintf(tw, "\nconsole page weight\t%.1f KB for an activity's page with its style and script, uncompressed\n", kb)
 	}
 	_ = tw.Flush()
+}
+
+// bareRound starts a noop-decisions workflow and sends it two Updates,
+// each waited for until done, and returns how long the whole took and
+// how long the second Update did.
+func (e *env) bareRound(ctx context.Context, id string) (trip, decision time.Duration, err error) {
+	t0 := time.Now()
+	run, err := e.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: noopQueue}, "BenchNoopDecisions")
+	if err != nil {
+		return 0, 0, err
+	}
+	var t1 time.Time
+	for range 2 {
+		t1 = time.Now()
+		h, err := e.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, RunID: run.GetRunID(), UpdateName: noopUpdate, WaitForStage: client.WorkflowUpdateStageCompleted})
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := h.Get(ctx, nil); err != nil {
+			return 0, 0, err
+		}
+	}
+	decision, trip = time.Since(t1), time.Since(t0)
+	return trip, decision, run.Get(ctx, nil)
 }
