@@ -358,20 +358,28 @@ func TestDevEncryptsPayloadsInTemporal(t *testing.T) {
 		t.Fatalf("SIGTERM: %v", err)
 	}
 
-	// The database file, stopped: no value holds a text of the activity;
-	// the payload written without the codec is there to find.
-	dbPath := filepath.Join(dir, "temporal", "temporal.db")
-	found := scanSQLite(t, dbPath, append([]string{plainMarker}, secrets...)...)
+	// The database files (history, and visibility records), stopped: no
+	// value holds a text of the activity; the payload written without the
+	// codec is there to find.
+	found := map[string]int{}
+	for _, name := range []string{"temporal.db", "temporal-visibility.db"} {
+		for s, n := range scanSQLite(t, filepath.Join(dir, "temporal", name), append([]string{plainMarker}, secrets...)...) {
+			found[s] += n
+		}
+	}
 	if found[plainMarker] == 0 {
 		t.Fatalf("the scan did not find the plain payload: it does not read where the history is")
 	}
 	for _, s := range secrets {
 		if found[s] > 0 {
-			t.Errorf("%d values of the Temporal database hold %q in plain text", found[s], s)
+			t.Errorf("%d values of the Temporal databases hold %q in plain text", found[s], s)
 		}
 	}
-	// Nor any byte of its files, freed pages included.
-	files, _ := filepath.Glob(dbPath + "*")
+	// Nor any byte of their files, freed pages included.
+	files, _ := filepath.Glob(filepath.Join(dir, "temporal", "temporal*.db*"))
+	if len(files) < 2 {
+		t.Fatalf("Temporal's database files: %v", files)
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

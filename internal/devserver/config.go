@@ -99,8 +99,8 @@ func createNamespace(sqlCfg *config.SQL, o resolved) error {
 }
 
 // newTemporal builds the server, not yet started.
-func newTemporal(o resolved, p ports, sqlCfg *config.SQL, gate *logGate, dc *dynamicconfig.MemoryClient) (srv temporal.Server, err error) {
-	cfg := serverConfig(o, p, sqlCfg)
+func newTemporal(o resolved, p ports, dbs stores, gate *logGate, dc *dynamicconfig.MemoryClient) (srv temporal.Server, err error) {
+	cfg := serverConfig(o, p, dbs)
 	internal := func(port int) static.Hosts {
 		return static.SingleLocalHost(net.JoinHostPort(internalIP, strconv.Itoa(port)))
 	}
@@ -133,8 +133,8 @@ func newTemporal(o resolved, p ports, sqlCfg *config.SQL, gate *logGate, dc *dyn
 }
 
 // serverConfig is the static configuration of a single dev node.
-func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
-	const store = "sqlite"
+func serverConfig(o resolved, p ports, dbs stores) *config.Config {
+	const store, visibilityStore = "sqlite", "sqlite-visibility"
 	cfg := &config.Config{}
 	// Unused with static hosts, but the server reads the address.
 	cfg.Global.Membership = config.Membership{MaxJoinDuration: 10 * time.Second, BroadcastAddress: internalIP}
@@ -142,12 +142,15 @@ func serverConfig(o resolved, p ports, sqlCfg *config.SQL) *config.Config {
 	// Global.PProf.Port stays 0: no pprof listener.
 	cfg.Persistence = config.Persistence{
 		DefaultStore:    store,
-		VisibilityStore: store,
+		VisibilityStore: visibilityStore,
 		// One shard is plenty for one developer, and each shard costs
 		// goroutines and memory. It is persisted on first start and cannot
 		// change afterwards.
 		NumHistoryShards: 1,
-		DataStores:       map[string]config.DataStore{store: {SQL: sqlCfg}},
+		DataStores: map[string]config.DataStore{
+			store:           {SQL: dbs.persistence},
+			visibilityStore: {SQL: dbs.visibility},
+		},
 	}
 	cfg.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,

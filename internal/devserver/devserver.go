@@ -60,8 +60,9 @@ const (
 
 // Files in DataDir.
 const (
-	databaseFile = "temporal.db"
-	lockFile     = "devserver.lock"
+	databaseFile   = "temporal.db"
+	visibilityFile = "temporal-visibility.db"
+	lockFile       = "devserver.lock"
 )
 
 // clusterName is the single cluster's name, persisted on first start.
@@ -70,7 +71,8 @@ const clusterName = "active"
 // Options configures Start. The zero value of each field but DataDir is
 // usable.
 type Options struct {
-	// DataDir holds the SQLite database (temporal.db and its -wal and -shm
+	// DataDir holds the SQLite databases (temporal.db, and the visibility
+	// records in temporal-visibility.db; each with its -wal and -shm
 	// files) and a lock file. It is created if missing and reused on every
 	// start: that is what makes workflows survive a restart. Required.
 	DataDir string
@@ -165,21 +167,20 @@ func Start(ctx context.Context, opts Options) (srv *Server, err error) {
 		return nil, err
 	}
 
-	sqlCfg := sqliteConfig(filepath.Join(o.dataDir, databaseFile))
-	state, err := prepareSchema(ctx, sqlCfg)
+	dbs, err := prepareStores(ctx, o.dataDir)
 	if err != nil {
 		return nil, err
 	}
-	if state == schemaCreated {
-		o.quiet.Info("created dev server database", "path", sqlCfg.DatabaseName)
+	if dbs.created {
+		o.quiet.Info("created dev server database", "path", dbs.persistence.DatabaseName, "visibility", dbs.visibility.DatabaseName)
 	}
-	if err := createNamespace(sqlCfg, o); err != nil {
+	if err := createNamespace(dbs.persistence, o); err != nil {
 		return nil, err
 	}
 
 	gate := &logGate{}
 	dc := dynamicConfig()
-	ts, err := newTemporal(o, ports, sqlCfg, gate, dc)
+	ts, err := newTemporal(o, ports, dbs, gate, dc)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,7 @@ func Start(ctx context.Context, opts Options) (srv *Server, err error) {
 		stopTemporal: func() error { stopForcing(); return stopTemporal() },
 		frontend:     ports.frontendAddr,
 		namespace:    o.namespace,
-		dbPath:       sqlCfg.DatabaseName,
+		dbPath:       dbs.persistence.DatabaseName,
 		logger:       o.logger,
 		unlock:       unlock,
 		stopped:      make(chan struct{}),

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -299,10 +301,11 @@ func TestAddsSearchAttributesToExistingNamespace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	cfg := sqliteConfig(filepath.Join(dir, databaseFile))
-	if _, err := prepareSchema(ctx, cfg); err != nil {
+	dbs, err := prepareStores(ctx, dir)
+	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := dbs.persistence
 	bare, err := sqliteschema.NewNamespaceConfig(clusterName, "bare", false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -397,11 +400,14 @@ func TestRefusesForeignDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), databaseFile)
 	cfg := sqliteConfig(path)
 
-	state, err := prepareSchema(ctx, cfg)
+	state, err := prepareSchema(ctx, cfg, partPersistence)
 	if err != nil || state != schemaCreated {
 		t.Fatalf("first prepare: %v, %v", state, err)
 	}
-	if state, err := prepareSchema(ctx, cfg); err != nil || state != schemaReused {
+	if _, err := prepareSchema(ctx, cfg, partVisibility); err == nil || !strings.Contains(err.Error(), "remove the data directory") {
+		t.Errorf("persistence taken for visibility: err = %v", err)
+	}
+	if state, err := prepareSchema(ctx, cfg, partPersistence); err != nil || state != schemaReused {
 		t.Fatalf("second prepare: %v, %v", state, err)
 	}
 	run := func(q string) {
@@ -416,13 +422,110 @@ func TestRefusesForeignDatabase(t *testing.T) {
 		}
 	}
 	run(`UPDATE ` + markerTable + ` SET value = '0.1' WHERE name = 'schema'`)
-	if _, err := prepareSchema(ctx, cfg); err == nil || !strings.Contains(err.Error(), "remove the data directory") {
+	if _, err := prepareSchema(ctx, cfg, partPersistence); err == nil || !strings.Contains(err.Error(), "remove the data directory") {
 		t.Errorf("old schema: err = %v", err)
 	}
 	run(`DROP TABLE ` + markerTable)
-	if _, err := prepareSchema(ctx, cfg); err == nil || !strings.Contains(err.Error(), "did not create") {
+	if _, err := prepareSchema(ctx, cfg, partPersistence); err == nil || !strings.Contains(err.Error(), "did not create") {
 		t.Errorf("foreign database: err = %v", err)
 	}
+}
+
+// TestDataDirectoryLayouts checks where visibility records live: in a
+// file of their own on a new data directory, still in temporal.db on one
+// made before they had their own; and that a visibility file that is
+// missing, or left from an earlier temporal.db, is refused.
+func TestDataDirectoryLayouts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tables := func(path string) []string {
+		t.Helper()
+		var names []string
+		err := inTx(ctx, sqliteConfig(path), func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('executions', 'executions_visibility') ORDER BY name`)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = rows.Close() }()
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				names = append(names, n)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names
+	}
+	// run starts a server on dir, starts a workflow there and finds it in
+	// the visibility records.
+	run := func(t *testing.T, dir, id string) {
+		t.Helper()
+		s, err := Start(ctx, Options{DataDir: dir, FrontendPort: AnyPort, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = s.Stop(context.Background()) }()
+		c := connect(t, ctx, s)
+		in := tickInput{Status: "active", Pending: []string{}, NextDue: time.Now(), Dialogue: "layout"}
+		if _, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: taskQueue}, tick, in); err != nil {
+			t.Fatal(err)
+		}
+		waitList(t, ctx, c, fmt.Sprintf("WorkflowId = '%s' AND PactoDialogue = 'layout'", id), 1)
+	}
+
+	t.Run("New", func(t *testing.T) {
+		dir := t.TempDir()
+		run(t, dir, "wf-new")
+		main, vis := filepath.Join(dir, databaseFile), filepath.Join(dir, visibilityFile)
+		if got := tables(main); !slices.Equal(got, []string{"executions"}) {
+			t.Errorf("%s has tables %v, want only the persistence schema", databaseFile, got)
+		}
+		if got := tables(vis); !slices.Equal(got, []string{"executions_visibility"}) {
+			t.Errorf("%s has tables %v, want only the visibility schema", visibilityFile, got)
+		}
+
+		// Its visibility file lost: refused, nothing created in its place.
+		for _, f := range []string{vis, vis + "-wal", vis + "-shm"} {
+			_ = os.Remove(f)
+		}
+		if _, err := Start(ctx, Options{DataDir: dir, FrontendPort: AnyPort, Logger: quietLogger()}); err == nil || !strings.Contains(err.Error(), "is missing") {
+			t.Errorf("start without %s: err = %v", visibilityFile, err)
+		}
+		if _, err := os.Stat(vis); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the refused start made %s: %v", visibilityFile, err)
+		}
+	})
+
+	t.Run("StaleVisibility", func(t *testing.T) {
+		dir := t.TempDir()
+		run(t, dir, "wf-stale")
+		for _, f := range []string{"", "-wal", "-shm"} {
+			_ = os.Remove(filepath.Join(dir, databaseFile+f))
+		}
+		if _, err := Start(ctx, Options{DataDir: dir, FrontendPort: AnyPort, Logger: quietLogger()}); err == nil || !strings.Contains(err.Error(), "visibility records but") {
+			t.Errorf("start on a stale %s: err = %v", visibilityFile, err)
+		}
+	})
+
+	t.Run("OneFile", func(t *testing.T) {
+		dir := t.TempDir()
+		main := filepath.Join(dir, databaseFile)
+		if _, err := prepareSchema(ctx, sqliteConfig(main), partBoth); err != nil {
+			t.Fatal(err)
+		}
+		run(t, dir, "wf-one-file")
+		if _, err := os.Stat(filepath.Join(dir, visibilityFile)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a data directory with visibility in %s got a %s: %v", databaseFile, visibilityFile, err)
+		}
+		if got := tables(main); !slices.Equal(got, []string{"executions", "executions_visibility"}) {
+			t.Errorf("%s has tables %v", databaseFile, got)
+		}
+	})
 }
 
 func checkUI(t *testing.T, ctx context.Context, addr string) {
