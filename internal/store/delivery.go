@@ -9,54 +9,40 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"pacto/internal/lifecycle"
-	"pacto/internal/notify"
 	"pacto/internal/store/db"
 )
 
-// enqueueDeliveries writes the outbox rows for newly appended events, in
-// Record's transaction: an email per new inbox row whose principal wants
-// one, and a webhook per matching subscription.
-func enqueueDeliveries(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event, dn *displayNames) error {
-	if len(events) == 0 {
+// queueDeliveries queues the outbox rows for the appended events (by their
+// positions in events), in Record's transaction: an email per new inbox
+// row whose principal wants one, and a webhook per matching subscription.
+func queueDeliveries(ctx context.Context, p *pipeline, snap lifecycle.State, events []lifecycle.Event, appended []int, a *audience) error {
+	if len(appended) == 0 {
 		return nil
 	}
-	seqs := make([]int64, len(events))
-	for i, e := range events {
-		seqs[i] = e.Seq
+	seqs := make([]int64, len(appended))
+	for k, i := range appended {
+		seqs[k] = events[i].Seq
 	}
-	if err := q.InsertEmailDeliveries(ctx, db.InsertEmailDeliveriesParams{ActivityID: snap.ID, Seqs: seqs}); err != nil {
-		return fmt.Errorf("enqueue emails of %s: %w", snap.ID, err)
-	}
-	parties := make([]string, len(snap.Parties))
-	for i, p := range snap.Parties {
-		parties[i] = string(p.Code)
-	}
-	for _, e := range events {
-		if _, ok := notify.AudienceOf(snap, e); !ok {
-			continue // webhooks carry the events people are told about
-		}
-		subs, err := q.MatchingSubscriptions(ctx, db.MatchingSubscriptionsParams{EventType: string(e.Type), Parties: parties})
-		if err != nil {
-			return fmt.Errorf("match webhooks for %s/%d: %w", snap.ID, e.Seq, err)
-		}
+	// After the inbox rows, which it reads.
+	p.queue("enqueue emails of "+snap.ID, func(q *db.Queries) error {
+		return q.InsertEmailDeliveries(ctx, db.InsertEmailDeliveriesParams{ActivityID: snap.ID, Seqs: seqs})
+	})
+	for _, i := range appended {
+		e, subs := events[i], a.webhooks[i]
 		if len(subs) == 0 {
 			continue
 		}
-		names, err := dn.get(ctx)
-		if err != nil {
-			return err
-		}
-		content, err := json.Marshal(notificationContent(snap, e, names))
+		content, err := json.Marshal(notificationContent(snap, e, a.names))
 		if err != nil {
 			return fmt.Errorf("encode webhook content %s/%d: %w", snap.ID, e.Seq, err)
 		}
 		for _, sub := range subs {
-			if err := q.InsertWebhookDelivery(ctx, db.InsertWebhookDeliveryParams{
-				ID: fmt.Sprintf("webhook-%s-%s-%d", sub, snap.ID, e.Seq), ActivityID: snap.ID, Seq: e.Seq,
-				Content: content, SubscriptionID: sub,
-			}); err != nil {
-				return fmt.Errorf("enqueue webhook %s for %s/%d: %w", sub, snap.ID, e.Seq, err)
-			}
+			p.queue(fmt.Sprintf("enqueue webhook %s for %s/%d", sub, snap.ID, e.Seq), func(q *db.Queries) error {
+				return q.InsertWebhookDelivery(ctx, db.InsertWebhookDeliveryParams{
+					ID: fmt.Sprintf("webhook-%s-%s-%d", sub, snap.ID, e.Seq), ActivityID: snap.ID, Seq: e.Seq,
+					Content: content, SubscriptionID: sub,
+				})
+			})
 		}
 	}
 	return nil

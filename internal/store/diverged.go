@@ -78,7 +78,7 @@ func (s *Store) MarkLost(ctx context.Context, id string, seq int64, now time.Tim
 		for _, e := range events {
 			snap = lifecycle.Apply(snap, e)
 		}
-		if err := record(ctx, q, snap, events); err != nil {
+		if err := record(ctx, tx, snap, events); err != nil {
 			return err
 		}
 		noted := *events[0].Temporal // as the core made it storable

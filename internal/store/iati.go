@@ -49,7 +49,7 @@ func (s *Store) DecideEnded(ctx context.Context, id string, decide func(lifecycl
 		for _, e := range events {
 			snap = lifecycle.Apply(snap, e)
 		}
-		return record(ctx, q, snap, events)
+		return record(ctx, tx, snap, events)
 	})
 	if err != nil {
 		return lifecycle.State{}, err

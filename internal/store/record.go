@@ -29,76 +29,137 @@ func (s *Store) Record(ctx context.Context, snap lifecycle.State, events []lifec
 		return fmt.Errorf("record: snapshot has no activity id")
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := s.q.WithTx(tx)
-		// Writers of one activity queue here, so the hash chain and the
-		// sequence guard see each other's work.
-		if err := q.LockActivity(ctx, snap.ID); err != nil {
-			return fmt.Errorf("lock activity %s: %w", snap.ID, err)
-		}
-		return record(ctx, q, snap, events)
+		return record(ctx, tx, snap, events)
 	})
 }
 
-// record is Record's work inside its transaction, the activity locked.
-func record(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event) error {
-	appended, err := appendAudit(ctx, q, snap.ID, events)
+// record is Record's work inside transaction tx. A decision waits on it,
+// so it makes two round trips besides the transaction's own: one locks
+// the activity and reads what the writes depend on, the other sends every
+// write.
+func record(ctx context.Context, tx pgx.Tx, snap lifecycle.State, events []lifecycle.Event) error {
+	up, err := upsertParams(snap)
 	if err != nil {
 		return err
 	}
-	if err := upsertActivity(ctx, q, snap); err != nil {
+	var reads pipeline
+	// Writers of one activity queue here, so the hash chain and the
+	// sequence guard see each other's work: the statements after it in the
+	// batch run only once it is granted, and see what the writer before
+	// committed. A caller that holds the lock already takes it again, which
+	// costs nothing (the locks stack).
+	reads.queue("lock activity "+snap.ID, func(q *db.Queries) error { return q.LockActivity(ctx, snap.ID) })
+	var tail auditTail
+	reads.queue("read audit tail of "+snap.ID, func(q *db.Queries) (err error) {
+		tail, err = readAuditTail(ctx, q, snap.ID)
+		return err
+	})
+	// The upsert goes first because whether it wrote (the snapshot was
+	// newer) decides whether the children are replaced.
+	var upserted int64
+	reads.queue("upsert activity "+snap.ID, func(q *db.Queries) (err error) {
+		upserted, err = q.UpsertActivity(ctx, up)
+		return err
+	})
+	heard := queueAudiences(ctx, &reads, snap, events)
+	if err := reads.send(ctx, tx); err != nil {
 		return err
 	}
-	names := &displayNames{q: q, snap: snap, events: appended}
-	if err := insertNotifications(ctx, q, snap, appended, names); err != nil {
+
+	rows, appended, err := chainAudit(snap.ID, tail, events)
+	if err != nil {
 		return err
 	}
-	if err := enqueueDeliveries(ctx, q, snap, appended, names); err != nil {
+	var writes pipeline
+	for _, r := range rows {
+		writes.queue(fmt.Sprintf("append audit event %s/%d", snap.ID, r.Seq), func(q *db.Queries) error {
+			return q.InsertAuditEvent(ctx, r)
+		})
+	}
+	if upserted > 0 { // else what is stored is as new or newer
+		if err := queueChildren(ctx, &writes, snap); err != nil {
+			return err
+		}
+	}
+	if err := queueNotifications(ctx, &writes, snap, events, appended, heard); err != nil {
 		return err
 	}
-	if err := q.ClearRecordFailure(ctx, db.ClearRecordFailureParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
-		return fmt.Errorf("clear record failure of %s: %w", snap.ID, err)
+	if err := queueDeliveries(ctx, &writes, snap, events, appended, heard); err != nil {
+		return err
 	}
-	if err := q.ResolveDivergence(ctx, db.ResolveDivergenceParams{ActivityID: snap.ID, Seq: snap.Seq}); err != nil {
-		return fmt.Errorf("resolve divergence of %s: %w", snap.ID, err)
-	}
-	if err := q.NotifyRecorded(ctx, snap.ID); err != nil {
-		return fmt.Errorf("announce record of %s: %w", snap.ID, err)
-	}
-	return nil
+	writes.queue("clear record failure of "+snap.ID, func(q *db.Queries) error {
+		return q.ClearRecordFailure(ctx, db.ClearRecordFailureParams{ActivityID: snap.ID, Seq: snap.Seq})
+	})
+	writes.queue("resolve divergence of "+snap.ID, func(q *db.Queries) error {
+		return q.ResolveDivergence(ctx, db.ResolveDivergenceParams{ActivityID: snap.ID, Seq: snap.Seq})
+	})
+	writes.queue("announce record of "+snap.ID, func(q *db.Queries) error { return q.NotifyRecorded(ctx, snap.ID) })
+	return writes.send(ctx, tx)
 }
 
-// appendAudit appends the events past the last one stored and returns them.
-func appendAudit(ctx context.Context, q *db.Queries, id string, events []lifecycle.Event) ([]lifecycle.Event, error) {
-	lastSeq, prev := int64(0), genesis
+// auditTail is the last stored event of an audit chain: its sequence and
+// hash, or 0 and genesis for an empty chain.
+type auditTail struct {
+	seq  int64
+	hash []byte
+}
+
+func readAuditTail(ctx context.Context, q *db.Queries, id string) (auditTail, error) {
 	last, err := q.LastAuditEvent(ctx, id)
 	switch err = notFound(err); err {
 	case nil:
-		lastSeq, prev = last.Seq, last.Hash
+		return auditTail{seq: last.Seq, hash: last.Hash}, nil
 	case ErrNotFound:
-	default:
-		return nil, fmt.Errorf("read audit tail of %s: %w", id, err)
+		return auditTail{seq: 0, hash: genesis}, nil
 	}
-	var appended []lifecycle.Event
-	for _, e := range events {
+	return auditTail{}, err
+}
+
+// chainAudit makes the audit rows of the events past tail, each chained to
+// the one before, and returns them with the positions in events of the
+// events they hold.
+func chainAudit(id string, tail auditTail, events []lifecycle.Event) ([]db.InsertAuditEventParams, []int, error) {
+	lastSeq, prev := tail.seq, tail.hash
+	var rows []db.InsertAuditEventParams
+	var at []int
+	for i, e := range events {
 		if e.Seq <= lastSeq {
 			continue // already recorded by an earlier attempt
 		}
 		if e.Seq != lastSeq+1 {
-			return nil, fmt.Errorf("audit of %s: event %d would leave a gap after %d", id, e.Seq, lastSeq)
+			return nil, nil, fmt.Errorf("audit of %s: event %d would leave a gap after %d", id, e.Seq, lastSeq)
 		}
 		content, err := canonical(id, e)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		hash := chainHash(prev, content)
-		if err := q.InsertAuditEvent(ctx, db.InsertAuditEventParams{
+		rows = append(rows, db.InsertAuditEventParams{
 			ActivityID: id, Seq: e.Seq, Type: string(e.Type), Actor: e.Actor, Party: string(e.Party),
 			At: e.At, Content: string(content), PrevHash: prev, Hash: hash,
-		}); err != nil {
-			return nil, fmt.Errorf("append audit event %s/%d: %w", id, e.Seq, err)
-		}
-		appended = append(appended, e)
+		})
+		at = append(at, i)
 		lastSeq, prev = e.Seq, hash
+	}
+	return rows, at, nil
+}
+
+// appendAudit appends the events past the last one stored and returns them.
+func appendAudit(ctx context.Context, q *db.Queries, id string, events []lifecycle.Event) ([]lifecycle.Event, error) {
+	tail, err := readAuditTail(ctx, q, id)
+	if err != nil {
+		return nil, fmt.Errorf("read audit tail of %s: %w", id, err)
+	}
+	rows, at, err := chainAudit(id, tail, events)
+	if err != nil {
+		return nil, err
+	}
+	var appended []lifecycle.Event
+	for k, r := range rows {
+		if err := q.InsertAuditEvent(ctx, r); err != nil {
+			return nil, fmt.Errorf("append audit event %s/%d: %w", id, r.Seq, err)
+		}
+		appended = append(appended, events[at[k]])
 	}
 	return appended, nil
 }
@@ -126,14 +187,11 @@ func chainHash(prev, content []byte) []byte {
 	return h.Sum(nil)
 }
 
-func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) error {
+// upsertParams is the activities row of snap.
+func upsertParams(snap lifecycle.State) (db.UpsertActivityParams, error) {
 	raw, err := json.Marshal(snap)
 	if err != nil {
-		return fmt.Errorf("encode snapshot of %s: %w", snap.ID, err)
-	}
-	parties := make([]string, len(snap.Parties))
-	for i, p := range snap.Parties {
-		parties[i] = string(p.Code)
+		return db.UpsertActivityParams{}, fmt.Errorf("encode snapshot of %s: %w", snap.ID, err)
 	}
 	pending := lifecycle.Codes(lifecycle.PendingParties(snap))
 	// The title and summary columns hold the proposer's language's text
@@ -149,7 +207,7 @@ func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 		ID: snap.ID, DialogueID: snap.Dialogue, Title: snap.Title.In(lang), Summary: snap.Summary.In(lang),
 		Status: string(snap.Status), Version: int32(snap.Version), Seq: snap.Seq,
 		Proposer: snap.Proposer, ProposerParty: string(snap.ProposerParty),
-		Parties: parties, PendingParties: pending, Horizons: nonNil(horizons), Snapshot: raw,
+		Parties: partyCodes(snap), PendingParties: pending, Horizons: nonNil(horizons), Snapshot: raw,
 		ProposedAt: snap.ProposedAt, ActivatedAt: timePtr(snap.ActivatedAt), ClosedAt: timePtr(snap.ClosedAt),
 		Search: searchText(snap.Title, snap.Summary), Published: lifecycle.Published(snap),
 	}
@@ -160,17 +218,16 @@ func upsertActivity(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 	if wake, ok := lifecycle.NextWake(snap); ok {
 		p.NextWake = &wake
 	}
-	n, err := q.UpsertActivity(ctx, p)
-	if err != nil {
-		return fmt.Errorf("upsert activity %s: %w", snap.ID, err)
+	return p, nil
+}
+
+// partyCodes are the codes of snap's parties.
+func partyCodes(snap lifecycle.State) []string {
+	parties := make([]string, len(snap.Parties))
+	for i, p := range snap.Parties {
+		parties[i] = string(p.Code)
 	}
-	if n == 0 {
-		return nil // what is stored is as new or newer
-	}
-	if err := q.DeleteChildren(ctx, snap.ID); err != nil {
-		return fmt.Errorf("replace children of %s: %w", snap.ID, err)
-	}
-	return insertChildren(ctx, q, snap)
+	return parties
 }
 
 type milestoneRow struct {
@@ -207,9 +264,10 @@ type extensionRow struct {
 	Decisions   []lifecycle.Approval `json:"decisions"`
 }
 
-// insertChildren writes milestones, approvals and extensions, one
-// statement each, from JSON record sets.
-func insertChildren(ctx context.Context, q *db.Queries, snap lifecycle.State) error {
+// queueChildren replaces the activity's milestones, approvals and
+// extensions: it deletes them, then inserts each kind in one statement
+// from a JSON record set.
+func queueChildren(ctx context.Context, p *pipeline, snap lifecycle.State) error {
 	lang, _ := snap.LanguageOf(snap.ProposerParty)
 	ms := make([]milestoneRow, len(snap.Milestones))
 	for i, m := range snap.Milestones {
@@ -227,18 +285,19 @@ func insertChildren(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 	for i, x := range snap.Extensions {
 		xs[i] = extensionRow{ID: x.ID, MilestoneID: x.MilestoneID, NewDueAt: x.NewDueAt, Reason: x.Reason, Status: string(x.Status), RequestedBy: x.RequestedBy, RequestedAt: x.RequestedAt, Decisions: x.Decisions}
 	}
+	p.queue("replace children of "+snap.ID, func(q *db.Queries) error { return q.DeleteChildren(ctx, snap.ID) })
 	for _, step := range []struct {
 		what string
 		rows any
-		run  func([]byte) error
+		run  func(*db.Queries, []byte) error
 	}{
-		{"milestones", ms, func(b []byte) error {
+		{"milestones", ms, func(q *db.Queries, b []byte) error {
 			return q.InsertMilestones(ctx, db.InsertMilestonesParams{ActivityID: snap.ID, Milestones: b})
 		}},
-		{"approvals", as, func(b []byte) error {
+		{"approvals", as, func(q *db.Queries, b []byte) error {
 			return q.InsertApprovals(ctx, db.InsertApprovalsParams{ActivityID: snap.ID, Approvals: b})
 		}},
-		{"extensions", xs, func(b []byte) error {
+		{"extensions", xs, func(q *db.Queries, b []byte) error {
 			return q.InsertExtensions(ctx, db.InsertExtensionsParams{ActivityID: snap.ID, Extensions: b})
 		}},
 	} {
@@ -246,9 +305,7 @@ func insertChildren(ctx context.Context, q *db.Queries, snap lifecycle.State) er
 		if err != nil {
 			return fmt.Errorf("encode %s of %s: %w", step.what, snap.ID, err)
 		}
-		if err := step.run(b); err != nil {
-			return fmt.Errorf("insert %s of %s: %w", step.what, snap.ID, err)
-		}
+		p.queue(fmt.Sprintf("insert %s of %s", step.what, snap.ID), func(q *db.Queries) error { return step.run(q, b) })
 	}
 	return nil
 }
@@ -316,77 +373,88 @@ func notificationContent(snap lifecycle.State, e lifecycle.Event, names map[stri
 	return n
 }
 
-// displayNames are the names of a Record's actors and of its activity's
-// parties, keyed "principal:<id>" and "party:<code>", looked up in one
-// query the first time the inbox or a webhook needs them, and only then.
-type displayNames struct {
-	q      *db.Queries
-	snap   lifecycle.State
-	events []lifecycle.Event
-	names  map[string]string
+// audience is who hears of each event of a Record, by its position in
+// the events: the recipients of its inbox rows and the webhooks
+// subscribed to it; and the names its notices carry, of its actor and of
+// the activity's parties, keyed "principal:<id>" and "party:<code>".
+type audience struct {
+	recipients [][]db.Principal
+	webhooks   [][]string
+	names      map[string]string
 }
 
-func (d *displayNames) get(ctx context.Context) (map[string]string, error) {
-	if d.names != nil {
-		return d.names, nil
-	}
-	snap := d.snap
+// queueAudiences queues the reads of who hears of each of events. It reads
+// for every event, not only those not yet recorded: which those are is
+// known only from the audit tail, read in the same round trip.
+func queueAudiences(ctx context.Context, p *pipeline, snap lifecycle.State, events []lifecycle.Event) *audience {
+	a := &audience{recipients: make([][]db.Principal, len(events)), webhooks: make([][]string, len(events))}
+	parties := partyCodes(snap)
 	var actors []string
-	for _, e := range d.events {
+	heard := false
+	for i, e := range events {
+		aud, ok := notify.AudienceOf(snap, e)
+		if !ok {
+			continue // neither the inbox nor webhooks carry it
+		}
+		heard = true
 		if e.Actor != lifecycle.ClockActor && !slices.Contains(actors, e.Actor) {
 			actors = append(actors, e.Actor)
 		}
+		if len(aud.Parties) > 0 {
+			roles := make([]string, len(aud.Roles))
+			for j, r := range aud.Roles {
+				roles[j] = string(r)
+			}
+			p.queue(fmt.Sprintf("find recipients of %s/%d", snap.ID, e.Seq), func(q *db.Queries) (err error) {
+				a.recipients[i], err = q.PrincipalsFor(ctx, db.PrincipalsForParams{Parties: lifecycle.Codes(aud.Parties), Roles: roles})
+				return err
+			})
+		}
+		p.queue(fmt.Sprintf("match webhooks for %s/%d", snap.ID, e.Seq), func(q *db.Queries) (err error) {
+			a.webhooks[i], err = q.MatchingSubscriptions(ctx, db.MatchingSubscriptionsParams{EventType: string(e.Type), Parties: parties})
+			return err
+		})
 	}
-	parties := make([]string, len(snap.Parties))
-	for i, p := range snap.Parties {
-		parties[i] = string(p.Code)
+	if heard {
+		p.queue(fmt.Sprintf("read the names for %s's notifications", snap.ID), func(q *db.Queries) error {
+			rows, err := q.DisplayNames(ctx, db.DisplayNamesParams{Principals: actors, Parties: parties})
+			if err != nil {
+				return err
+			}
+			a.names = make(map[string]string, len(rows))
+			for _, r := range rows {
+				a.names[r.Kind+":"+r.Key] = r.Name
+			}
+			return nil
+		})
 	}
-	rows, err := d.q.DisplayNames(ctx, db.DisplayNamesParams{Principals: actors, Parties: parties})
-	if err != nil {
-		return nil, fmt.Errorf("read the names for %s's notifications: %w", snap.ID, err)
-	}
-	d.names = make(map[string]string, len(rows))
-	for _, r := range rows {
-		d.names[r.Kind+":"+r.Key] = r.Name
-	}
-	return d.names, nil
+	return a
 }
 
-// insertNotifications puts each appended event in the inbox of everyone
-// who should hear of it, except its own actor. The key makes a retried
-// Record insert nothing twice.
-func insertNotifications(ctx context.Context, q *db.Queries, snap lifecycle.State, events []lifecycle.Event, dn *displayNames) error {
-	for _, e := range events {
-		aud, ok := notify.AudienceOf(snap, e)
-		if !ok || len(aud.Parties) == 0 {
+// queueNotifications puts each appended event (by its position in events)
+// in the inbox of everyone who should hear of it, except its own actor.
+// The key makes a retried Record insert nothing twice.
+func queueNotifications(ctx context.Context, p *pipeline, snap lifecycle.State, events []lifecycle.Event, appended []int, a *audience) error {
+	for _, i := range appended {
+		e, who := events[i], a.recipients[i]
+		if len(who) == 0 {
 			continue
 		}
-		roles := make([]string, len(aud.Roles))
-		for i, r := range aud.Roles {
-			roles[i] = string(r)
-		}
-		who, err := q.PrincipalsFor(ctx, db.PrincipalsForParams{Parties: lifecycle.Codes(aud.Parties), Roles: roles})
-		if err != nil {
-			return fmt.Errorf("find recipients of %s/%d: %w", snap.ID, e.Seq, err)
-		}
-		names, err := dn.get(ctx)
-		if err != nil {
-			return err
-		}
-		content, err := json.Marshal(notificationContent(snap, e, names))
+		content, err := json.Marshal(notificationContent(snap, e, a.names))
 		if err != nil {
 			return fmt.Errorf("encode notification %s/%d: %w", snap.ID, e.Seq, err)
 		}
-		for _, p := range who {
-			if p.ID == e.Actor {
+		for _, r := range who {
+			if r.ID == e.Actor {
 				continue
 			}
-			if _, err := q.InsertNotification(ctx, db.InsertNotificationParams{
-				Key: fmt.Sprintf("%s/%d/%s", snap.ID, e.Seq, p.ID), PrincipalID: p.ID,
-				ActivityID: snap.ID, Seq: e.Seq, Kind: string(e.Type), Content: content,
-			}); err != nil {
-				return fmt.Errorf("notify %s of %s/%d: %w", p.ID, snap.ID, e.Seq, err)
-			}
+			p.queue(fmt.Sprintf("notify %s of %s/%d", r.ID, snap.ID, e.Seq), func(q *db.Queries) error {
+				_, err := q.InsertNotification(ctx, db.InsertNotificationParams{
+					Key: fmt.Sprintf("%s/%d/%s", snap.ID, e.Seq, r.ID), PrincipalID: r.ID,
+					ActivityID: snap.ID, Seq: e.Seq, Kind: string(e.Type), Content: content,
+				})
+				return err
+			})
 		}
 	}
 	return nil

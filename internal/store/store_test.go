@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,6 +161,75 @@ func TestRecordIsIdempotentAndOrdered(t *testing.T) {
 	bogus.Seq = last.Seq + 5
 	if err := st.Record(ctx, last, []lifecycle.Event{bogus}); err == nil {
 		t.Fatal("a record that leaves a gap in the audit log was accepted")
+	}
+}
+
+// Record's writes go to the database together: one that fails undoes
+// those before it, and the error names it. So does a gap in the events,
+// found after the newer snapshot was written. A retry once the cause is
+// gone records the change whole.
+func TestRecordThatFailsWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	st := seeded(t)
+	if _, err := st.Pool().Exec(ctx, "UPDATE principals SET email = id || '@example.org'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateWebhookSubscription(ctx, store.WebhookSubscription{ID: "hook", URL: "https://example.org/hook"}, "whsec_test"); err != nil {
+		t.Fatal(err)
+	}
+	changes := history(t)
+	if err := st.Record(ctx, snapshotAfter(changes, 1), changes[0]); err != nil {
+		t.Fatal(err)
+	}
+	written := func() [5]int {
+		return [5]int{
+			count(t, st, "SELECT count(*) FROM audit_events"),
+			count(t, st, "SELECT seq FROM activities WHERE id = 'act-1'"),
+			count(t, st, "SELECT count(*) FROM approvals WHERE decision = 'approve'"),
+			count(t, st, "SELECT count(*) FROM notifications"),
+			count(t, st, "SELECT count(*) FROM deliveries WHERE channel = 'email'"),
+		}
+	}
+	before := written()
+
+	// The webhook's row is among the last of the writes.
+	if _, err := st.Pool().Exec(ctx, "ALTER TABLE deliveries ADD CONSTRAINT no_webhooks CHECK (channel <> 'webhook') NOT VALID"); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Record(ctx, snapshotAfter(changes, 2), changes[1])
+	if err == nil || !strings.HasPrefix(err.Error(), "enqueue webhook hook for act-1/2: ") {
+		t.Fatalf("record with a refused webhook row: %v; want the webhook named", err)
+	}
+	if got := written(); got != before {
+		t.Fatalf("a failed record left rows: audit, seq, approvals, inbox, emails went from %v to %v", before, got)
+	}
+
+	bogus := changes[1][0]
+	bogus.Seq += 5
+	if err := st.Record(ctx, snapshotAfter(changes, 2), []lifecycle.Event{bogus}); err == nil || !strings.Contains(err.Error(), "gap") {
+		t.Fatalf("record with a gap: %v", err)
+	}
+	if got := written(); got != before {
+		t.Fatalf("a record refused for a gap left rows: audit, seq, approvals, inbox, emails went from %v to %v", before, got)
+	}
+
+	if _, err := st.Pool().Exec(ctx, "ALTER TABLE deliveries DROP CONSTRAINT no_webhooks"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Record(ctx, snapshotAfter(changes, 2), changes[1]); err != nil {
+		t.Fatal(err)
+	}
+	after := written()
+	for i, what := range []string{"audit events", "seq", "approvals", "inbox rows", "emails"} {
+		if after[i] <= before[i] {
+			t.Errorf("the retry wrote no %s (%d before, %d after): the failed record had nothing of them to undo", what, before[i], after[i])
+		}
+	}
+	if n := count(t, st, "SELECT count(*) FROM deliveries WHERE channel = 'webhook' AND seq = 2"); n != 1 {
+		t.Errorf("%d webhook rows for the approval, want 1", n)
+	}
+	if v, err := st.VerifyAudit(ctx, "act-1"); err != nil || !v.Valid || v.Events != 2 {
+		t.Fatalf("audit after the retry: %+v, %v", v, err)
 	}
 }
 
