@@ -24,6 +24,8 @@ import (
 type pipeline struct {
 	batch pgx.Batch
 	steps []pipelineStep
+	// err is the first step that was not one query, reported by send.
+	err error
 }
 
 type pipelineStep struct {
@@ -36,7 +38,10 @@ func (p *pipeline) queue(what string, call func(q *db.Queries) error) {
 	var r recorder
 	_ = call(db.New(&r)) // errRecorded: nothing has run yet
 	if r.n != 1 {
-		panic(fmt.Sprintf("pipeline step %q made %d queries, not one", what, r.n))
+		if p.err == nil {
+			p.err = fmt.Errorf("%s: the step made %d queries, not one", what, r.n)
+		}
+		return
 	}
 	p.batch.Queue(r.sql, r.args...)
 	p.steps = append(p.steps, pipelineStep{what: what, call: call})
@@ -47,6 +52,9 @@ func (p *pipeline) queue(what string, call func(q *db.Queries) error) {
 // step's name; the transaction is then aborted, so no later query of the
 // batch did anything.
 func (p *pipeline) send(ctx context.Context, tx pgx.Tx) error {
+	if p.err != nil {
+		return p.err
+	}
 	if len(p.steps) == 0 {
 		return nil
 	}
