@@ -259,53 +259,84 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	st, err := s.Propose(r.Context(), principalOf(r), req, r.Header.Get("Idempotency-Key"))
+	rec, err := s.proposeRecorded(r.Context(), principalOf(r), req, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/v1/activities/"+st.ID)
-	return s.respondActivity(w, r, http.StatusCreated, st)
+	w.Header().Set("Location", "/v1/activities/"+rec.state.ID)
+	return s.respondRecorded(w, r, http.StatusCreated, rec)
 }
 
 // Propose starts an activity proposed by principal p and returns it as
 // recorded; key is an idempotency key, or empty.
 func (s *Server) Propose(ctx context.Context, p store.Principal, req ProposeRequest, key string) (lifecycle.State, error) {
+	rec, err := s.proposeRecorded(ctx, p, req, key)
+	return rec.state, err
+}
+
+// recorded is an activity as a proposal or a command left it and, when it
+// was read from the read model, whether the read model is behind it, read
+// in the same query.
+type recorded struct {
+	state  lifecycle.State
+	behind *ReadModelView
+	known  bool // behind was read with state
+}
+
+// readRecorded reads an activity and whether the read model is behind it
+// in one round trip.
+func (s *Server) readRecorded(ctx context.Context, id string) (recorded, error) {
+	st, f, err := s.store.ActivityAndFailure(ctx, id)
+	return recorded{state: st, behind: behindView(f), known: err == nil}, err
+}
+
+// respondRecorded writes rec as respondActivity does, reading whether the
+// read model is behind only if that is not known yet.
+func (s *Server) respondRecorded(w http.ResponseWriter, r *http.Request, status int, rec recorded) error {
+	if !rec.known {
+		return s.respondActivity(w, r, status, rec.state)
+	}
+	return s.writeActivity(w, r, status, rec.state, rec.behind)
+}
+
+// proposeRecorded is Propose, answering what it read of the read model too.
+func (s *Server) proposeRecorded(ctx context.Context, p store.Principal, req ProposeRequest, key string) (recorded, error) {
 	if !hasRole(p, "coordinator") {
-		return lifecycle.State{}, fail(probForbidden, "only a coordinator may propose an activity")
+		return recorded{}, fail(probForbidden, "only a coordinator may propose an activity")
 	}
 	if req.Dialogue == "" {
-		return lifecycle.State{}, failField(probInvalid, "dialogue", "dialogue is required")
+		return recorded{}, failField(probInvalid, "dialogue", "dialogue is required")
 	}
 	frame, err := s.store.DialogueFrame(ctx, req.Dialogue)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !includes(frame.Parties, p.Party)) {
-		return lifecycle.State{}, failField(probInvalid, "dialogue", fmt.Sprintf("no dialogue %q that your party takes part in", req.Dialogue))
+		return recorded{}, failField(probInvalid, "dialogue", fmt.Sprintf("no dialogue %q that your party takes part in", req.Dialogue))
 	}
 	if err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	cmd, err := proposeCommand(req, frame)
 	if err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	if err := checkClassification(&req.Sector, &req.RecipientCountries); err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	id, err := newActivityID()
 	if err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	if key != "" {
 		if err := checkIdempotencyKey(key); err != nil {
-			return lifecycle.State{}, err
+			return recorded{}, err
 		}
 		body, _ := json.Marshal(req)
 		sum := sha256.Sum256(body)
 		existing, hash, existed, err := s.store.IdempotentCreate(ctx, p.ID, key, sum[:], id)
 		if err != nil {
-			return lifecycle.State{}, err
+			return recorded{}, err
 		}
 		if existed && string(hash) != string(sum[:]) {
-			return lifecycle.State{}, fail(probConflict, "this Idempotency-Key was used with a different request body")
+			return recorded{}, fail(probConflict, "this Idempotency-Key was used with a different request body")
 		}
 		id = existing
 	}
@@ -317,9 +348,9 @@ func (s *Server) Propose(ctx context.Context, p store.Principal, req ProposeRequ
 	if err != nil {
 		var ce *lifecycle.Error
 		if errors.As(err, &ce) {
-			return lifecycle.State{}, coreProblem(ce)
+			return recorded{}, coreProblem(ce)
 		}
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	var proposed lifecycle.State
 	for _, e := range events {
@@ -331,22 +362,23 @@ func (s *Server) Propose(ctx context.Context, p store.Principal, req ProposeRequ
 		workflows.WorkflowName, workflows.Proposal(p.Actor(), cmd))
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
-		return lifecycle.State{}, fmt.Errorf("start activity %s: %w", id, err)
+		return recorded{}, fmt.Errorf("start activity %s: %w", id, err)
 	}
 	// The first record carries the proposal's state; read it from the read
 	// model, and ask the workflow only if that is slow (its first task may
 	// sit with a worker that died until Temporal hands it to another).
-	var st lifecycle.State
-	recorded := s.waitRecorded(ctx, id, 1)
-	if recorded {
-		st, err = s.store.Activity(ctx, id)
+	var rec recorded
+	if s.waitRecorded(ctx, id, 1) {
+		rec, err = s.readRecorded(ctx, id)
 	}
-	if !recorded || err != nil {
-		if st, err = s.queryUntilAnswered(ctx, id); err != nil {
-			return lifecycle.State{}, err
+	if !rec.known {
+		st, err := s.queryUntilAnswered(ctx, id)
+		if err != nil {
+			return recorded{}, err
 		}
+		rec = recorded{state: st}
 	}
-	return st, nil
+	return rec, nil
 }
 
 func includes(ps []lifecycle.Party, code string) bool {
@@ -417,33 +449,39 @@ func policyOverrides(in PolicyInput) (lifecycle.PolicyOverrides, error) {
 // answers with the workflow's new state. role is the role the API demands
 // before asking the core, which checks again.
 func update[C lifecycle.Command](s *Server, w http.ResponseWriter, r *http.Request, name, role string, build func(st lifecycle.State) (C, error)) error {
-	next, err := command(s, r.Context(), principalOf(r), chi.URLParam(r, "id"), name, role, r.Header.Get("Idempotency-Key"), build)
+	next, err := commandRecorded(s, r.Context(), principalOf(r), chi.URLParam(r, "id"), name, role, r.Header.Get("Idempotency-Key"), build)
 	if err != nil {
 		return err
 	}
-	return s.respondActivity(w, r, http.StatusOK, next)
+	return s.respondRecorded(w, r, http.StatusOK, next)
 }
 
 // command sends one command of principal p to activity id's workflow and
 // returns the activity as it stands after it; every way in (the API, the
 // console) goes through here. key is an idempotency key, or empty.
 func command[C lifecycle.Command](s *Server, ctx context.Context, p store.Principal, id, name, role, key string, build func(st lifecycle.State) (C, error)) (lifecycle.State, error) {
+	rec, err := commandRecorded(s, ctx, p, id, name, role, key, build)
+	return rec.state, err
+}
+
+// commandRecorded is command, answering what it read of the read model too.
+func commandRecorded[C lifecycle.Command](s *Server, ctx context.Context, p store.Principal, id, name, role, key string, build func(st lifecycle.State) (C, error)) (recorded, error) {
 	if !hasRole(p, role) {
-		return lifecycle.State{}, fail(probForbidden, fmt.Sprintf("only %s %s may do this", article(role), role))
+		return recorded{}, fail(probForbidden, fmt.Sprintf("only %s %s may do this", article(role), role))
 	}
 	if !idPattern.MatchString(id) {
-		return lifecycle.State{}, errNoActivity
+		return recorded{}, errNoActivity
 	}
 	st, err := s.visible(ctx, p, id)
 	if err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	if err := s.assignLanguages(ctx, st); err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	cmd, err := build(st)
 	if err != nil {
-		return lifecycle.State{}, err
+		return recorded{}, err
 	}
 	opts := client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -451,7 +489,7 @@ func command[C lifecycle.Command](s *Server, ctx context.Context, p store.Princi
 	}
 	if key != "" {
 		if err := checkIdempotencyKey(key); err != nil {
-			return lifecycle.State{}, err
+			return recorded{}, err
 		}
 		// Temporal keeps one result per update ID: a retried request with
 		// the same key and command gets the first answer instead of acting
@@ -464,27 +502,29 @@ func command[C lifecycle.Command](s *Server, ctx context.Context, p store.Princi
 	// A command too large to be a legal change of one activity is refused
 	// here, before it becomes a Temporal payload.
 	if n := lifecycle.EncodedSize(opts.Args[0]); n > lifecycle.StateBudget {
-		return lifecycle.State{}, fail(probInvalid, fmt.Sprintf("the request is %d KiB once encoded, more than an activity may hold (%d KiB)", n>>10, lifecycle.StateBudget>>10))
+		return recorded{}, fail(probInvalid, fmt.Sprintf("the request is %d KiB once encoded, more than an activity may hold (%d KiB)", n>>10, lifecycle.StateBudget>>10))
 	}
 	res, err := s.sendUpdate(ctx, id, opts)
 	if err != nil {
-		return lifecycle.State{}, s.updateError(ctx, id, err)
+		return recorded{}, s.updateError(ctx, id, err)
 	}
 	// Runs of version 2 answer once the change is recorded (or refused);
 	// older runs answer at once with the whole state.
-	recorded := res.IsRecorded()
+	done := res.IsRecorded()
 	if res.Recorded == nil {
-		recorded = s.waitRecorded(ctx, id, res.Seq)
+		done = s.waitRecorded(ctx, id, res.Seq)
 	}
-	var next lifecycle.State
-	if recorded {
-		next, err = s.store.Activity(ctx, id)
+	var next recorded
+	if done {
+		next, err = s.readRecorded(ctx, id)
 	}
-	if !recorded || err != nil || next.Seq < res.Seq {
+	if !next.known || next.state.Seq < res.Seq {
 		// Not in the read model: answer with the workflow's own state.
-		if next, err = s.queryState(ctx, id); err != nil {
-			return lifecycle.State{}, err
+		st, err := s.queryState(ctx, id)
+		if err != nil {
+			return recorded{}, err
 		}
+		next = recorded{state: st}
 	}
 	return next, nil
 }
