@@ -397,7 +397,7 @@ func TestBenchQuick(t *testing.T) {
 		t.Fatalf("pacto bench --quick: %v\n%s", err, p.out.String())
 	}
 	text := p.out.String()
-	for _, want := range []string{"API proposals/s", "approval round trip", "bare Temporal round trip (start + 2 Updates)", "bare Temporal Update", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
+	for _, want := range []string{"API proposals/s", "CPU per request", "approval round trip", "bare Temporal round trip (start + 2 Updates)", "bare Temporal Update", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
 		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export", "while reminders fired"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
@@ -411,6 +411,13 @@ func TestBenchQuick(t *testing.T) {
 		Throughput []struct {
 			Concurrency int     `json:"concurrency"`
 			Ratio       float64 `json:"ratio"`
+			APICPU      struct {
+				MachineMs float64 `json:"machine_ms"`
+				ProcessMs float64 `json:"process_ms"`
+			} `json:"api_cpu"`
+			BareCPU struct {
+				MachineMs float64 `json:"machine_ms"`
+			} `json:"bare_sdk_cpu"`
 		} `json:"throughput"`
 		Reminders struct {
 			Count int `json:"count"`
@@ -439,6 +446,13 @@ func TestBenchQuick(t *testing.T) {
 	if len(res.Throughput) != 2 || res.Throughput[1].Concurrency != 32 || res.Throughput[1].Ratio <= 0 || res.Reminders.Count != 50 ||
 		res.ReminderCPU.Seconds <= 0 || res.ReminderCPU.ProcessCores <= 0 || res.ReminderCPU.MachineBusy <= 0 || res.ReminderCPU.MachineBusy > 1 {
 		t.Fatalf("bench JSON: %s", b)
+	}
+	// What a request cost: a proposal does more than a bare start, in
+	// this process and in PostgreSQL, which the machine's share counts.
+	for _, tp := range res.Throughput {
+		if tp.BareCPU.MachineMs <= 0 || tp.APICPU.ProcessMs <= 0 || tp.APICPU.MachineMs < tp.APICPU.ProcessMs {
+			t.Fatalf("bench JSON's CPU per request at concurrency %d: %s", tp.Concurrency, b)
+		}
 	}
 	// Every reminder fired though the worker kept fewer workflows than
 	// were open: those it had let go were replayed when their timers fired.

@@ -109,6 +109,32 @@ type Throughput struct {
 	APIPerSec   float64 `json:"api_per_sec"`
 	BarePerSec  float64 `json:"bare_sdk_per_sec"`
 	Ratio       float64 `json:"ratio"`
+	// The CPU each request cost, on the whole machine and in this process.
+	APICPU  Cost `json:"api_cpu"`
+	BareCPU Cost `json:"bare_sdk_cpu"`
+}
+
+// Cost is the CPU time one request cost over a stretch of the run, in
+// milliseconds: on the whole machine (PostgreSQL included), and in this
+// process (Temporal, worker, API and load); with how busy the machine was.
+type Cost struct {
+	MachineMs   float64 `json:"machine_ms"`
+	ProcessMs   float64 `json:"process_ms"`
+	MachineBusy float64 `json:"machine_busy"`
+}
+
+// String is how the table shows it.
+func (c Cost) String() string {
+	return fmt.Sprintf("%.1f ms (%.1f in this process; machine %.0f%% busy)", c.MachineMs, c.ProcessMs, 100*c.MachineBusy)
+}
+
+// costOf spreads a stretch's CPU time over the n requests it served.
+func costOf(c CPU, n int) Cost {
+	return Cost{
+		MachineMs:   c.MachineBusy * float64(c.CPUs) * c.Seconds * 1000 / float64(n),
+		ProcessMs:   c.ProcessCores * c.Seconds * 1000 / float64(n),
+		MachineBusy: c.MachineBusy,
+	}
 }
 
 // Latency is a distribution in milliseconds.
