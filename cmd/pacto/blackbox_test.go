@@ -398,7 +398,7 @@ func TestBenchQuick(t *testing.T) {
 	}
 	text := p.out.String()
 	for _, want := range []string{"API proposals/s", "CPU per request", "approval round trip", "bare Temporal round trip (start + 2 Updates)", "bare Temporal Update", "reminder lateness", "GET /v1/activities/{id} at 1000", "worklist (proposed, pending US, text) at 1000", "PostgreSQL size",
-		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export", "while reminders fired"} {
+		"console My work at 1000", "console activity page at 1000", "console page weight", "IATI export", "while reminders fired", "while reads ran at 1000"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
 		}

@@ -96,8 +96,11 @@ type Result struct {
 	Latency    []Latency    `json:"latency"`
 	Reminders  Latency      `json:"reminder_lateness"`
 	// ReminderCPU is how busy the CPUs were while the reminders fired.
-	ReminderCPU CPU    `json:"reminder_cpu"`
-	Memory      Memory `json:"memory"`
+	ReminderCPU CPU `json:"reminder_cpu"`
+	// ReadsCPU is how busy the CPUs were while the reads ran, one at a
+	// time, at each of Config.ReadModelSizes.
+	ReadsCPU []ReadsCPU `json:"reads_cpu"`
+	Memory   Memory     `json:"memory"`
 	// Exports are the IATI exports at each of Config.ExportSizes.
 	Exports []Export           `json:"iati_exports,omitempty"`
 	Extra   map[string]float64 `json:"extra,omitempty"`
@@ -135,6 +138,13 @@ func costOf(c CPU, n int) Cost {
 		ProcessMs:   c.ProcessCores * c.Seconds * 1000 / float64(n),
 		MachineBusy: c.MachineBusy,
 	}
+}
+
+// ReadsCPU is how busy the CPUs were while the reads ran with Activities
+// in the read model.
+type ReadsCPU struct {
+	Activities int `json:"activities"`
+	CPU
 }
 
 // Latency is a distribution in milliseconds.

@@ -196,11 +196,12 @@ func Run(ctx context.Context, mode string, cfg Config) (*Result, error) {
 	// (c) reads from the read model as it grows.
 	for _, n := range cfg.ReadModelSizes {
 		progress("reads with %d activities in the read model", n)
-		reads, err := e.reads(ctx, n, cfg.Reads)
+		reads, cpu, err := e.reads(ctx, n, cfg.Reads)
 		if err != nil {
 			return nil, err
 		}
 		res.Latency = append(res.Latency, reads...)
+		res.ReadsCPU = append(res.ReadsCPU, ReadsCPU{Activities: n, CPU: cpu})
 	}
 
 	// (f) the IATI export of a dialogue of n published activities.
@@ -358,17 +359,17 @@ func (e *env) reminders(ctx context.Context, cfg Config) (Latency, CPU, error) {
 
 // reads fills the read model up to n activities (copies of a real one,
 // written straight into PostgreSQL) and times a GET and two filtered lists.
-func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
+func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, CPU, error) {
 	have, err := e.count(ctx, "SELECT count(*) FROM activities")
 	if err != nil {
-		return nil, err
+		return nil, CPU{}, err
 	}
 	if add := n - have; add > 0 {
 		// The copies' search column is the model's (its title and summary
 		// in every language, as Record wrote it) and the copy's number.
 		var model string
 		if err := e.st.Pool().QueryRow(ctx, "SELECT id FROM activities WHERE status = 'active' LIMIT 1").Scan(&model); err != nil {
-			return nil, fmt.Errorf("pick the activity to copy: %w", err)
+			return nil, CPU{}, fmt.Errorf("pick the activity to copy: %w", err)
 		}
 		if _, err := e.st.Pool().Exec(ctx, `
 			INSERT INTO activities (id, dialogue_id, title, summary, status, version, seq, proposer, proposer_party,
@@ -379,33 +380,36 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 				next_wake, snapshot, proposed_at - g * interval '1 second', activated_at, closed_at, search || ' ' || g
 			FROM (SELECT * FROM activities WHERE id = $3) a, generate_series(1, $1::int) g`,
 			add, have, model); err != nil {
-			return nil, fmt.Errorf("fill the read model: %w", err)
+			return nil, CPU{}, fmt.Errorf("fill the read model: %w", err)
 		}
 		// Vacuum as well, so autovacuum does not run during the reads.
 		if _, err := e.st.Pool().Exec(ctx, "VACUUM ANALYZE activities"); err != nil {
-			return nil, err
+			return nil, CPU{}, err
 		}
 	}
 	ids := []string{}
 	rows, err := e.st.Pool().Query(ctx, "SELECT id FROM activities ORDER BY random() LIMIT 500")
 	if err != nil {
-		return nil, err
+		return nil, CPU{}, err
 	}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, CPU{}, err
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	var gets, lists, worklists []time.Duration
 	var work, listPages, activityPages []time.Duration
+	// How busy the machine is while the reads, one at a time, run: what
+	// else competes with them.
+	cpu := sampleCPU()
 	for i := range reads {
 		t0 := time.Now()
 		code, b, err := e.call(ctx, "us-observer", "GET", "/v1/activities/"+ids[rand.IntN(len(ids))], nil)
 		if err != nil || code != http.StatusOK {
-			return nil, fmt.Errorf("get: %d %s %v", code, b, err)
+			return nil, CPU{}, fmt.Errorf("get: %d %s %v", code, b, err)
 		}
 		gets = append(gets, time.Since(t0))
 		if i%4 == 0 {
@@ -422,7 +426,7 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 				t0 = time.Now()
 				code, b, err = e.call(ctx, "us-observer", "GET", "/v1/activities?"+l.query+"&limit=20", nil)
 				if err != nil || code != http.StatusOK {
-					return nil, fmt.Errorf("list: %d %s %v", code, b, err)
+					return nil, CPU{}, fmt.Errorf("list: %d %s %v", code, b, err)
 				}
 				*l.into = append(*l.into, time.Since(t0))
 			}
@@ -438,12 +442,13 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 				t0 = time.Now()
 				code, _, err = e.page(ctx, "us-approver", p.path)
 				if err != nil || code != http.StatusOK {
-					return nil, fmt.Errorf("console %s: %d %v", p.path, code, err)
+					return nil, CPU{}, fmt.Errorf("console %s: %d %v", p.path, code, err)
 				}
 				*p.into = append(*p.into, time.Since(t0))
 			}
 		}
 	}
+	used := cpuSince(cpu)
 	return []Latency{
 		latency(fmt.Sprintf("GET /v1/activities/{id} at %d", n), gets),
 		latency(fmt.Sprintf("worklist (proposed, pending US, text) at %d", n), worklists),
@@ -451,7 +456,7 @@ func (e *env) reads(ctx context.Context, n, reads int) ([]Latency, error) {
 		latency(fmt.Sprintf("console My work at %d", n), work),
 		latency(fmt.Sprintf("console activities list at %d", n), listPages),
 		latency(fmt.Sprintf("console activity page at %d", n), activityPages),
-	}, nil
+	}, used, nil
 }
 
 // pageWeight is what a browser downloads, uncompressed, to show one
@@ -490,6 +495,10 @@ func Print(w io.Writer, r *Result) {
 	}
 	if c := r.ReminderCPU; c.Seconds > 0 {
 		fmt.Fprintf(tw, "\nwhile reminders fired\t%.0f s: this process used %.2f of %d cores; the machine was %.0f%% busy\n", c.Seconds, c.ProcessCores, c.CPUs, 100*c.MachineBusy)
+	}
+	for _, rc := range r.ReadsCPU {
+		c := rc.CPU
+		fmt.Fprintf(tw, "while reads ran at %d\t%.0f s: this process used %.2f of %d cores; the machine was %.0f%% busy\n", rc.Activities, c.Seconds, c.ProcessCores, c.CPUs, 100*c.MachineBusy)
 	}
 	m := r.Memory
 	fmt.Fprintf(tw, "\nmemory\t%d open activities\n", m.OpenActivities)
