@@ -24,19 +24,22 @@ var (
 
 // TraceQueryStart implements pgx.QueryTracer.
 func (queryTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	// The text only: arguments stay out of traces.
+	return startSpan(ctx, conn, querySpanName(data.SQL), attribute.String("db.query.text", data.SQL))
+}
+
+// startSpan starts a client span named name, with attrs and the database's
+// own, as a child of the span in ctx; without one, it starts none.
+func startSpan(ctx context.Context, conn *pgx.Conn, name string, attrs ...attribute.KeyValue) context.Context {
 	parent := trace.SpanFromContext(ctx)
 	if !parent.SpanContext().IsValid() {
 		return ctx
 	}
-	attrs := []attribute.KeyValue{
-		attribute.String("db.system.name", "postgresql"),
-		// The text only: arguments stay out of traces.
-		attribute.String("db.query.text", data.SQL),
-	}
+	attrs = append(attrs, attribute.String("db.system.name", "postgresql"))
 	if conn != nil {
 		attrs = append(attrs, attribute.String("db.namespace", conn.Config().Database))
 	}
-	ctx, _ = parent.TracerProvider().Tracer("pacto/internal/store").Start(ctx, querySpanName(data.SQL),
+	ctx, _ = parent.TracerProvider().Tracer("pacto/internal/store").Start(ctx, name,
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return ctx
 }
@@ -60,20 +63,7 @@ func (queryTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 // so it is one span; its queries are events in it, named as their spans
 // would be, so that Record's queries still show in its trace.
 func (queryTracer) TraceBatchStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
-	parent := trace.SpanFromContext(ctx)
-	if !parent.SpanContext().IsValid() {
-		return ctx
-	}
-	attrs := []attribute.KeyValue{
-		attribute.String("db.system.name", "postgresql"),
-		attribute.Int("db.operation.batch.size", data.Batch.Len()),
-	}
-	if conn != nil {
-		attrs = append(attrs, attribute.String("db.namespace", conn.Config().Database))
-	}
-	ctx, _ = parent.TracerProvider().Tracer("pacto/internal/store").Start(ctx, "BATCH",
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	return ctx
+	return startSpan(ctx, conn, "BATCH", attribute.Int("db.operation.batch.size", data.Batch.Len()))
 }
 
 // TraceBatchQuery implements pgx.BatchTracer.
