@@ -369,7 +369,8 @@ func (s *Server) proposeRecorded(ctx context.Context, p store.Principal, req Pro
 	// sit with a worker that died until Temporal hands it to another).
 	var rec recorded
 	if s.waitRecorded(ctx, id, 1) {
-		rec, err = s.readRecorded(ctx, id)
+		// On a failed read known stays false, and the workflow answers.
+		rec, _ = s.readRecorded(ctx, id)
 	}
 	if !rec.known {
 		st, err := s.queryUntilAnswered(ctx, id)
@@ -516,7 +517,8 @@ func commandRecorded[C lifecycle.Command](s *Server, ctx context.Context, p stor
 	}
 	var next recorded
 	if done {
-		next, err = s.readRecorded(ctx, id)
+		// On a failed read known stays false, and the workflow answers.
+		next, _ = s.readRecorded(ctx, id)
 	}
 	if !next.known || next.state.Seq < res.Seq {
 		// Not in the read model: answer with the workflow's own state.
