@@ -196,19 +196,17 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 	// round trip when the read model has it, as it nearly always has;
 	// otherwise (not yet, or it refused the first change) the workflow
 	// answers.
-	st, failure, err := s.store.ActivityAndFailure(r.Context(), id)
-	behind := behindView(failure)
+	rec, err := s.readRecorded(r.Context(), id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		if st, err = s.visible(r.Context(), p, id); err != nil {
+		st, err := s.visible(r.Context(), p, id)
+		if err != nil {
 			return err
 		}
-		if behind, err = s.readModelBehind(r.Context(), st); err != nil {
-			return err
-		}
+		rec = recorded{state: st}
 	case err != nil:
 		return err
-	case !canSee(p, st):
+	case !canSee(p, rec.state):
 		return errNoActivity
 	}
 	switch r.URL.Query().Get("consistent") {
@@ -220,13 +218,13 @@ func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) error {
 		}
 		// The read model of an ended activity may hold publication
 		// decisions made after its run closed.
-		if q.Seq >= st.Seq {
-			st = q
+		if q.Seq >= rec.state.Seq {
+			rec.state = q
 		}
 	default:
 		return failField(probInvalid, "consistent", "consistent must be true or false")
 	}
-	return s.writeActivity(w, r, http.StatusOK, st, behind)
+	return s.respondRecorded(w, r, http.StatusOK, rec)
 }
 
 // checkIdempotencyKey refuses a key that is too long, or is not text that
